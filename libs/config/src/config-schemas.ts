@@ -1,0 +1,140 @@
+import { z } from 'zod';
+
+const csv = z
+  .string()
+  .default('')
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0),
+  );
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL');
+const redisUrl = z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL');
+
+const shardsJson = z
+  .string()
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be JSON: [{"primary": url, "replicas": [url]}]',
+      });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.array(z.object({ primary: postgresUrl, replicas: z.array(postgresUrl).default([]) })).min(1),
+  );
+
+/** Overrides of the logical → physical shard map, e.g. `{"5": 1}` after moving logical shard 5. */
+const shardMapJson = z
+  .string()
+  .default('{}')
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object {"logical": physical}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string().regex(/^\d+$/), z.number().int().min(0)));
+
+/** Every process: identity, logging and tracing. */
+export const baseConfigSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  SERVICE_NAME: z.enum(['user', 'post', 'feed', 'leaderboard']),
+  INSTANCE_NAME: z.string().default('local'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  OTEL_SERVICE_NAME: z.string().optional(),
+  /** Unset means tracing is off: no exporter, no instrumentation overhead. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
+  TRACING_ENABLED: bool.default(true),
+});
+
+export const httpConfigSchema = z.object({
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(1).max(65535),
+  /** Largest request body the service parses; NGINX has the same ceiling at the edge. */
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024)
+    .default(64 * 1024),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+});
+
+export const mainDatabaseConfigSchema = z.object({
+  DATABASE_URL: postgresUrl,
+  DATABASE_REPLICA_URLS: csv.pipe(z.array(postgresUrl)),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  /** Switch for the benchmark: with replicas off every read goes to the primary. */
+  READ_REPLICAS_ENABLED: bool.default(true),
+  /** How often each replica's replay LSN is polled; reads re-check live when the cached one is behind. */
+  REPLICA_LSN_POLL_MS: z.coerce.number().int().min(10).max(10_000).default(100),
+});
+
+export const shardDatabaseConfigSchema = z.object({
+  SHARDS: shardsJson,
+  SHARD_MAP: shardMapJson,
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  READ_REPLICAS_ENABLED: bool.default(true),
+});
+
+export const redisConfigSchema = z.object({
+  /** Sessions, rate limits, timelines, leaderboards and queues (AOF, noeviction). */
+  REDIS_URL: redisUrl,
+  /** The L2 cache (LRU, no persistence); defaults to REDIS_URL. */
+  CACHE_REDIS_URL: redisUrl.optional(),
+});
+
+export const sessionConfigSchema = z.object({
+  SESSION_IDLE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(7 * 24 * 3600),
+  SESSION_ABSOLUTE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(30 * 24 * 3600),
+});
+
+export const cacheConfigSchema = z.object({
+  CACHE_L1_ENABLED: bool.default(true),
+  CACHE_L2_ENABLED: bool.default(true),
+  CACHE_L1_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
+  CACHE_DEFAULT_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
+});
+
+export const queueConfigSchema = z.object({
+  QUEUE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  QUEUE_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  QUEUE_BACKOFF_MS: z.coerce.number().int().min(10).default(500),
+});
+
+export const feedConfigSchema = z.object({
+  /** Timelines keep this many newest post ids. */
+  TIMELINE_MAX: z.coerce.number().int().min(10).max(10_000).default(800),
+  POST_GRPC_URL: z.string().min(1),
+  POST_GRPC_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+});
+
+export type BaseConfig = z.infer<typeof baseConfigSchema>;
+export type HttpConfig = z.infer<typeof httpConfigSchema>;
+export type MainDatabaseConfig = z.infer<typeof mainDatabaseConfigSchema>;
+export type ShardDatabaseConfig = z.infer<typeof shardDatabaseConfigSchema>;
+export type RedisConfig = z.infer<typeof redisConfigSchema>;
+export type SessionConfig = z.infer<typeof sessionConfigSchema>;
+export type CacheConfig = z.infer<typeof cacheConfigSchema>;
+export type QueueConfig = z.infer<typeof queueConfigSchema>;
+export type FeedConfig = z.infer<typeof feedConfigSchema>;

@@ -1,0 +1,42 @@
+import {
+  baseConfigSchema,
+  mainDatabaseConfigSchema,
+  shardDatabaseConfigSchema,
+} from './config-schemas';
+import { ConfigError, loadConfig } from './load-config';
+
+describe(loadConfig.name, () => {
+  it('names every bad variable', () => {
+    expect(() =>
+      loadConfig(baseConfigSchema.extend(mainDatabaseConfigSchema.shape), {
+        SERVICE_NAME: 'nope',
+        DATABASE_URL: 'mysql://x',
+      }),
+    ).toThrow(ConfigError);
+    try {
+      loadConfig(baseConfigSchema.extend(mainDatabaseConfigSchema.shape), {
+        SERVICE_NAME: 'nope',
+        DATABASE_URL: 'mysql://x',
+      });
+    } catch (error) {
+      expect((error as ConfigError).issues.join('\n')).toMatch(/SERVICE_NAME[\s\S]*DATABASE_URL/);
+    }
+  });
+
+  it('parses lists, booleans and shard JSON', () => {
+    const cfg = loadConfig(mainDatabaseConfigSchema, {
+      DATABASE_URL: 'postgres://a@h/db',
+      DATABASE_REPLICA_URLS: 'postgres://a@r1/db, postgres://a@r2/db',
+      READ_REPLICAS_ENABLED: 'false',
+    });
+    expect(cfg.DATABASE_REPLICA_URLS).toHaveLength(2);
+    expect(cfg.READ_REPLICAS_ENABLED).toBe(false);
+    const shards = loadConfig(shardDatabaseConfigSchema, {
+      SHARDS: '[{"primary":"postgres://a@s0/p"}]',
+      SHARD_MAP: '{"3":0}',
+    });
+    expect(shards.SHARDS[0].replicas).toEqual([]);
+    expect(shards.SHARD_MAP).toEqual({ '3': 0 });
+    expect(() => loadConfig(shardDatabaseConfigSchema, { SHARDS: 'not json' })).toThrow(/SHARDS/);
+  });
+});

@@ -1,0 +1,39 @@
+import { DataSource, type MixedList } from 'typeorm';
+
+export interface DataSourceOptions {
+  url: string;
+  name: string;
+  poolSize: number;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations?: MixedList<Function>;
+}
+
+/** A TypeORM data source on one Postgres node. Schema is managed by migrations only. */
+export function createDataSource(options: DataSourceOptions): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: options.url,
+    synchronize: false,
+    migrationsRun: false,
+    migrations: options.migrations ?? [],
+    migrationsTableName: 'murmur_migrations',
+    logging: false,
+    extra: {
+      max: options.poolSize,
+      application_name: options.name,
+      connectionTimeoutMillis: 2_000,
+      // Fail a stuck query instead of holding a request forever.
+      statement_timeout: 5_000,
+    },
+  });
+}
+
+/** Host:port of a postgres URL, for names in logs and metrics. */
+export function nodeName(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '5432'}`;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,79 @@
+import { Logger } from '@nestjs/common';
+import { createDataSource, nodeName } from './data-source';
+import { CreateLeaderboardScores1763856100000 } from './migrations/main/1763856100000-create-leaderboard-scores';
+import { CreateUsersAndFollows1763856000000 } from './migrations/main/1763856000000-create-users-and-follows';
+import { CreatePostShards1763856000000 } from './migrations/shard/1763856000000-create-post-shards';
+
+export const MAIN_MIGRATIONS = [
+  CreateUsersAndFollows1763856000000,
+  CreateLeaderboardScores1763856100000,
+];
+export const SHARD_MIGRATIONS = [CreatePostShards1763856000000];
+
+export interface MigrateTargets {
+  mainUrl: string;
+  shardUrls: string[];
+}
+
+export interface MigrateResult {
+  node: string;
+  applied: string[];
+}
+
+/** Apply pending migrations on the main primary and every shard primary (replicas follow by WAL). */
+export async function runMigrations(
+  targets: MigrateTargets,
+  logger = new Logger('migrate'),
+): Promise<MigrateResult[]> {
+  const jobs = [
+    { url: targets.mainUrl, migrations: MAIN_MIGRATIONS, label: 'main' },
+    ...targets.shardUrls.map((url, i) => ({
+      url,
+      migrations: SHARD_MIGRATIONS,
+      label: `shard-${i}`,
+    })),
+  ];
+  const results: MigrateResult[] = [];
+  for (const job of jobs) {
+    const ds = createDataSource({
+      url: job.url,
+      name: 'murmur-migrate',
+      poolSize: 1,
+      migrations: job.migrations,
+    });
+    await ds.initialize();
+    try {
+      const applied = await ds.runMigrations({ transaction: 'each' });
+      const node = `${job.label} (${nodeName(job.url)})`;
+      logger.log(
+        `${node}: ${applied.length === 0 ? 'up to date' : `applied ${applied.map((m) => m.name).join(', ')}`}`,
+      );
+      results.push({ node, applied: applied.map((m) => m.name) });
+    } finally {
+      await ds.destroy();
+    }
+  }
+  return results;
+}
+
+/** Undo the newest migration on every node (for development). */
+export async function revertLastMigration(targets: MigrateTargets): Promise<void> {
+  const jobs = [
+    { url: targets.mainUrl, migrations: MAIN_MIGRATIONS },
+    ...targets.shardUrls.map((url) => ({ url, migrations: SHARD_MIGRATIONS })),
+  ];
+  for (const job of jobs) {
+    const ds = createDataSource({
+      url: job.url,
+      name: 'murmur-migrate',
+      poolSize: 1,
+      migrations: job.migrations,
+    });
+    await ds.initialize();
+    try {
+      await ds.undoLastMigration({ transaction: 'each' });
+    } finally {
+      await ds.destroy();
+    }
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * @murmur/http — how every Murmur process serves HTTP: Fastify under Nest, strict validation,
+ * problem+json errors, JSON logs with trace ids, `/health/live`, `/health/ready` and `/metrics`,
+ * a per-request consistency context, and graceful shutdown.
+ */
+export * from './readiness';
+export * from './http-core.module';
+export * from './create-http-app';

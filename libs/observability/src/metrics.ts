@@ -1,0 +1,90 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * One Prometheus registry per process. Metric objects are created once here (prom-client refuses
+ * duplicates) and shared by the libs that record into them.
+ */
+export const metricsRegistry = new Registry();
+let defaultsCollected = false;
+
+export function initDefaultMetrics(labels: Record<string, string>): void {
+  if (defaultsCollected) {
+    return;
+  }
+  defaultsCollected = true;
+  metricsRegistry.setDefaultLabels(labels);
+  collectDefaultMetrics({ register: metricsRegistry });
+}
+
+export const httpRequestDuration = new Histogram({
+  name: 'murmur_http_request_duration_seconds',
+  help: 'HTTP request latency by route and status (golden signals: rate, errors, latency)',
+  labelNames: ['method', 'route', 'status'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [metricsRegistry],
+});
+
+export const dbReadsTotal = new Counter({
+  name: 'murmur_db_reads_total',
+  help: 'Reads by cluster and the node that served them; reason says why the primary was used',
+  labelNames: ['cluster', 'target', 'reason'] as const,
+  registers: [metricsRegistry],
+});
+
+export const dbReplicaLagSeconds = new Gauge({
+  name: 'murmur_db_replica_lag_seconds',
+  help: 'Seconds since the last transaction replayed on a replica (as seen by this process)',
+  labelNames: ['cluster', 'replica'] as const,
+  registers: [metricsRegistry],
+});
+
+export const shardQueriesTotal = new Counter({
+  name: 'murmur_shard_queries_total',
+  help: 'Queries per physical shard (shard load)',
+  labelNames: ['shard', 'kind'] as const,
+  registers: [metricsRegistry],
+});
+
+export const cacheRequestsTotal = new Counter({
+  name: 'murmur_cache_requests_total',
+  help: 'Cache lookups by cache name, layer and result (hit ratio = hit / (hit + miss) per layer)',
+  labelNames: ['cache', 'layer', 'result'] as const,
+  registers: [metricsRegistry],
+});
+
+export const cacheLoadsTotal = new Counter({
+  name: 'murmur_cache_loads_total',
+  help: 'Loads from the source, and loads collapsed into one by single flight',
+  labelNames: ['cache', 'outcome'] as const,
+  registers: [metricsRegistry],
+});
+
+export const queueJobsTotal = new Counter({
+  name: 'murmur_queue_jobs_total',
+  help: 'BullMQ jobs processed by queue, job name and outcome',
+  labelNames: ['queue', 'job', 'outcome'] as const,
+  registers: [metricsRegistry],
+});
+
+export const queueDepth = new Gauge({
+  name: 'murmur_queue_depth',
+  help: 'Jobs waiting, active, delayed and failed per queue',
+  labelNames: ['queue', 'state'] as const,
+  registers: [metricsRegistry],
+});
+
+export const queueLagSeconds = new Histogram({
+  name: 'murmur_queue_lag_seconds',
+  help: 'Time from enqueue to the start of processing',
+  labelNames: ['queue'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [metricsRegistry],
+});
+
+export const rpcClientDuration = new Histogram({
+  name: 'murmur_rpc_client_duration_seconds',
+  help: 'Service-to-service call latency by method and outcome',
+  labelNames: ['method', 'outcome'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+  registers: [metricsRegistry],
+});

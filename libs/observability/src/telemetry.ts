@@ -1,0 +1,89 @@
+import { trace } from '@opentelemetry/api';
+// Type-only: erased at compile time, so nothing is loaded before the SDK starts.
+import type * as T_sdk_node from '@opentelemetry/sdk-node';
+import type * as T_exporter_trace_otlp_proto from '@opentelemetry/exporter-trace-otlp-proto';
+import type * as T_sdk_trace from '@opentelemetry/sdk-trace';
+import type * as T_resources from '@opentelemetry/resources';
+import type * as T_instrumentation_http from '@opentelemetry/instrumentation-http';
+import type * as T_instrumentation_nestjs_core from '@opentelemetry/instrumentation-nestjs-core';
+import type * as T_instrumentation_pg from '@opentelemetry/instrumentation-pg';
+import type * as T_instrumentation_ioredis from '@opentelemetry/instrumentation-ioredis';
+import type * as T_instrumentation_grpc from '@opentelemetry/instrumentation-grpc';
+import type * as T_instrumentation_pino from '@opentelemetry/instrumentation-pino';
+
+export interface TelemetryOptions {
+  serviceName: string;
+  instanceName: string;
+  /** OTLP/HTTP base URL (e.g. http://jaeger:4318); unset disables tracing */
+  otlpEndpoint?: string;
+  /** head sampling ratio for new traces, 0..1; child spans follow their parent's decision */
+  sampleRatio: number;
+  enabled: boolean;
+}
+
+export interface Telemetry {
+  enabled: boolean;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Start the OpenTelemetry Node SDK with the instrumentations Murmur relies on: HTTP (the server
+ * span of each request), Nest (controller/handler spans), pg, ioredis, gRPC and pino (trace ids in
+ * logs). BullMQ spans come from BullMQ's own telemetry (bullmq-otel), wired in the queue module.
+ * Modules are required lazily so that nothing is loaded before the hooks are in place.
+ */
+export function startTelemetry(options: TelemetryOptions): Telemetry {
+  if (!options.enabled || !options.otlpEndpoint) {
+    return { enabled: false, shutdown: () => Promise.resolve() };
+  }
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof T_sdk_node;
+  const { OTLPTraceExporter } =
+    require('@opentelemetry/exporter-trace-otlp-proto') as typeof T_exporter_trace_otlp_proto;
+  const { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } =
+    require('@opentelemetry/sdk-trace') as typeof T_sdk_trace;
+  const { resourceFromAttributes } = require('@opentelemetry/resources') as typeof T_resources;
+  const { HttpInstrumentation } =
+    require('@opentelemetry/instrumentation-http') as typeof T_instrumentation_http;
+  const { NestInstrumentation } =
+    require('@opentelemetry/instrumentation-nestjs-core') as typeof T_instrumentation_nestjs_core;
+  const { PgInstrumentation } =
+    require('@opentelemetry/instrumentation-pg') as typeof T_instrumentation_pg;
+  const { IORedisInstrumentation } =
+    require('@opentelemetry/instrumentation-ioredis') as typeof T_instrumentation_ioredis;
+  const { GrpcInstrumentation } =
+    require('@opentelemetry/instrumentation-grpc') as typeof T_instrumentation_grpc;
+  const { PinoInstrumentation } =
+    require('@opentelemetry/instrumentation-pino') as typeof T_instrumentation_pino;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+
+  const exporter = new OTLPTraceExporter({
+    url: `${options.otlpEndpoint.replace(/\/$/, '')}/v1/traces`,
+  });
+  const sdk = new NodeSDK({
+    resource: resourceFromAttributes({
+      'service.name': options.serviceName,
+      'service.instance.id': options.instanceName,
+    }),
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio) }),
+    spanProcessors: [new BatchSpanProcessor({ exporter, scheduledDelayMillis: 500 })],
+    instrumentations: [
+      new HttpInstrumentation({
+        // Probes and scrapes would drown the traces that matter.
+        ignoreIncomingRequestHook: (req) => /^\/(health|metrics)/.test(req.url ?? ''),
+      }),
+      new NestInstrumentation(),
+      new PgInstrumentation({ requireParentSpan: true }),
+      new IORedisInstrumentation({ requireParentSpan: true }),
+      new GrpcInstrumentation(),
+      new PinoInstrumentation(),
+    ],
+  });
+  sdk.start();
+  return { enabled: true, shutdown: () => sdk.shutdown() };
+}
+
+/** The current trace id, for logs and problem bodies; undefined outside a span. */
+export function currentTraceId(): string | undefined {
+  return trace.getActiveSpan()?.spanContext().traceId;
+}

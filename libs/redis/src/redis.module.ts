@@ -1,0 +1,98 @@
+import {
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { RedisConfig } from '@murmur/config';
+import { Redis, type RedisOptions } from 'ioredis';
+
+export const REDIS = Symbol('REDIS');
+export const CACHE_REDIS = Symbol('CACHE_REDIS');
+
+/**
+ * Connection options by role. The data connection queues commands while reconnecting (a blip
+ * should not fail a write); the cache connection fails fast so a cache outage costs one timeout,
+ * not a stalled request.
+ */
+export function createRedis(url: string, role: 'data' | 'cache', name: string): Redis {
+  const common: RedisOptions = {
+    connectionName: name,
+    lazyConnect: false,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+  };
+  const options: RedisOptions =
+    role === 'data'
+      ? { ...common, maxRetriesPerRequest: 3 }
+      : { ...common, maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: 250 };
+  const client = new Redis(url, options);
+  const logger = new Logger(`Redis:${role}`);
+  let reported = false;
+  client.on('error', (error: Error) => {
+    if (!reported) {
+      logger.warn(`${name}: ${error.message}`);
+      reported = true;
+    }
+  });
+  client.on('ready', () => {
+    if (reported) {
+      logger.log(`${name}: connected again`);
+    }
+    reported = false;
+  });
+  return client;
+}
+
+export async function pingRedis(client: Redis, timeoutMs = 500): Promise<boolean> {
+  if (client.status !== 'ready') {
+    return false;
+  }
+  try {
+    const pong = await Promise.race([
+      client.ping(),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('timeout')), timeoutMs).unref(),
+      ),
+    ]);
+    return pong === 'PONG';
+  } catch {
+    return false;
+  }
+}
+
+@Injectable()
+class RedisLifecycle implements OnApplicationShutdown {
+  constructor(
+    @Inject(REDIS) private readonly data: Redis,
+    @Inject(CACHE_REDIS) private readonly cache: Redis,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([this.data, this.cache].map((c) => c.quit().catch(() => c.disconnect())));
+  }
+}
+
+@Module({})
+export class RedisModule {
+  static forRoot(config: RedisConfig, appName: string): DynamicModule {
+    return {
+      module: RedisModule,
+      global: true,
+      providers: [
+        {
+          provide: REDIS,
+          useFactory: () => createRedis(config.REDIS_URL, 'data', `${appName}:data`),
+        },
+        {
+          provide: CACHE_REDIS,
+          useFactory: () =>
+            createRedis(config.CACHE_REDIS_URL ?? config.REDIS_URL, 'cache', `${appName}:cache`),
+        },
+        RedisLifecycle,
+      ],
+      exports: [REDIS, CACHE_REDIS],
+    };
+  }
+}

@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+  contentType: string;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** sent as-is instead of JSON.stringify(body) */
+  rawBody?: string;
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+/** A small client for Murmur's HTTP API (through NGINX in end-to-end tests). */
+export class ApiClient {
+  constructor(readonly baseUrl: string) {}
+
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    let body: string | undefined;
+    if (options.rawBody !== undefined) {
+      body = options.rawBody;
+      headers['content-type'] ??= 'application/json';
+    } else if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] = 'application/json';
+    }
+    if (options.token) {
+      headers.authorization = `Bearer ${options.token}`;
+    }
+    const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
+    const contentType = res.headers.get('content-type') ?? '';
+    const text = await res.text();
+    let parsed: unknown = text;
+    if (contentType.includes('json') && text.length > 0) {
+      parsed = JSON.parse(text);
+    }
+    return { status: res.status, headers: res.headers, body: parsed as T, contentType };
+  }
+
+  /** Register a fresh user and log in; returns the id, name and token. */
+  async newUser(
+    prefix = 'u',
+  ): Promise<{ id: string; username: string; token: string; password: string }> {
+    const username = `${prefix}_${randomBytes(6).toString('hex')}`;
+    const password = `pw-${randomBytes(8).toString('hex')}`;
+    const created = await this.request<{ id: string }>('POST', '/api/users', {
+      body: { username, email: `${username}@example.test`, password },
+    });
+    if (created.status !== 201) {
+      throw new Error(`register failed: ${created.status} ${JSON.stringify(created.body)}`);
+    }
+    const session = await this.request<{ token: string }>('POST', '/api/sessions', {
+      body: { username, password },
+    });
+    if (session.status !== 201) {
+      throw new Error(`login failed: ${session.status} ${JSON.stringify(session.body)}`);
+    }
+    return { id: created.body.id, username, token: session.body.token, password };
+  }
+}

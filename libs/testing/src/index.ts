@@ -1,0 +1,9 @@
+/**
+ * @murmur/testing — what tests share: the test stack's addresses (the project's own stack code,
+ * `test` profile, private ports), an HTTP client for the API through NGINX, direct database
+ * access for assertions, polling helpers and an in-process OTLP receiver.
+ */
+export * from './api-client';
+export * from './otlp-receiver';
+export * from './stack-fixture';
+export * from './wait-for';

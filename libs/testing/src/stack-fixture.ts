@@ -1,0 +1,64 @@
+import os from 'node:os';
+import path from 'node:path';
+import { buildTopology, type Topology } from '@murmur/stack';
+import { Client } from 'pg';
+import { ApiClient } from './api-client';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The test receiver's port; the test stack's services export OTLP here. */
+export const TEST_OTLP_PORT = 14318;
+export const TEST_OTLP_ENDPOINT = `http://127.0.0.1:${TEST_OTLP_PORT}`;
+
+export function testTopology(): Topology {
+  return buildTopology({ profile: 'test', root: REPO_ROOT });
+}
+
+export function edgeApi(): ApiClient {
+  return new ApiClient(`http://127.0.0.1:${testTopology().nginx.port}`);
+}
+
+/** The superuser initdb created: `postgres` when the stack runs as root, else the current user. */
+export function superuser(): string {
+  return process.getuid?.() === 0 ? 'postgres' : os.userInfo().username;
+}
+
+/** Run `fn` with a superuser connection to one Postgres node of the test stack. */
+export async function withPostgres<T>(
+  nodeName: string,
+  database: string,
+  fn: (client: Client) => Promise<T>,
+): Promise<T> {
+  const node = testTopology().postgres.find((n) => n.name === nodeName);
+  if (!node) {
+    throw new Error(`no postgres node ${nodeName}`);
+  }
+  const client = new Client({ host: '127.0.0.1', port: node.port, user: superuser(), database });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Sum a Prometheus counter over every process of a service, filtered by labels. */
+export async function sumMetric(
+  service: string,
+  metric: string,
+  labels: Record<string, string>,
+): Promise<number> {
+  const procs = testTopology().services.filter((s) => s.service === service && s.entry === 'main');
+  let total = 0;
+  for (const p of procs) {
+    const text = await (await fetch(`http://127.0.0.1:${p.port}/metrics`)).text();
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(`${metric}{`)) {
+        continue;
+      }
+      if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) {
+        total += Number(line.slice(line.lastIndexOf(' ') + 1));
+      }
+    }
+  }
+  return total;
+}

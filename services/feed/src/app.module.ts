@@ -1,0 +1,55 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '@murmur/auth';
+import { QUEUES } from '@murmur/contracts';
+import { HttpCoreModule, type ReadinessCheck } from '@murmur/http';
+import { QueueModule } from '@murmur/queue';
+import { pingRedis, REDIS, RedisModule } from '@murmur/redis';
+import type { Redis } from 'ioredis';
+import type { FeedServiceConfig, FeedWorkerConfig } from './config';
+import { FanoutModule } from './fanout/fanout.module';
+import { FeedModule } from './feed/feed.module';
+
+const readiness = {
+  inject: [REDIS],
+  useFactory: (redis: Redis): ReadinessCheck[] => [
+    { name: 'redis', critical: true, check: () => pingRedis(redis) },
+  ],
+};
+
+@Module({})
+export class AppModule {
+  static forRoot(config: FeedServiceConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        HttpCoreModule.forRoot({
+          appName: config.INSTANCE_NAME,
+          logLevel: config.LOG_LEVEL,
+          readiness,
+        }),
+        RedisModule.forRoot(config, config.INSTANCE_NAME),
+        AuthModule.forRoot(config),
+        FeedModule.forRoot(config),
+      ],
+    };
+  }
+}
+
+@Module({})
+export class WorkerModule {
+  static forRoot(config: FeedWorkerConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        HttpCoreModule.forRoot({
+          appName: config.INSTANCE_NAME,
+          logLevel: config.LOG_LEVEL,
+          readiness,
+        }),
+        RedisModule.forRoot(config, config.INSTANCE_NAME),
+        QueueModule.forRoot(config, config, [QUEUES.feed]),
+        FanoutModule.forRoot(config),
+      ],
+    };
+  }
+}

@@ -1,0 +1,40 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, type OnApplicationBootstrap } from '@nestjs/common';
+import type { QueueConfig } from '@murmur/config';
+import { FEED_JOBS, type FanoutJob, type FollowJob, QUEUES } from '@murmur/contracts';
+import { configureWorker, measured } from '@murmur/queue';
+import type { Job } from 'bullmq';
+import { FanoutService } from './fanout.service';
+
+type FeedJob =
+  | Job<FanoutJob, unknown, typeof FEED_JOBS.fanout>
+  | Job<FollowJob, unknown, typeof FEED_JOBS.follow | typeof FEED_JOBS.unfollow>;
+
+@Processor(QUEUES.feed)
+export class FanoutProcessor extends WorkerHost implements OnApplicationBootstrap {
+  constructor(
+    @Inject(FanoutService) private readonly fanout: FanoutService,
+    @Inject('QUEUE_CONFIG') private readonly config: QueueConfig,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    configureWorker(this.worker, this.config.QUEUE_CONCURRENCY);
+  }
+
+  async process(job: FeedJob): Promise<unknown> {
+    return measured(QUEUES.feed, job, async () => {
+      switch (job.name) {
+        case FEED_JOBS.fanout:
+          return { delivered: await this.fanout.fanout(job.data) };
+        case FEED_JOBS.follow:
+          return this.fanout.follow(job.data);
+        case FEED_JOBS.unfollow:
+          return this.fanout.unfollow(job.data);
+        default:
+          throw new Error(`unknown job ${String((job as Job).name)}`);
+      }
+    });
+  }
+}

@@ -1,0 +1,12 @@
+import type { TimelineEntry } from './timeline.repository';
+
+/** Cursors are opaque to clients: base64url of `<score>:<postId>`. */
+export function encodeCursor(entry: TimelineEntry): string {
+  return Buffer.from(`${entry.score}:${entry.postId}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): TimelineEntry | undefined {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const match = /^(\d{1,16}):([1-9]\d{0,18})$/.exec(text);
+  return match ? { score: Number(match[1]), postId: match[2] } : undefined;
+}

@@ -1,0 +1,28 @@
+import {
+  baseConfigSchema,
+  cacheConfigSchema,
+  httpConfigSchema,
+  loadConfig,
+  queueConfigSchema,
+  redisConfigSchema,
+  sessionConfigSchema,
+  shardDatabaseConfigSchema,
+} from '@murmur/config';
+import { z } from 'zod';
+
+export const postConfigSchema = baseConfigSchema
+  .extend(httpConfigSchema.shape)
+  .extend(shardDatabaseConfigSchema.shape)
+  .extend(redisConfigSchema.shape)
+  .extend(sessionConfigSchema.shape)
+  .extend(cacheConfigSchema.shape)
+  .extend(queueConfigSchema.shape)
+  .extend({
+    /** where the gRPC server for other services listens */
+    GRPC_HOST: z.string().default('0.0.0.0'),
+    GRPC_PORT: z.coerce.number().int().min(1).max(65535),
+  });
+
+export type PostConfig = z.infer<typeof postConfigSchema>;
+
+export const loadPostConfig = (): PostConfig => loadConfig(postConfigSchema);

@@ -1,0 +1,19 @@
+import { startTelemetry } from '@murmur/observability';
+import { loadPostConfig } from './config';
+
+// Config first (fail fast), telemetry second, then the app (instrumentation patches on load).
+const config = loadPostConfig();
+const telemetry = startTelemetry({
+  serviceName: config.OTEL_SERVICE_NAME ?? 'post-service',
+  instanceName: config.INSTANCE_NAME,
+  otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+  sampleRatio: config.OTEL_TRACES_SAMPLER_ARG,
+  enabled: config.TRACING_ENABLED,
+});
+
+void import('./bootstrap')
+  .then(({ bootstrap }) => bootstrap(config, telemetry))
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });

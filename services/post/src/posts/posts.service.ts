@@ -1,0 +1,97 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type Cache, CacheFactory } from '@murmur/cache';
+import {
+  BOARDS,
+  FEED_JOBS,
+  type FanoutJob,
+  LEADERBOARD_JOBS,
+  QUEUES,
+  type ScoreJob,
+} from '@murmur/contracts';
+import { isKnownShardId, parseId } from '@murmur/database';
+import type { Queue } from 'bullmq';
+import { type Post, toPost } from './post.entity';
+import { PostError, PostErrorCode } from './posts.errors';
+import { PostsRepository } from './posts.repository';
+
+export const MAX_IDS_PER_CALL = 200;
+
+@Injectable()
+export class PostsService {
+  private readonly logger = new Logger(PostsService.name);
+  private readonly cache: Cache<Post>;
+
+  constructor(
+    @Inject(PostsRepository) private readonly posts: PostsRepository,
+    @Inject(CacheFactory) caches: CacheFactory,
+    @InjectQueue(QUEUES.feed) private readonly feedQueue: Queue<FanoutJob>,
+    @InjectQueue(QUEUES.leaderboard) private readonly leaderboardQueue: Queue<ScoreJob>,
+  ) {
+    // Post text never changes, so entries live long; like counts are refreshed by their own path.
+    this.cache = caches.create<Post>({
+      name: 'post',
+      ttlSeconds: 600,
+      negativeTtlSeconds: 5,
+      versionOf: () => 0,
+    });
+  }
+
+  /**
+   * Store the post on its author's shard, then enqueue its consequences: fan-out into followers'
+   * timelines and a point on the `posters` board. Job ids are derived from the post id, so a
+   * retried enqueue cannot create a second job while the first exists, and consumers are
+   * idempotent for redeliveries.
+   */
+  async create(authorId: string, text: string): Promise<Post> {
+    const post = toPost(await this.posts.insert(authorId, text));
+    const createdAt = Date.parse(post.createdAt);
+    await Promise.all([
+      this.feedQueue.add(
+        FEED_JOBS.fanout,
+        { postId: post.id, authorId, createdAt },
+        { jobId: `fanout-${post.id}` },
+      ),
+      this.leaderboardQueue.add(
+        LEADERBOARD_JOBS.score,
+        { board: BOARDS.posters, userId: authorId, delta: 1, eventId: `post-${post.id}` },
+        { jobId: `score-posters-${post.id}` },
+      ),
+    ]);
+    return post;
+  }
+
+  async get(rawId: string): Promise<Post> {
+    const id = parseId(rawId);
+    if (id === undefined) {
+      throw new PostError(PostErrorCode.InvalidId, `"${rawId.slice(0, 40)}" is not a post id.`);
+    }
+    if (!isKnownShardId(id)) {
+      throw new PostError(PostErrorCode.NotFound, `No post with id ${id}.`);
+    }
+    const post = await this.cache.getOrSet(id.toString(), async () => {
+      const row = await this.posts.findById(id);
+      return row ? toPost(row) : null;
+    });
+    if (!post) {
+      throw new PostError(PostErrorCode.NotFound, `No post with id ${id}.`);
+    }
+    return post;
+  }
+
+  /** Posts by id in the order asked, unknown ids left out (hydration of a timeline page). */
+  async getMany(rawIds: string[]): Promise<Post[]> {
+    if (rawIds.length > MAX_IDS_PER_CALL) {
+      throw new PostError(PostErrorCode.TooManyIds, `At most ${MAX_IDS_PER_CALL} ids per call.`);
+    }
+    const ids = rawIds
+      .map(parseId)
+      .filter((id): id is bigint => id !== undefined && isKnownShardId(id));
+    if (ids.length === 0) {
+      return [];
+    }
+    const rows = await this.posts.findMany(ids);
+    const byId = new Map(rows.map((r) => [r.id, toPost(r)]));
+    return rawIds.map((id) => byId.get(id)).filter((p): p is Post => p !== undefined);
+  }
+}

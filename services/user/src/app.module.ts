@@ -1,0 +1,48 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '@murmur/auth';
+import { CacheModule } from '@murmur/cache';
+import { QUEUES } from '@murmur/contracts';
+import { DatabaseModule, MAIN_CLUSTER, type ReplicatedCluster } from '@murmur/database';
+import { HttpCoreModule, type ReadinessCheck } from '@murmur/http';
+import { QueueModule } from '@murmur/queue';
+import { CACHE_REDIS, pingRedis, REDIS, RedisModule } from '@murmur/redis';
+import type { Redis } from 'ioredis';
+import type { UserConfig } from './config';
+import { FollowsModule } from './follows/follows.module';
+import { SessionsModule } from './sessions/sessions.module';
+import { UsersModule } from './users/users.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: UserConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        HttpCoreModule.forRoot({
+          appName: config.INSTANCE_NAME,
+          logLevel: config.LOG_LEVEL,
+          readiness: {
+            inject: [MAIN_CLUSTER, REDIS, CACHE_REDIS],
+            useFactory: (main: ReplicatedCluster, redis: Redis, cache: Redis): ReadinessCheck[] => [
+              {
+                name: 'postgres',
+                critical: true,
+                check: () => main.primary.query('SELECT 1').then(() => true),
+              },
+              { name: 'redis', critical: true, check: () => pingRedis(redis) },
+              { name: 'cache', critical: false, check: () => pingRedis(cache) },
+            ],
+          },
+        }),
+        DatabaseModule.forRoot({ appName: config.INSTANCE_NAME, main: config }),
+        RedisModule.forRoot(config, config.INSTANCE_NAME),
+        CacheModule.forRoot(config),
+        AuthModule.forRoot(config),
+        QueueModule.forRoot(config, config, [QUEUES.feed]),
+        UsersModule.forRoot(config),
+        SessionsModule.forRoot(config),
+        FollowsModule,
+      ],
+    };
+  }
+}

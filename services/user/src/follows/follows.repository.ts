@@ -1,0 +1,61 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { MAIN_CLUSTER, type ReplicatedCluster } from '@murmur/database';
+
+@Injectable()
+export class FollowsRepository {
+  constructor(@Inject(MAIN_CLUSTER) private readonly db: ReplicatedCluster) {}
+
+  /**
+   * Add the edge and both counters in one transaction. Returns false if the edge existed
+   * (following twice is a no-op), undefined if the followee does not exist.
+   */
+  async follow(followerId: string, followeeId: string): Promise<boolean | undefined> {
+    return this.db.write(async (sql) => {
+      const exists = await sql.query(`SELECT 1 FROM users WHERE id = $1`, [followeeId]);
+      if (exists.length === 0) {
+        return undefined;
+      }
+      const inserted = await sql.query(
+        `INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`,
+        [followerId, followeeId],
+      );
+      if (inserted.length === 0) {
+        return false;
+      }
+      await sql.query(
+        `UPDATE users SET
+           follower_count = follower_count + CASE WHEN id = $2 THEN 1 ELSE 0 END,
+           following_count = following_count + CASE WHEN id = $1 THEN 1 ELSE 0 END,
+           updated_at = greatest(now(), updated_at + interval '1 millisecond')
+         WHERE id IN ($1, $2)`,
+        [followerId, followeeId],
+      );
+      return true;
+    });
+  }
+
+  async unfollow(followerId: string, followeeId: string): Promise<boolean | undefined> {
+    return this.db.write(async (sql) => {
+      const exists = await sql.query(`SELECT 1 FROM users WHERE id = $1`, [followeeId]);
+      if (exists.length === 0) {
+        return undefined;
+      }
+      const deleted = await sql.query(
+        `DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2 RETURNING 1`,
+        [followerId, followeeId],
+      );
+      if (deleted.length === 0) {
+        return false;
+      }
+      await sql.query(
+        `UPDATE users SET
+           follower_count = follower_count - CASE WHEN id = $2 THEN 1 ELSE 0 END,
+           following_count = following_count - CASE WHEN id = $1 THEN 1 ELSE 0 END,
+           updated_at = greatest(now(), updated_at + interval '1 millisecond')
+         WHERE id IN ($1, $2)`,
+        [followerId, followeeId],
+      );
+      return true;
+    });
+  }
+}

@@ -1,0 +1,57 @@
+import { Body, Controller, Delete, HttpCode, Inject, Post, Res, UseGuards } from '@nestjs/common';
+import { AuthGuard, CurrentSession, SESSION_COOKIE, type Session } from '@murmur/auth';
+import type { FastifyReply } from 'fastify';
+import { CreateSessionRequest } from './dto/create-session.request';
+import { SessionsService } from './sessions.service';
+
+export const COOKIE_SECURE = Symbol('COOKIE_SECURE');
+
+@Controller('api/sessions')
+export class SessionsController {
+  constructor(
+    @Inject(SessionsService) private readonly sessions: SessionsService,
+    @Inject(COOKIE_SECURE) private readonly secureCookie: boolean,
+  ) {}
+
+  /** Log in: the token in the body (bearer use) and in an HttpOnly cookie (browser use). */
+  @Post()
+  @HttpCode(201)
+  async create(
+    @Body() body: CreateSessionRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ token: string; userId: string }> {
+    const { token, userId, maxAgeSeconds } = await this.sessions.login(
+      body.username,
+      body.password,
+    );
+    const attributes = ['Path=/', 'HttpOnly', 'SameSite=Lax', `Max-Age=${maxAgeSeconds}`];
+    if (this.secureCookie) {
+      attributes.push('Secure');
+    }
+    void reply.header('Set-Cookie', `${SESSION_COOKIE}=${token}; ${attributes.join('; ')}`);
+    void reply.header('Cache-Control', 'no-store');
+    return { token, userId };
+  }
+
+  @Delete('current')
+  @HttpCode(204)
+  @UseGuards(AuthGuard)
+  async logout(
+    @CurrentSession() session: Session,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    await this.sessions.logout(session);
+    void reply.header(
+      'Set-Cookie',
+      `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`,
+    );
+  }
+
+  /** Log out everywhere: revokes every session of the caller. */
+  @Delete()
+  @HttpCode(204)
+  @UseGuards(AuthGuard)
+  async logoutEverywhere(@CurrentSession() session: Session): Promise<void> {
+    await this.sessions.logoutEverywhere(session);
+  }
+}

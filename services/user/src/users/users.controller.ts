@@ -1,0 +1,55 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
+import { AuthGuard, CurrentSession, OptionalAuthGuard, type Session } from '@murmur/auth';
+import { CreateUserRequest } from './dto/create-user.request';
+import {
+  type CreatedUserResponse,
+  type ProfileResponse,
+  toProfileResponse,
+} from './dto/profile.response';
+import { UpdateProfileRequest } from './dto/update-profile.request';
+import { UserIdParams } from './dto/user-id.params';
+import { UsersService } from './users.service';
+
+@Controller('api/users')
+export class UsersController {
+  constructor(@Inject(UsersService) private readonly users: UsersService) {}
+
+  @Post()
+  @HttpCode(201)
+  async create(@Body() body: CreateUserRequest): Promise<CreatedUserResponse> {
+    const user = await this.users.register(body);
+    return { id: String(user.id), username: user.username };
+  }
+
+  @Get('me')
+  @UseGuards(AuthGuard)
+  async me(@CurrentSession() session: Session): Promise<ProfileResponse> {
+    return toProfileResponse(await this.users.getProfile(session.userId));
+  }
+
+  @Patch('me')
+  @UseGuards(AuthGuard)
+  async updateMe(
+    @CurrentSession() session: Session,
+    @Body() body: UpdateProfileRequest,
+  ): Promise<ProfileResponse> {
+    return toProfileResponse(await this.users.updateProfile(session.userId, body));
+  }
+
+  /** Public; a caller who sends their token also gets read-your-writes. */
+  @Get(':id')
+  @UseGuards(OptionalAuthGuard)
+  async get(@Param() params: UserIdParams): Promise<ProfileResponse> {
+    return toProfileResponse(await this.users.getProfile(params.id));
+  }
+}

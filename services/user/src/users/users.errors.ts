@@ -1,0 +1,23 @@
+import { DomainError, type ErrorKind } from '@murmur/errors';
+
+export enum UserErrorCode {
+  UsernameTaken = 'username_taken',
+  EmailTaken = 'email_taken',
+  NotFound = 'user_not_found',
+  InvalidId = 'invalid_user_id',
+  CannotFollowSelf = 'cannot_follow_self',
+}
+
+const KINDS: Record<UserErrorCode, ErrorKind> = {
+  [UserErrorCode.UsernameTaken]: 'conflict',
+  [UserErrorCode.EmailTaken]: 'conflict',
+  [UserErrorCode.NotFound]: 'not_found',
+  [UserErrorCode.InvalidId]: 'invalid',
+  [UserErrorCode.CannotFollowSelf]: 'invalid',
+};
+
+export class UserError extends DomainError<UserErrorCode> {
+  get kind(): ErrorKind {
+    return KINDS[this.code];
+  }
+}

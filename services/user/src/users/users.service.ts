@@ -1,0 +1,84 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type Cache, CacheFactory } from '@murmur/cache';
+import { ConsistencyContext } from '@murmur/database';
+import { PasswordHasher } from './password-hasher';
+import { type Profile, toProfile, type UserRow } from './user.entity';
+import { UserError, UserErrorCode } from './users.errors';
+import { UniqueViolation, UsersRepository } from './users.repository';
+
+/** How long after a write a caller skips the in-process cache (longer than an invalidation takes). */
+const L1_BYPASS_AFTER_WRITE_MS = 5_000;
+
+@Injectable()
+export class UsersService {
+  private readonly profiles: Cache<Profile>;
+
+  constructor(
+    @Inject(UsersRepository) private readonly users: UsersRepository,
+    @Inject(PasswordHasher) private readonly hasher: PasswordHasher,
+    @Inject(CacheFactory) caches: CacheFactory,
+  ) {
+    this.profiles = caches.create<Profile>({
+      name: 'profile',
+      ttlSeconds: 300,
+      negativeTtlSeconds: 5,
+      versionOf: (p) => p.version,
+    });
+  }
+
+  async register(input: { username: string; email: string; password: string }): Promise<UserRow> {
+    const passwordHash = await this.hasher.hash(input.password);
+    try {
+      const row = await this.users.insert({
+        username: input.username,
+        email: input.email.toLowerCase(),
+        passwordHash,
+      });
+      // Write-through on create too: a "not found" cached by a reader racing replica lag is replaced.
+      await this.profiles.set(String(row.id), toProfile(row));
+      return row;
+    } catch (error) {
+      if (error instanceof UniqueViolation) {
+        throw error.constraint.includes('email')
+          ? new UserError(UserErrorCode.EmailTaken, 'That email is already registered.')
+          : new UserError(
+              UserErrorCode.UsernameTaken,
+              `The username "${input.username}" is taken.`,
+            );
+      }
+      throw error;
+    }
+  }
+
+  /** Read-through the profile cache; a replica serves misses (the primary if the caller just wrote). */
+  async getProfile(id: string): Promise<Profile> {
+    const profile = await this.profiles.getOrSet(
+      id,
+      async () => {
+        const row = await this.users.findById(id);
+        return row ? toProfile(row) : null;
+      },
+      { bypassL1: ConsistencyContext.wroteWithin(L1_BYPASS_AFTER_WRITE_MS) },
+    );
+    if (!profile) {
+      throw new UserError(UserErrorCode.NotFound, `No user with id ${id}.`);
+    }
+    return profile;
+  }
+
+  /** Write-through: update the primary, then replace the cached profile everywhere. */
+  async updateProfile(id: string, patch: { displayName?: string; bio?: string }): Promise<Profile> {
+    const row = await this.users.updateProfile(id, patch);
+    if (!row) {
+      throw new UserError(UserErrorCode.NotFound, `No user with id ${id}.`);
+    }
+    const profile = toProfile(row);
+    await this.profiles.set(id, profile);
+    return profile;
+  }
+
+  /** Counts changed elsewhere (follows): drop the cached profiles. */
+  async invalidateProfiles(ids: string[]): Promise<void> {
+    await Promise.all(ids.map((id) => this.profiles.delete(id)));
+  }
+}

@@ -1,0 +1,130 @@
+import { edgeApi } from '@murmur/testing';
+
+const api = edgeApi();
+
+describe('bad input gets a 4xx problem+json, never a 500', () => {
+  let token: string;
+
+  beforeAll(async () => {
+    token = (await api.newUser('bad')).token;
+  });
+
+  const expectProblem = (
+    res: { status: number; contentType: string; body: unknown },
+    status: number,
+  ): void => {
+    expect(res.status).toBe(status);
+    expect(res.contentType).toContain('application/problem+json');
+    expect(res.body).toMatchObject({
+      status,
+      type: expect.stringMatching(/^urn:murmur:problem:/),
+      title: expect.any(String),
+    });
+  };
+
+  it.each([
+    ['malformed JSON', { rawBody: '{"username": "x",' }],
+    ['a JSON array instead of an object', { rawBody: '[]' }],
+    ['a missing field', { body: { username: 'someone_ok', password: 'long-enough-1' } }],
+    [
+      'an unknown field',
+      {
+        body: { username: 'someone_ok', email: 'a@b.test', password: 'long-enough-1', admin: true },
+      },
+    ],
+    ['a wrong type', { body: { username: 42, email: 'a@b.test', password: 'long-enough-1' } }],
+    [
+      'an over-long string',
+      { body: { username: 'x'.repeat(31), email: 'a@b.test', password: 'long-enough-1' } },
+    ],
+    [
+      'an over-long password',
+      { body: { username: 'someone_ok', email: 'a@b.test', password: 'p'.repeat(129) } },
+    ],
+    [
+      'a bad email',
+      { body: { username: 'someone_ok', email: 'not-an-email', password: 'long-enough-1' } },
+    ],
+  ])('sign-up with %s → 400', async (_name, options) => {
+    expectProblem(await api.request('POST', '/api/users', options), 400);
+  });
+
+  it('lists the failing fields of a validation error', async () => {
+    const res = await api.request<{ errors: string[] }>('POST', '/api/users', {
+      body: { username: '!', email: 'x', password: 'short' },
+    });
+    expectProblem(res, 400);
+    expect(res.body.errors.join(' ')).toMatch(/username[\s\S]*email[\s\S]*password/);
+  });
+
+  it('refuses bodies over the size limit with 413 (at the edge and in the service)', async () => {
+    const res = await api.request('POST', '/api/posts', {
+      token,
+      rawBody: JSON.stringify({ text: 'x'.repeat(100_000) }),
+    });
+    expectProblem(res, 413);
+  });
+
+  it.each([
+    ['blank text', { text: '   ' }],
+    ['empty text', { text: '' }],
+    ['text over 500 characters', { text: 'x'.repeat(501) }],
+    ['text of the wrong type', { text: ['a'] }],
+  ])('a post with %s → 400', async (_name, body) => {
+    expectProblem(await api.request('POST', '/api/posts', { token, body }), 400);
+  });
+
+  it.each(['abc', '0', '-5', '1.5', '99999999999999999999', '1e5'])(
+    'a bad post id %s → 400',
+    async (id) => {
+      expectProblem(await api.request('GET', `/api/posts/${id}`), 400);
+    },
+  );
+
+  it.each(['abc', '0', '99999999999999999999'])('a bad user id %s → 400', async (id) => {
+    expectProblem(await api.request('GET', `/api/users/${id}`), 400);
+  });
+
+  it.each(['limit=0', 'limit=101', 'limit=abc', 'cursor=%25%25%25', 'cursor=AAAA', 'extra=1'])(
+    'a bad feed query %s → 400',
+    async (q) => {
+      expectProblem(await api.request('GET', `/api/feed?${q}`, { token }), 400);
+    },
+  );
+
+  it('answers 404 for unknown resources', async () => {
+    expectProblem(await api.request('GET', '/api/posts/1234567890123'), 404);
+    expectProblem(await api.request('GET', '/api/users/987654321'), 404);
+    expectProblem(await api.request('GET', '/api/leaderboards/nope'), 404);
+    expectProblem(await api.request('POST', '/api/users/987654321/follow', { token }), 404);
+    expectProblem(await api.request('GET', '/api/nothing-here'), 404);
+  });
+
+  it('answers 401 without a token, with a malformed one and with an unknown one', async () => {
+    expectProblem(await api.request('POST', '/api/posts', { body: { text: 'hi' } }), 401);
+    expectProblem(
+      await api.request('POST', '/api/posts', {
+        body: { text: 'hi' },
+        headers: { authorization: 'Basic abc' },
+      }),
+      401,
+    );
+    expectProblem(
+      await api.request('POST', '/api/posts', { body: { text: 'hi' }, token: 'short' }),
+      401,
+    );
+    expectProblem(
+      await api.request('POST', '/api/posts', { body: { text: 'hi' }, token: 'A'.repeat(43) }),
+      401,
+    );
+    expectProblem(await api.request('GET', '/api/feed'), 401);
+  });
+
+  it('refuses to follow yourself', async () => {
+    const me = await api.newUser('self');
+    expectProblem(
+      await api.request('POST', `/api/users/${me.id}/follow`, { token: me.token }),
+      400,
+    );
+  });
+});

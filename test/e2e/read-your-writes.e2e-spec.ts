@@ -1,0 +1,76 @@
+import { edgeApi, sumMetric, testTopology, waitFor, withPostgres } from '@murmur/testing';
+
+const api = edgeApi();
+const replicas = testTopology()
+  .postgres.filter((n) => n.cluster === 'main' && n.role === 'replica')
+  .map((n) => n.name);
+
+const setReplay = (paused: boolean): Promise<unknown> =>
+  Promise.all(
+    replicas.map((name) =>
+      withPostgres(name, 'postgres', (c) =>
+        c.query(paused ? 'SELECT pg_wal_replay_pause()' : 'SELECT pg_wal_replay_resume()'),
+      ),
+    ),
+  );
+
+const readsServedBy = (target: 'primary' | 'replica', reason: string): Promise<number> =>
+  sumMetric('user', 'murmur_db_reads_total', { cluster: 'main', target, reason });
+
+describe('read-your-writes over asynchronous replicas', () => {
+  afterAll(() => setReplay(false));
+
+  it('never shows a caller an older profile than the one they wrote, with WAL replay paused on every replica', async () => {
+    const me = await api.newUser('ryw');
+    const other = await api.newUser('rywo');
+    await setReplay(true);
+    try {
+      // 1,000 update-then-read pairs through NGINX (spread over both user processes).
+      for (let i = 0; i < 1000; i++) {
+        const bio = `bio ${i}`;
+        const patch = await api.request('PATCH', '/api/users/me', {
+          token: me.token,
+          body: { bio },
+        });
+        expect(patch.status).toBe(200);
+        const read = await api.request<{ bio: string }>('GET', `/api/users/${me.id}`, {
+          token: me.token,
+        });
+        expect(read.body.bio).toBe(bio);
+      }
+
+      // Reads that miss the cache must reach the database; with replicas behind they go to the primary.
+      const laggingBefore = await readsServedBy('primary', 'lagging');
+      for (let i = 0; i < 50; i++) {
+        const following = i % 2 === 0 ? 1 : 0;
+        const method = following ? 'POST' : 'DELETE';
+        expect(
+          (await api.request(method, `/api/users/${other.id}/follow`, { token: me.token })).status,
+        ).toBe(204);
+        const read = await api.request<{ followingCount: number }>('GET', `/api/users/${me.id}`, {
+          token: me.token,
+        });
+        expect(read.body.followingCount).toBe(following);
+      }
+      expect(await readsServedBy('primary', 'lagging')).toBeGreaterThanOrEqual(laggingBefore + 50);
+    } finally {
+      await setReplay(false);
+    }
+
+    // Once the replicas have replayed the caller's writes, their reads go to replicas again.
+    const replicaBefore = await readsServedBy('replica', 'replica');
+    await waitFor(
+      async () => {
+        const res = await api.request('POST', `/api/users/${other.id}/follow`, { token: me.token });
+        await api.request('DELETE', `/api/users/${other.id}/follow`, { token: me.token });
+        const before = await readsServedBy('replica', 'replica');
+        await api.request('GET', `/api/users/${me.id}`, { token: me.token });
+        return res.status === 204 && (await readsServedBy('replica', 'replica')) > before
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 10_000, what: 'reads to return to the replicas' },
+    );
+    expect(await readsServedBy('replica', 'replica')).toBeGreaterThan(replicaBefore);
+  });
+});

@@ -1,0 +1,17 @@
+import { startStack } from '@murmur/stack';
+import { REPO_ROOT, TEST_OTLP_ENDPOINT } from '@murmur/testing';
+
+/**
+ * Start the test stack once for all integration and end-to-end tests: fresh data, private ports,
+ * services exporting traces to the receiver the tracing test opens.
+ */
+export default async function globalSetup(): Promise<void> {
+  const started = Date.now();
+  await startStack({
+    profile: 'test',
+    root: REPO_ROOT,
+    fresh: true,
+    otlpEndpoint: TEST_OTLP_ENDPOINT,
+  });
+  console.log(`\ntest stack up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
