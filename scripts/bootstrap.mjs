@@ -2,7 +2,7 @@
 // Entry point of `npm start`, `npm test`, `npm run stack:*` and `npm run migrate`.
 // Runs on the system Node (20+) with no dependencies, makes the machine ready, then hands over
 // to Node 24 (installed from the npm registry's `node` package into node_modules/.bin/node):
-//   1. npm packages (npm ci when node_modules is missing or package-lock.json changed)
+//   1. npm packages (npm install when node_modules is missing or package-lock.json changed)
 //   2. nginx (Debian's package through apt-get when missing and we are root)
 //   3. Node 24
 //   4. a build when any source is newer than the last build

@@ -1,0 +1,80 @@
+import { testTopology, waitFor } from '@murmur/testing';
+import { Redis } from 'ioredis';
+import { Cache } from './cache';
+import { InvalidationBus } from './invalidation-bus';
+
+interface Item {
+  v: string;
+  ver: number;
+}
+
+/** Two caches with their own buses stand for two processes sharing the real L2 Redis. */
+describe(`${Cache.name} (real Redis, two processes)`, () => {
+  const port = testTopology().redis.find((r) => r.purpose === 'cache')?.port ?? 0;
+  const redisA = new Redis(port, '127.0.0.1');
+  const redisB = new Redis(port, '127.0.0.1');
+  const busA = new InvalidationBus(redisA);
+  const busB = new InvalidationBus(redisB);
+  const make = (redis: Redis, bus: InvalidationBus): Cache<Item> =>
+    new Cache<Item>({
+      name: `it-${process.pid}`,
+      ttlSeconds: 60,
+      negativeTtlSeconds: 5,
+      l1: { enabled: true, maxEntries: 100 },
+      l2: redis,
+      bus,
+      versionOf: (x) => x.ver,
+    });
+  let a: Cache<Item>;
+  let b: Cache<Item>;
+
+  beforeAll(async () => {
+    await Promise.all([busA.start(), busB.start()]);
+    a = make(redisA, busA);
+    b = make(redisB, busB);
+  });
+
+  afterAll(async () => {
+    await Promise.all([busA.stop(), busB.stop()]);
+    await Promise.all([redisA.quit(), redisB.quit()]);
+  });
+
+  it('serves the second process from L2 after the first loaded', async () => {
+    let loads = 0;
+    const loader = (): Promise<Item> => Promise.resolve({ v: `load-${++loads}`, ver: 1 });
+    await expect(a.getOrSet('shared', loader)).resolves.toEqual({ v: 'load-1', ver: 1 });
+    await expect(b.getOrSet('shared', loader)).resolves.toEqual({ v: 'load-1', ver: 1 });
+    expect(loads).toBe(1);
+  });
+
+  it('invalidates the other process’s L1 within 100 ms of a write-through', async () => {
+    await a.getOrSet('k', () => Promise.resolve({ v: 'old', ver: 1 }));
+    await b.getOrSet('k', () => Promise.resolve({ v: 'never', ver: 0 }));
+    const started = Date.now();
+    await a.set('k', { v: 'new', ver: 2 });
+    await waitFor(async () => ((await b.getOrSet('k', () => Promise.resolve(null)))?.v === 'new' ? true : undefined), {
+      timeoutMs: 100,
+      intervalMs: 2,
+      what: 'process B to see the new value',
+    });
+    expect(Date.now() - started).toBeLessThan(100);
+  });
+
+  it('never lets a slow reader put an older version back over a write-through', async () => {
+    await a.set('race', { v: 'v2', ver: 2 });
+    await b.delete('race');
+    // A reader that loaded v1 before the write finishes after it: its L2 write must lose.
+    await a.set('race', { v: 'v3', ver: 3 });
+    const stale = b.getOrSet('race-other', () => Promise.resolve({ v: 'x', ver: 1 }));
+    await stale;
+    await redisB.eval(
+      "local c = redis.call('GET', KEYS[1]) return c",
+      1,
+      `cache:it-${process.pid}:race`,
+    );
+    const slow = make(redisB, new InvalidationBus());
+    await slow.set('race', { v: 'v1', ver: 1 });
+    const fresh = make(redisA, new InvalidationBus());
+    await expect(fresh.getOrSet('race', () => Promise.resolve(null))).resolves.toEqual({ v: 'v3', ver: 3 });
+  });
+});
