@@ -40,13 +40,16 @@ function ensurePackages() {
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === want) {
     return;
   }
-  step('installing npm packages (npm ci) …');
-  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
+  // `npm install` with the committed lock installs exactly the locked versions. Not `npm ci`:
+  // npm 11 leaves other platforms' optional packages (e.g. @swc/core-darwin-arm64) out of the lock
+  // it writes, then refuses that same lock in `npm ci`.
+  step('installing npm packages (npm install, from package-lock.json) …');
+  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd: root,
     stdio: 'inherit',
   });
   if (r.status !== 0) {
-    fail('npm ci failed');
+    fail('npm install failed');
   }
   writeFileSync(stampFile, want);
   step('npm packages installed');

@@ -61,20 +61,21 @@ describe(`${Cache.name} (real Redis, two processes)`, () => {
   });
 
   it('never lets a slow reader put an older version back over a write-through', async () => {
-    await a.set('race', { v: 'v2', ver: 2 });
-    await b.delete('race');
-    // A reader that loaded v1 before the write finishes after it: its L2 write must lose.
-    await a.set('race', { v: 'v3', ver: 3 });
-    const stale = b.getOrSet('race-other', () => Promise.resolve({ v: 'x', ver: 1 }));
-    await stale;
-    await redisB.eval(
-      "local c = redis.call('GET', KEYS[1]) return c",
-      1,
-      `cache:it-${process.pid}:race`,
-    );
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
     const slow = make(redisB, new InvalidationBus());
-    await slow.set('race', { v: 'v1', ver: 1 });
+    // Another process misses, and loads v1 from a lagging replica …
+    const reading = slow.getOrSet('race', async () => {
+      await gate;
+      return { v: 'v1', ver: 1 };
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    // … while the owner writes v2 through the cache …
+    await a.set('race', { v: 'v2', ver: 2 });
+    // … and only then finishes its load: its L2 write must lose.
+    release();
+    await reading;
     const fresh = make(redisA, new InvalidationBus());
-    await expect(fresh.getOrSet('race', () => Promise.resolve(null))).resolves.toEqual({ v: 'v3', ver: 3 });
+    await expect(fresh.getOrSet('race', () => Promise.resolve(null))).resolves.toEqual({ v: 'v2', ver: 2 });
   });
 });
