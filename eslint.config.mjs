@@ -3,6 +3,30 @@ import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+// Which kinds of project may import which. Tests may also use the testing and stack libs.
+const CONSTRAINTS = [
+  ['type:app', ['type:util', 'type:data-access', 'type:feature-lib']],
+  ['type:feature-lib', ['type:util', 'type:data-access', 'type:feature-lib']],
+  ['type:data-access', ['type:util', 'type:data-access']],
+  ['type:util', ['type:util']],
+  ['type:testing', ['type:util', 'type:data-access', 'type:tooling']],
+  ['type:tooling', ['type:util', 'type:tooling']],
+  ['scope:user', ['scope:shared', 'scope:user']],
+  ['scope:post', ['scope:shared', 'scope:post']],
+  ['scope:feed', ['scope:shared', 'scope:feed']],
+  ['scope:leaderboard', ['scope:shared', 'scope:leaderboard']],
+];
+const boundaries = (inTests) => ({
+  enforceBuildableLibDependency: false,
+  allow: [],
+  depConstraints: CONSTRAINTS.map(([sourceTag, tags]) => ({
+    sourceTag,
+    onlyDependOnLibsWithTags: inTests
+      ? [...tags, 'type:testing', 'type:tooling', 'scope:tooling']
+      : tags,
+  })),
+});
+
 export default tseslint.config(
   {
     ignores: [
@@ -40,40 +64,7 @@ export default tseslint.config(
           patterns: [{ group: ['../../*'], message: 'Import shared code by its @murmur/* name.' }],
         },
       ],
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            {
-              sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: ['type:util', 'type:data-access', 'type:feature-lib'],
-            },
-            {
-              sourceTag: 'type:feature-lib',
-              onlyDependOnLibsWithTags: ['type:util', 'type:data-access', 'type:feature-lib'],
-            },
-            {
-              sourceTag: 'type:data-access',
-              onlyDependOnLibsWithTags: ['type:util', 'type:data-access'],
-            },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
-            {
-              sourceTag: 'type:testing',
-              onlyDependOnLibsWithTags: ['type:util', 'type:data-access', 'type:tooling'],
-            },
-            { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:util', 'type:tooling'] },
-            { sourceTag: 'scope:user', onlyDependOnLibsWithTags: ['scope:shared', 'scope:user'] },
-            { sourceTag: 'scope:post', onlyDependOnLibsWithTags: ['scope:shared', 'scope:post'] },
-            { sourceTag: 'scope:feed', onlyDependOnLibsWithTags: ['scope:shared', 'scope:feed'] },
-            {
-              sourceTag: 'scope:leaderboard',
-              onlyDependOnLibsWithTags: ['scope:shared', 'scope:leaderboard'],
-            },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': ['error', boundaries(false)],
     },
   },
   {
@@ -85,6 +76,7 @@ export default tseslint.config(
     // Tests may use unsafe-typed JSON bodies freely; they assert on them.
     files: ['**/*.spec.ts', '**/*.integration-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
     rules: {
+      '@nx/enforce-module-boundaries': ['error', boundaries(true)],
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/unbound-method': 'off',

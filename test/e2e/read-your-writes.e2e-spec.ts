@@ -39,7 +39,8 @@ describe('read-your-writes over asynchronous replicas', () => {
         expect(read.body.bio).toBe(bio);
       }
 
-      // Reads that miss the cache must reach the database; with replicas behind they go to the primary.
+      // Reads that skip the cache (Cache-Control: no-cache) reach the database: with the replicas
+      // behind the caller's writes, they must be served by the primary.
       const laggingBefore = await readsServedBy('primary', 'lagging');
       for (let i = 0; i < 50; i++) {
         const following = i % 2 === 0 ? 1 : 0;
@@ -48,7 +49,7 @@ describe('read-your-writes over asynchronous replicas', () => {
           (await api.request(method, `/api/users/${other.id}/follow`, { token: me.token })).status,
         ).toBe(204);
         const read = await api.request<{ followingCount: number }>('GET', `/api/users/${me.id}`, {
-          token: me.token,
+          token: me.token, headers: { 'cache-control': 'no-cache' },
         });
         expect(read.body.followingCount).toBe(following);
       }
@@ -64,7 +65,7 @@ describe('read-your-writes over asynchronous replicas', () => {
         const res = await api.request('POST', `/api/users/${other.id}/follow`, { token: me.token });
         await api.request('DELETE', `/api/users/${other.id}/follow`, { token: me.token });
         const before = await readsServedBy('replica', 'replica');
-        await api.request('GET', `/api/users/${me.id}`, { token: me.token });
+        await api.request('GET', `/api/users/${me.id}`, { token: me.token, headers: { 'cache-control': 'no-cache' } });
         return res.status === 204 && (await readsServedBy('replica', 'replica')) > before
           ? true
           : undefined;

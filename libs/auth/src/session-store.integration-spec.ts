@@ -21,7 +21,11 @@ describe(`${SessionStore.name} (real Redis)`, () => {
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(await redis.exists(`session:${token}`)).toBe(0);
     expect(await redis.exists(`session:${hashToken(token)}`)).toBe(1);
-    await expect(sut.touch(token)).resolves.toMatchObject({ userId: '42', id: session.id, lsn: { main: '0/10' } });
+    await expect(sut.touch(token)).resolves.toMatchObject({
+      userId: '42',
+      id: session.id,
+      lsn: { main: '0/10' },
+    });
   });
 
   it('slides the idle timeout but never past the absolute lifetime', async () => {

@@ -52,11 +52,15 @@ describe(`${Cache.name} (real Redis, two processes)`, () => {
     await b.getOrSet('k', () => Promise.resolve({ v: 'never', ver: 0 }));
     const started = Date.now();
     await a.set('k', { v: 'new', ver: 2 });
-    await waitFor(async () => ((await b.getOrSet('k', () => Promise.resolve(null)))?.v === 'new' ? true : undefined), {
-      timeoutMs: 100,
-      intervalMs: 2,
-      what: 'process B to see the new value',
-    });
+    await waitFor(
+      async () =>
+        (await b.getOrSet('k', () => Promise.resolve(null)))?.v === 'new' ? true : undefined,
+      {
+        timeoutMs: 100,
+        intervalMs: 2,
+        what: 'process B to see the new value',
+      },
+    );
     expect(Date.now() - started).toBeLessThan(100);
   });
 
@@ -76,6 +80,9 @@ describe(`${Cache.name} (real Redis, two processes)`, () => {
     release();
     await reading;
     const fresh = make(redisA, new InvalidationBus());
-    await expect(fresh.getOrSet('race', () => Promise.resolve(null))).resolves.toEqual({ v: 'v2', ver: 2 });
+    await expect(fresh.getOrSet('race', () => Promise.resolve(null))).resolves.toEqual({
+      v: 'v2',
+      ver: 2,
+    });
   });
 });

@@ -64,8 +64,11 @@ export class Cache<T> {
   async getOrSet(
     key: string,
     loader: () => Promise<T | null>,
-    read: { bypassL1?: boolean } = {},
+    read: { bypassL1?: boolean; refresh?: boolean } = {},
   ): Promise<T | null> {
+    if (read.refresh) {
+      return this.refresh(key, loader);
+    }
     // A caller who just wrote may be on a process whose L1 has not yet heard the invalidation:
     // skip L1 for them (L2 holds the write-through value).
     const local = read.bypassL1 ? undefined : this.l1?.get(key);
@@ -84,6 +87,19 @@ export class Cache<T> {
     const load = this.loadThrough(key, loader).finally(() => this.inflight.delete(key));
     this.inflight.set(key, load);
     return load;
+  }
+
+  /**
+   * Load from the source now (a client's `Cache-Control: no-cache`), and store the result: the
+   * version guard keeps a newer cached value if the source answered with an older one.
+   */
+  async refresh(key: string, loader: () => Promise<T | null>): Promise<T | null> {
+    const value = await loader();
+    cacheLoadsTotal.inc({ cache: this.name, outcome: 'refreshed' });
+    if (value !== null) {
+      await this.set(key, value);
+    }
+    return value;
   }
 
   /** Write-through: call after the source was updated; replaces the cached value everywhere. */

@@ -8,21 +8,34 @@ import { ReplicatedCluster } from './replicated-cluster';
 describe(`${ReplicatedCluster.name} (real replicas)`, () => {
   const t = testTopology();
   const main = t.postgres.filter((n) => n.cluster === 'main');
-  const url = (port: number): string => `postgres://${t.database.user}@127.0.0.1:${port}/${t.database.name}`;
+  const url = (port: number): string =>
+    `postgres://${t.database.user}@127.0.0.1:${port}/${t.database.name}`;
   const replicaNames = main.filter((n) => n.role === 'replica').map((n) => n.name);
   let sources: DataSource[];
   let sut: ReplicatedCluster;
 
   const setReplay = (paused: boolean): Promise<unknown> =>
-    Promise.all(replicaNames.map((n) => withPostgres(n, 'postgres', (c) => c.query(`SELECT pg_wal_replay_${paused ? 'pause' : 'resume'}()`))));
+    Promise.all(
+      replicaNames.map((n) =>
+        withPostgres(n, 'postgres', (c) =>
+          c.query(`SELECT pg_wal_replay_${paused ? 'pause' : 'resume'}()`),
+        ),
+      ),
+    );
 
   /** Which node answered: replicas are in recovery, the primary is not. */
   const servedBy = (): Promise<string> =>
-    sut.read(async (sql) => ((await sql.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r'))[0].r ? 'replica' : 'primary'));
+    sut.read(async (sql) =>
+      (await sql.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r'))[0].r
+        ? 'replica'
+        : 'primary',
+    );
 
   beforeAll(async () => {
     const primary = main.find((n) => n.role === 'primary');
-    sources = main.map((n) => createDataSource({ url: url(n.port), name: 'integration', poolSize: 2 }));
+    sources = main.map((n) =>
+      createDataSource({ url: url(n.port), name: 'integration', poolSize: 2 }),
+    );
     await Promise.all(sources.map((s) => s.initialize()));
     sut = new ReplicatedCluster(
       'main',
@@ -32,7 +45,9 @@ describe(`${ReplicatedCluster.name} (real replicas)`, () => {
     );
     expect(primary?.port).toBe(main[0].port);
     sut.startPolling();
-    await sut.write((sql) => sql.query('CREATE TABLE IF NOT EXISTS ryw_probe (id int PRIMARY KEY, v int NOT NULL)'));
+    await sut.write((sql) =>
+      sql.query('CREATE TABLE IF NOT EXISTS ryw_probe (id int PRIMARY KEY, v int NOT NULL)'),
+    );
   });
 
   afterAll(async () => {
@@ -41,8 +56,15 @@ describe(`${ReplicatedCluster.name} (real replicas)`, () => {
   });
 
   it('streams writes to both replicas', async () => {
-    const rows = await withPostgres(main[0].name, 'postgres', async (c) =>
-      (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_replication WHERE state = 'streaming'`)).rows,
+    const rows = await withPostgres(
+      main[0].name,
+      'postgres',
+      async (c) =>
+        (
+          await c.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_replication WHERE state = 'streaming'`,
+          )
+        ).rows,
     );
     expect(rows[0].n).toBe(2);
   });
@@ -51,7 +73,11 @@ describe(`${ReplicatedCluster.name} (real replicas)`, () => {
     const state: ConsistencyState = { minLsn: {} };
     await ConsistencyContext.run(state, async () => {
       await setReplay(true);
-      await sut.write((sql) => sql.query('INSERT INTO ryw_probe VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET v = ryw_probe.v + 1'));
+      await sut.write((sql) =>
+        sql.query(
+          'INSERT INTO ryw_probe VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET v = ryw_probe.v + 1',
+        ),
+      );
       expect(state.minLsn.main).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
       await expect(servedBy()).resolves.toBe('primary');
       await setReplay(false);

@@ -46,3 +46,10 @@ describe(toProblem.name, () => {
     expect(JSON.stringify(p)).not.toContain('hunter2');
   });
 });
+
+describe('malformed JSON wrapped by Nest', () => {
+  it('is reported as malformed_json', () => {
+    const wrapped = new BadRequestException("Body is not valid JSON but content-type is set to 'application/json'");
+    expect(toProblem(wrapped)).toMatchObject({ status: 400, code: 'malformed_json' });
+  });
+});

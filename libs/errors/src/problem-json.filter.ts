@@ -44,6 +44,9 @@ export function toProblem(error: unknown, requestId?: string): Problem {
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();
+    if (status === 400 && /not valid JSON|Unexpected (token|end of JSON)/i.test(error.message)) {
+      return problem(400, 'malformed_json', 'The body is not valid JSON.', { requestId });
+    }
     const body = error.getResponse();
     const messages =
       typeof body === 'object' && body !== null && 'message' in body ? body.message : undefined;

@@ -1,15 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MAIN_CLUSTER, type ReplicatedCluster } from '@murmur/database';
+import { USER_COLUMNS } from '../users/users.repository';
+import type { UserRow } from '../users/user.entity';
+
+/** undefined: no such followee; changed false: the edge was already so; rows: both users after the change */
+export type FollowResult = undefined | { changed: false } | { changed: true; rows: UserRow[] };
 
 @Injectable()
 export class FollowsRepository {
   constructor(@Inject(MAIN_CLUSTER) private readonly db: ReplicatedCluster) {}
 
-  /**
-   * Add the edge and both counters in one transaction. Returns false if the edge existed
-   * (following twice is a no-op), undefined if the followee does not exist.
-   */
-  async follow(followerId: string, followeeId: string): Promise<boolean | undefined> {
+  /** Add the edge and both counters in one transaction; following twice is a no-op. */
+  async follow(followerId: string, followeeId: string): Promise<FollowResult> {
     return this.db.write(async (sql) => {
       const exists = await sql.query(`SELECT 1 FROM users WHERE id = $1`, [followeeId]);
       if (exists.length === 0) {
@@ -20,21 +22,22 @@ export class FollowsRepository {
         [followerId, followeeId],
       );
       if (inserted.length === 0) {
-        return false;
+        return { changed: false };
       }
-      await sql.query(
+      const rows = await sql.query<UserRow>(
         `UPDATE users SET
            follower_count = follower_count + CASE WHEN id = $2 THEN 1 ELSE 0 END,
            following_count = following_count + CASE WHEN id = $1 THEN 1 ELSE 0 END,
            updated_at = greatest(now(), updated_at + interval '1 millisecond')
-         WHERE id IN ($1, $2)`,
+         WHERE id IN ($1, $2)
+         RETURNING ${USER_COLUMNS}`,
         [followerId, followeeId],
       );
-      return true;
+      return { changed: true, rows };
     });
   }
 
-  async unfollow(followerId: string, followeeId: string): Promise<boolean | undefined> {
+  async unfollow(followerId: string, followeeId: string): Promise<FollowResult> {
     return this.db.write(async (sql) => {
       const exists = await sql.query(`SELECT 1 FROM users WHERE id = $1`, [followeeId]);
       if (exists.length === 0) {
@@ -45,17 +48,18 @@ export class FollowsRepository {
         [followerId, followeeId],
       );
       if (deleted.length === 0) {
-        return false;
+        return { changed: false };
       }
-      await sql.query(
+      const rows = await sql.query<UserRow>(
         `UPDATE users SET
            follower_count = follower_count - CASE WHEN id = $2 THEN 1 ELSE 0 END,
            following_count = following_count - CASE WHEN id = $1 THEN 1 ELSE 0 END,
            updated_at = greatest(now(), updated_at + interval '1 millisecond')
-         WHERE id IN ($1, $2)`,
+         WHERE id IN ($1, $2)
+         RETURNING ${USER_COLUMNS}`,
         [followerId, followeeId],
       );
-      return true;
+      return { changed: true, rows };
     });
   }
 }

@@ -30,11 +30,11 @@ export class FollowsService {
     if (followerId === followeeId) {
       throw new UserError(UserErrorCode.CannotFollowSelf, 'You cannot follow yourself.');
     }
-    const changed =
+    const result =
       action === 'follow'
         ? await this.follows.follow(followerId, followeeId)
         : await this.follows.unfollow(followerId, followeeId);
-    if (changed === undefined) {
+    if (result === undefined) {
       throw new UserError(UserErrorCode.NotFound, `No user with id ${followeeId}.`);
     }
     // Always tell the feed, even when nothing changed here: a retried request after a lost
@@ -43,8 +43,8 @@ export class FollowsService {
       followerId,
       followeeId,
     });
-    if (changed) {
-      await this.users.invalidateProfiles([followerId, followeeId]);
+    if (result.changed) {
+      await this.users.cacheProfiles(result.rows);
     }
   }
 }

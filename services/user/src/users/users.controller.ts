@@ -2,6 +2,7 @@ import {
   Body,
   Controller,
   Get,
+  Headers,
   HttpCode,
   Inject,
   Param,
@@ -19,6 +20,11 @@ import {
 import { UpdateProfileRequest } from './dto/update-profile.request';
 import { UserIdParams } from './dto/user-id.params';
 import { UsersService } from './users.service';
+
+/** `Cache-Control: no-cache` (or `max-age=0`) on a request asks for a read from the database. */
+export function wantsFresh(header: string | undefined): boolean {
+  return typeof header === 'string' && header.length <= 200 && /(^|,)\s*(no-cache|max-age=0)\s*(,|$)/i.test(header);
+}
 
 @Controller('api/users')
 export class UsersController {
@@ -49,7 +55,10 @@ export class UsersController {
   /** Public; a caller who sends their token also gets read-your-writes. */
   @Get(':id')
   @UseGuards(OptionalAuthGuard)
-  async get(@Param() params: UserIdParams): Promise<ProfileResponse> {
-    return toProfileResponse(await this.users.getProfile(params.id));
+  async get(
+    @Param() params: UserIdParams,
+    @Headers('cache-control') cacheControl?: string,
+  ): Promise<ProfileResponse> {
+    return toProfileResponse(await this.users.getProfile(params.id, { fresh: wantsFresh(cacheControl) }));
   }
 }

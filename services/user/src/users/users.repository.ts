@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { MAIN_CLUSTER, type ReplicatedCluster } from '@murmur/database';
 import type { UserRow } from './user.entity';
 
-const COLUMNS = `id::text AS id, username, email, password_hash, display_name, bio,
+export const USER_COLUMNS = `id::text AS id, username, email, password_hash, display_name, bio,
   follower_count, following_count, created_at, updated_at`;
 
 export class UniqueViolation extends Error {
@@ -32,7 +32,7 @@ export class UsersRepository {
     try {
       const rows = await this.db.write((sql) =>
         sql.query<UserRow>(
-          `INSERT INTO users (username, email, password_hash, display_name) VALUES ($1, $2, $3, $1) RETURNING ${COLUMNS}`,
+          `INSERT INTO users (username, email, password_hash, display_name) VALUES ($1, $2, $3, $1) RETURNING ${USER_COLUMNS}`,
           [user.username, user.email, user.passwordHash],
         ),
       );
@@ -45,7 +45,7 @@ export class UsersRepository {
   /** Replica read (read-your-writes for the caller's own writes). */
   async findById(id: string): Promise<UserRow | undefined> {
     const rows = await this.db.read((sql) =>
-      sql.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]),
+      sql.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]),
     );
     return rows[0];
   }
@@ -53,7 +53,7 @@ export class UsersRepository {
   /** Credentials are checked against the primary: a just-registered user can log in at once. */
   async findByUsernameForLogin(username: string): Promise<UserRow | undefined> {
     const rows = await this.db.readPrimary((sql) =>
-      sql.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE lower(username) = lower($1)`, [
+      sql.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE lower(username) = lower($1)`, [
         username,
       ]),
     );
@@ -68,7 +68,7 @@ export class UsersRepository {
       sql.query<UserRow>(
         `UPDATE users SET display_name = COALESCE($2, display_name), bio = COALESCE($3, bio),
            updated_at = greatest(now(), updated_at + interval '1 millisecond')
-         WHERE id = $1 RETURNING ${COLUMNS}`,
+         WHERE id = $1 RETURNING ${USER_COLUMNS}`,
         [id, patch.displayName ?? null, patch.bio ?? null],
       ),
     );

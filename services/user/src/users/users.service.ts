@@ -50,15 +50,18 @@ export class UsersService {
     }
   }
 
-  /** Read-through the profile cache; a replica serves misses (the primary if the caller just wrote). */
-  async getProfile(id: string): Promise<Profile> {
+  /**
+   * Read-through the profile cache; a replica serves misses (the primary if the caller just wrote).
+   * `fresh` skips the cache for this read (the client sent `Cache-Control: no-cache`).
+   */
+  async getProfile(id: string, options: { fresh?: boolean } = {}): Promise<Profile> {
     const profile = await this.profiles.getOrSet(
       id,
       async () => {
         const row = await this.users.findById(id);
         return row ? toProfile(row) : null;
       },
-      { bypassL1: ConsistencyContext.wroteWithin(L1_BYPASS_AFTER_WRITE_MS) },
+      { bypassL1: ConsistencyContext.wroteWithin(L1_BYPASS_AFTER_WRITE_MS), refresh: options.fresh },
     );
     if (!profile) {
       throw new UserError(UserErrorCode.NotFound, `No user with id ${id}.`);
@@ -77,8 +80,13 @@ export class UsersService {
     return profile;
   }
 
-  /** Counts changed elsewhere (follows): drop the cached profiles. */
-  async invalidateProfiles(ids: string[]): Promise<void> {
-    await Promise.all(ids.map((id) => this.profiles.delete(id)));
+  /**
+   * Profiles changed by another feature (follow counts): write them through, never just delete.
+   * A delete would let a reader refill the cache from a replica that has not replayed the change
+   * yet, and the stale counts would then stay for the whole TTL; the versioned set cannot be
+   * overwritten by such an older read.
+   */
+  async cacheProfiles(rows: UserRow[]): Promise<void> {
+    await Promise.all(rows.map((row) => this.profiles.set(String(row.id), toProfile(row))));
   }
 }
