@@ -1,75 +1,119 @@
 #!/usr/bin/env node
 // Entry point of `npm start`, `npm test`, `npm run stack:*` and `npm run migrate`.
-// Runs on the system Node (20+) with no dependencies, makes the machine ready, then hands over
-// to Node 24 (installed from the npm registry's `node` package into node_modules/.bin/node):
-//   1. npm packages (npm install when node_modules is missing or package-lock.json changed)
-//   2. nginx (Debian's package through apt-get when missing and we are root)
+// Runs on the system Node (20+) with no dependencies, makes the machine ready, then hands over to
+// Node 24 (the npm registry's `node` package, installed as node_modules/.bin/node):
+//   1. npm packages: npm ci when node_modules is missing or package-lock.json changed
+//   2. nginx: Debian's package through apt-get when missing and we are root
 //   3. Node 24
-//   4. a build when any source is newer than the last build
-//   5. the command itself: the stack CLI, or the test pipeline
+//   4. a build when any .ts/.proto source is newer than the last build
+//   5. the command: the stack CLI (start | up | down | status | migrate) or the test pipeline
+// `down` and `status` skip 1-4 once installed and built, so that they answer at once.
+// `setup` does 1-4 only.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [command = 'start', ...passthrough] = process.argv.slice(2);
+const STACK_COMMANDS = ['start', 'up', 'down', 'status', 'migrate'];
+const COMMANDS = [...STACK_COMMANDS, 'test', 'setup'];
 const t0 = Date.now();
-const step = (msg) =>
-  console.log(`[murmur ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}`);
+const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`.padStart(6);
+const step = (msg) => console.log(`[murmur ${elapsed()}] ${msg}`);
 const fail = (msg) => {
   console.error(`\n✖ ${msg}`);
   process.exit(1);
 };
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 const isRoot = process.getuid?.() === 0;
+const node24Path = path.join(root, 'node_modules', '.bin', 'node');
+const cliPath = path.join(root, 'dist', 'libs', 'stack', 'src', 'cli.js');
 
+if (!COMMANDS.includes(command)) {
+  fail(`unknown command "${command}": one of ${COMMANDS.join(', ')}`);
+}
+
+// 1 ─ npm packages ────────────────────────────────────────────────────────────────────────────
 function ensurePackages() {
   const lock = path.join(root, 'package-lock.json');
   const stampFile = path.join(root, 'node_modules', '.murmur-install-stamp');
-  const want = createHash('sha256').update(readFileSync(lock)).digest('hex');
-  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === want) {
+  const fingerprint = () =>
+    createHash('sha256')
+      .update(readFileSync(existsSync(lock) ? lock : path.join(root, 'package.json')))
+      .digest('hex');
+  if (
+    existsSync(stampFile) &&
+    readFileSync(stampFile, 'utf8').trim() === fingerprint() &&
+    existsSync(node24Path)
+  ) {
+    step('✓ npm packages up to date');
     return;
   }
-  // `npm install` with the committed lock installs exactly the locked versions. Not `npm ci`:
-  // npm 11 leaves other platforms' optional packages (e.g. @swc/core-darwin-arm64) out of the lock
-  // it writes, then refuses that same lock in `npm ci`.
-  step('installing npm packages (npm install, from package-lock.json) …');
-  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  if (r.status !== 0) {
-    fail('npm install failed');
+  const npm = (args) =>
+    spawnSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], {
+      cwd: root,
+      stdio: 'inherit',
+    }).status === 0;
+  if (!existsSync(lock)) {
+    step('installing npm packages (npm install: there is no package-lock.json) …');
+    if (!npm(['install'])) {
+      fail('npm install failed (see above)');
+    }
+  } else {
+    step('installing npm packages (npm ci, from package-lock.json) …');
+    const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
+      cwd: root,
+      stdio: ['inherit', 'inherit', 'pipe'],
+      encoding: 'utf8',
+    });
+    if (ci.status !== 0) {
+      if (!/in sync/.test(ci.stderr ?? '')) {
+        process.stderr.write(ci.stderr ?? '');
+        fail('npm ci failed (see above)');
+      }
+      // npm 11 writes locks without other platforms' optional packages (e.g.
+      // @swc/core-darwin-arm64) and then refuses them in `npm ci` as "out of sync", before
+      // touching node_modules. `npm install` still installs the locked versions.
+      step('npm ci finds the lock out of sync with package.json; using npm install …');
+      if (!npm(['install'])) {
+        fail('npm install failed (see above)');
+      }
+    } else if (ci.stderr) {
+      process.stderr.write(ci.stderr);
+    }
   }
-  writeFileSync(stampFile, want);
-  step('npm packages installed');
+  writeFileSync(stampFile, `${fingerprint()}\n`);
+  step('✓ npm packages installed');
 }
 
+// 2 ─ nginx ───────────────────────────────────────────────────────────────────────────────────
+const nginxInstalled = () =>
+  has('nginx') || ['/usr/sbin/nginx', '/usr/local/sbin/nginx'].some((p) => existsSync(p));
+
 function ensureNginx() {
-  if (has('nginx') || existsSync('/usr/sbin/nginx')) {
+  if (nginxInstalled()) {
+    step('✓ nginx installed');
     return;
   }
   if (!isRoot || !has('apt-get')) {
     fail(
-      'nginx is not installed. Install it (Debian/Ubuntu: sudo apt-get install nginx) and run this again.',
+      'nginx is not installed. Install it and run this again:\n' +
+        '    Debian/Ubuntu: sudo apt-get install nginx\n' +
+        '    macOS:         brew install nginx\n' +
+        '  (or point NGINX_BIN at an nginx binary). `npm start` installs it itself when run as root.',
     );
   }
-  step('installing nginx from Debian packages (apt-get) …');
-  // Keep the package from starting a system nginx on :80 (no init system is needed for ours).
+  step('installing nginx (apt-get update && apt-get install nginx) …');
+  // policy-rc.d tells the package scripts not to start services, so no system nginx takes :80.
   const policy = '/usr/sbin/policy-rc.d';
   const ownPolicy = !existsSync(policy);
   if (ownPolicy) {
-    writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+    writeFileSync(policy, '#!/bin/sh\n# murmur bootstrap: do not start services\nexit 101\n', {
+      mode: 0o755,
+    });
   }
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -77,9 +121,8 @@ function ensureNginx() {
       ['update', '-q'],
       ['install', '-y', '-q', '--no-install-recommends', 'nginx'],
     ]) {
-      const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
-      if (r.status !== 0) {
-        fail(`apt-get ${args[0]} failed`);
+      if (spawnSync('apt-get', args, { stdio: 'inherit', env }).status !== 0) {
+        fail(`apt-get ${args[0]} failed (see above)`);
       }
     }
   } finally {
@@ -87,26 +130,58 @@ function ensureNginx() {
       rmSync(policy, { force: true });
     }
   }
-  step('nginx installed');
+  stopSystemNginx();
+  step('✓ nginx installed');
 }
 
+/** If the package started a system nginx anyway (e.g. under systemd), stop and disable it. */
+function stopSystemNginx() {
+  if (has('systemctl') && existsSync('/run/systemd/system')) {
+    spawnSync('systemctl', ['disable', '--now', 'nginx'], { stdio: 'ignore' });
+  }
+  const pidFile = '/run/nginx.pid';
+  if (!existsSync(pidFile)) {
+    return;
+  }
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  const cmdline = existsSync(`/proc/${pid}/cmdline`)
+    ? readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    : '';
+  if (pid > 0 && cmdline.startsWith('nginx: master')) {
+    step(`stopping the system nginx the package started (pid ${pid}) …`);
+    try {
+      process.kill(pid, 'SIGQUIT');
+    } catch {
+      // gone already
+    }
+  }
+}
+
+// 3 ─ Node 24 ─────────────────────────────────────────────────────────────────────────────────
 function node24() {
-  const bin = path.join(root, 'node_modules', '.bin', 'node');
-  if (!existsSync(bin)) {
+  if (!existsSync(node24Path)) {
     fail(
-      'Node 24 is missing from node_modules/.bin/node: run `npm ci` (the `node` package brings it).',
+      'Node 24 is missing: node_modules/.bin/node should come with the `node` devDependency. ' +
+        'Run `npm ci` (or `npm install`) and check that install scripts are allowed for `node`.',
     );
   }
-  const version = execFileSync(bin, ['--version']).toString().trim();
-  if (Number(version.replace(/^v/, '').split('.')[0]) < 24) {
-    fail(`node_modules/.bin/node is ${version}; Node 24 is required.`);
+  let version = '';
+  try {
+    version = execFileSync(node24Path, ['--version']).toString().trim();
+  } catch (error) {
+    fail(`node_modules/.bin/node does not run: ${error.message}`);
   }
-  return bin;
+  if (Number(version.replace(/^v/, '').split('.')[0]) < 24) {
+    fail(`node_modules/.bin/node is ${version}; Node 24 is required (reinstall: npm ci).`);
+  }
+  return { bin: node24Path, version };
 }
 
-function newest(dir, exts, acc = { t: 0 }) {
+// 4 ─ build ───────────────────────────────────────────────────────────────────────────────────
+/** The newest mtime of a build input under `dir` (spec files are not compiled: skip them). */
+function newest(dir, acc = { t: 0, file: '' }) {
   if (!existsSync(dir)) {
-    return acc.t;
+    return acc;
   }
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name.startsWith('.')) {
@@ -114,66 +189,98 @@ function newest(dir, exts, acc = { t: 0 }) {
     }
     const p = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      newest(p, exts, acc);
+      newest(p, acc);
     } else if (
-      exts.some((e) => entry.name.endsWith(e)) &&
+      /\.(ts|proto)$/.test(entry.name) &&
       !/\.(spec|integration-spec|e2e-spec)\.ts$/.test(entry.name)
     ) {
-      acc.t = Math.max(acc.t, statSync(p).mtimeMs);
+      const t = statSync(p).mtimeMs;
+      if (t > acc.t) {
+        acc.t = t;
+        acc.file = p;
+      }
     }
   }
-  return acc.t;
+  return acc;
 }
 
 function ensureBuild(node) {
   const stamp = path.join(root, 'dist', '.build-stamp');
-  const sources = Math.max(
-    ...['libs', 'services', 'tools'].map((d) => newest(path.join(root, d), ['.ts', '.proto'])),
-    ...['tsconfig.base.json', 'tsconfig.build.json', 'package-lock.json'].map(
-      (f) => statSync(path.join(root, f)).mtimeMs,
-    ),
-  );
-  if (existsSync(stamp) && statSync(stamp).mtimeMs >= sources) {
+  const inputs = [
+    ...['libs', 'services', 'tools'].map((d) => newest(path.join(root, d))),
+    ...['tsconfig.base.json', 'tsconfig.build.json']
+      .map((f) => path.join(root, f))
+      .filter(existsSync)
+      .map((f) => ({ t: statSync(f).mtimeMs, file: f })),
+  ].sort((a, b) => b.t - a.t);
+  const built = existsSync(stamp) && existsSync(cliPath) ? statSync(stamp).mtimeMs : 0;
+  if (built > 0 && inputs[0].t <= built) {
+    step('✓ build up to date');
     return;
   }
-  step('building (tsc) …');
+  step(
+    built === 0
+      ? 'building (no build yet) …'
+      : `building (${path.relative(root, inputs[0].file)} changed) …`,
+  );
   const r = spawnSync(node, [path.join(root, 'scripts', 'build.mjs')], {
     cwd: root,
     stdio: 'inherit',
   });
   if (r.status !== 0) {
-    fail('build failed');
+    fail('build failed (see above)');
   }
-  mkdirSync(path.dirname(stamp), { recursive: true });
-  writeFileSync(stamp, new Date().toISOString());
+  step('✓ built');
 }
 
-const quick =
-  ['down', 'status'].includes(command) &&
-  existsSync(path.join(root, 'node_modules', '.bin', 'node'));
+// 5 ─ the command ─────────────────────────────────────────────────────────────────────────────
+const onlyInfra = passthrough.join(' ').includes('--only infra');
+const quick = ['down', 'status'].includes(command) && existsSync(node24Path) && existsSync(cliPath);
+let node = { bin: node24Path };
 if (!quick) {
   ensurePackages();
-  if (['start', 'up', 'test'].includes(command)) {
+  if (
+    command === 'test' ||
+    command === 'setup' ||
+    (['start', 'up'].includes(command) && !onlyInfra)
+  ) {
     ensureNginx();
   }
+  node = node24();
+  step(`✓ Node ${node.version}`);
+  ensureBuild(node.bin);
 }
-const node = node24();
-if (!quick) {
-  ensureBuild(node);
+if (command === 'setup') {
+  step('ready');
+  process.exit(0);
 }
 
 const target =
   command === 'test'
     ? [path.join(root, 'scripts', 'test.mjs'), ...passthrough]
-    : [path.join(root, 'dist', 'libs', 'stack', 'src', 'cli.js'), command, ...passthrough];
-if (!['start', 'up', 'down', 'status', 'migrate', 'test'].includes(command)) {
-  fail(`unknown command ${command}`);
-}
+    : [cliPath, command, ...passthrough];
 if (!quick) {
-  step(`running ${command} on Node ${execFileSync(node, ['--version']).toString().trim()}`);
+  step(`${command}${passthrough.length ? ` ${passthrough.join(' ')}` : ''}`);
 }
-const child = spawn(node, target, { cwd: root, stdio: 'inherit' });
-// The child is in our process group and gets Ctrl-C itself; forward only what the terminal does not.
-process.on('SIGTERM', () => child.kill('SIGTERM'));
-process.on('SIGINT', () => undefined);
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+// Its own process group, so that each signal reaches it (and, for `test`, Jest under it) exactly
+// once, from us: the terminal's Ctrl-C comes to us, and npm may forward the same signal again.
+const child = spawn(node.bin, target, { cwd: root, stdio: 'inherit', detached: true });
+const lastForwarded = new Map();
+const forward = (signal) => () => {
+  // One Ctrl-C can arrive twice (from the terminal and from npm): pass it on once.
+  if (Date.now() - (lastForwarded.get(signal) ?? 0) < 300) {
+    return;
+  }
+  lastForwarded.set(signal, Date.now());
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // the child is gone already
+  }
+};
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, forward(signal));
+}
+child.on('exit', (code, signal) => {
+  process.exit(code ?? 128 + (constants.signals[signal] ?? 1));
+});

@@ -49,7 +49,8 @@ describe('read-your-writes over asynchronous replicas', () => {
           (await api.request(method, `/api/users/${other.id}/follow`, { token: me.token })).status,
         ).toBe(204);
         const read = await api.request<{ followingCount: number }>('GET', `/api/users/${me.id}`, {
-          token: me.token, headers: { 'cache-control': 'no-cache' },
+          token: me.token,
+          headers: { 'cache-control': 'no-cache' },
         });
         expect(read.body.followingCount).toBe(following);
       }
@@ -65,7 +66,10 @@ describe('read-your-writes over asynchronous replicas', () => {
         const res = await api.request('POST', `/api/users/${other.id}/follow`, { token: me.token });
         await api.request('DELETE', `/api/users/${other.id}/follow`, { token: me.token });
         const before = await readsServedBy('replica', 'replica');
-        await api.request('GET', `/api/users/${me.id}`, { token: me.token, headers: { 'cache-control': 'no-cache' } });
+        await api.request('GET', `/api/users/${me.id}`, {
+          token: me.token,
+          headers: { 'cache-control': 'no-cache' },
+        });
         return res.status === 204 && (await readsServedBy('replica', 'replica')) > before
           ? true
           : undefined;

@@ -70,6 +70,12 @@ export const httpConfigSchema = z.object({
     .max(10 * 1024 * 1024)
     .default(64 * 1024),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  /**
+   * How many proxies (NGINX) stand in front: the client IP is the address that many hops back in
+   * X-Forwarded-For. Trusting the whole header would let a client pick its own IP and dodge
+   * per-IP rate limits.
+   */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(1),
 });
 
 export const mainDatabaseConfigSchema = z.object({
@@ -115,6 +121,35 @@ export const cacheConfigSchema = z.object({
   CACHE_L1_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
   CACHE_DEFAULT_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
 });
+
+/** `N/S`: N requests per S seconds, e.g. `10/60`. */
+const rule = (fallback: string) =>
+  z
+    .string()
+    .regex(/^\d{1,6}\/\d{1,6}$/, 'must be N/S (requests per seconds), e.g. 10/60')
+    .default(fallback)
+    .transform((v: string) => {
+      const [limit, windowSeconds] = v.split('/').map(Number);
+      return { limit, windowSeconds };
+    })
+    .refine(
+      (r: { limit: number; windowSeconds: number }) => r.limit > 0 && r.windowSeconds > 0,
+      'N and S must be positive',
+    );
+
+export const rateLimitConfigSchema = z.object({
+  RATE_LIMITS_ENABLED: bool.default(true),
+  /** sign-ups per client IP (abuse) */
+  RATE_LIMIT_SIGNUP_PER_IP: rule('20/3600'),
+  /** login attempts per client IP (brute force) */
+  RATE_LIMIT_LOGIN_PER_IP: rule('30/300'),
+  /** writes (posts, follows, likes) per user */
+  RATE_LIMIT_WRITES_PER_USER: rule('60/60'),
+  /** every request of one route, all callers together: a ceiling that protects the service */
+  RATE_LIMIT_ROUTE_CEILING: rule('5000/1'),
+});
+
+export type RateLimitConfig = z.infer<typeof rateLimitConfigSchema>;
 
 export const queueConfigSchema = z.object({
   QUEUE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),

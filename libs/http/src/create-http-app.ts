@@ -32,7 +32,7 @@ export async function createHttpApp(
   initDefaultMetrics({ service: config.SERVICE_NAME, instance: config.INSTANCE_NAME });
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: true,
+    trustProxy: config.TRUST_PROXY_HOPS,
     // A request id from NGINX is reused in logs. Unknown routes reach Nest's not-found handler,
     // which throws into the problem+json filter.
     requestIdHeader: 'x-request-id',

@@ -88,3 +88,10 @@ export const rpcClientDuration = new Histogram({
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
   registers: [metricsRegistry],
 });
+
+export const rateLimitDecisionsTotal = new Counter({
+  name: 'murmur_rate_limit_decisions_total',
+  help: 'Rate-limit decisions by policy: allowed, refused, or failed open/closed when Redis could not answer',
+  labelNames: ['policy', 'outcome'] as const,
+  registers: [metricsRegistry],
+});

@@ -1,43 +1,44 @@
 /**
- * The local stack's command line (run by scripts/bootstrap.mjs on Node 24):
- *   start      foreground: start everything, prefix every process's output, Ctrl-C stops all
- *   up         background: return once every component is healthy
- *   status     table of components (--json: [{name, role, port, pid, healthy}])
- *   down       stop everything the stack started
- *   migrate    run migrations against the running stack
- * Options: --profile dev|test, --fresh, --port N (or MURMUR_PORT), --only infra, --otlp URL
+ * The local stack's command line, run on Node 24 by scripts/bootstrap.mjs (`npm start`,
+ * `npm run stack:up|down|status`, `npm run migrate`). See USAGE in cli-args.ts.
+ * `supervise` is internal: the background supervisor that `up` starts.
  */
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs, UsageError } from './cli-args';
-import { isRunning, migrateStack, stackStatus, startStack, stopStack } from './control';
-import { Supervisor } from './supervisor';
-import { buildTopology } from './topology';
+import { parseArgs, USAGE, type CliArgs, UsageError } from './cli-args';
+import { migrateStack, runningStack, stackStatus, startStack, stopStack } from './control';
+import { formatTable, seconds } from './output';
+import { StackStartError, Supervisor } from './supervisor';
+import { buildTopology, type Topology } from './topology';
 
+/** The repository root: this file runs as dist/libs/stack/src/cli.js. */
 const root = path.resolve(__dirname, '..', '..', '..', '..');
 
-function table(
-  rows: Array<{ name: string; role: string; port: number; pid: number | null; healthy: boolean }>,
-): string {
-  const head = ['component', 'role', 'port', 'pid', 'healthy'];
-  const body = rows.map((r) => [
-    r.name,
-    r.role,
-    String(r.port),
-    String(r.pid ?? '-'),
-    r.healthy ? 'yes' : 'NO',
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+const print = (text: string): void => {
+  process.stdout.write(`${text}\n`);
+};
+
+async function printSummary(args: CliArgs, t: Topology, startedAt: number): Promise<void> {
+  const status = await stackStatus({ profile: args.profile, root, nginxPort: t.nginx.port });
+  print(`\n${formatTable(status.components)}\n`);
+  const where = args.only === 'infra' ? '' : ` — http://127.0.0.1:${t.nginx.port}/api`;
+  print(
+    `stack (${t.profile}${args.only ? `, only ${args.only}` : ''}) up in ${seconds(Date.now() - startedAt)}${where}`,
+  );
 }
 
-async function supervise(args: ReturnType<typeof parseArgs>, echo: boolean): Promise<void> {
+/** `start` (foreground, echo) and `supervise` (what `up` runs in the background). */
+async function supervise(args: CliArgs, echo: boolean): Promise<void> {
+  const startedAt = Date.now();
   const t = buildTopology({ profile: args.profile, root, nginxPort: args.port });
-  if (isRunning(t)) {
-    throw new UsageError(`a ${t.profile} stack is already running (npm run stack:down first)`);
+  if (runningStack(t)) {
+    throw new UsageError(
+      `a ${t.profile} stack is already running (stop it with: npm run stack:down${t.profile === 'test' ? ' -- --profile test' : ''})`,
+    );
   }
   if (args.fresh) {
+    // Leftovers of a crashed run could still hold files open in there.
+    await stopStack({ profile: args.profile, root, log: () => undefined });
     rmSync(t.stateDir, { recursive: true, force: true });
   }
   const supervisor = new Supervisor(t, { only: args.only, otlpEndpoint: args.otlp, echo });
@@ -49,20 +50,24 @@ async function supervise(args: ReturnType<typeof parseArgs>, echo: boolean): Pro
     exiting = true;
     void supervisor.stop().finally(() => process.exit(code));
   };
-  process.on('SIGINT', () => shutdown(0));
-  process.on('SIGTERM', () => shutdown(0));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => shutdown(0));
+  }
   try {
     await supervisor.start();
   } catch (error) {
-    process.stdout.write(
-      `stack | start failed: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
+    if (exiting) {
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    const component = error instanceof StackStartError ? error.component : undefined;
+    print(`\n✖ start failed${component ? ` at ${component}` : ''}: ${message}`);
     shutdown(1);
     return;
   }
   if (echo) {
-    const rows = await stackStatus({ profile: args.profile, root, nginxPort: args.port });
-    process.stdout.write(`\n${table(rows)}\n\n`);
+    await printSummary(args, t, startedAt);
+    print('Ctrl-C stops everything.');
   }
 }
 
@@ -77,44 +82,43 @@ async function main(): Promise<void> {
     otlpEndpoint: args.otlp,
   };
   switch (args.command) {
+    case 'help':
+      process.stdout.write(USAGE);
+      return;
     case 'start':
       return supervise(args, true);
     case 'supervise':
       return supervise(args, false);
     case 'up': {
-      const t0 = Date.now();
+      const startedAt = Date.now();
       const { topology } = await startStack(options);
-      const rows = await stackStatus(options);
-      process.stdout.write(
-        `\n${table(rows)}\n\nstack (${topology.profile}) up in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
-      );
-      process.stdout.write(args.only ? '\n' : ` — http://127.0.0.1:${topology.nginx.port}/api\n`);
+      await printSummary(args, topology, startedAt);
       return;
     }
     case 'status': {
-      const rows = await stackStatus(options);
+      const status = await stackStatus(options);
       if (args.json) {
-        process.stdout.write(`${JSON.stringify(rows)}\n`);
+        print(JSON.stringify(status.components));
+      } else if (status.components.length === 0) {
+        print(`no ${args.profile} stack running`);
       } else {
-        process.stdout.write(
-          rows.length === 0 ? `no ${args.profile} stack running\n` : `${table(rows)}\n`,
+        print(formatTable(status.components));
+      }
+      if (!status.running && status.orphans > 0) {
+        process.stderr.write(
+          `${status.orphans} processes of the ${args.profile} stack run without their supervisor: stop them with \`down\`\n`,
         );
       }
-      if (rows.some((r) => !r.healthy)) {
-        process.exitCode = 1;
-      }
+      // Scripts can poll `status` for health.
+      process.exitCode = status.ready && status.components.every((c) => c.healthy) ? 0 : 1;
       return;
     }
     case 'down':
       await stopStack(options);
       return;
     case 'migrate':
-      process.exitCode = await migrateStack(options);
+      process.exitCode = await migrateStack({ ...options, args: args.passthrough });
       return;
-    default:
-      throw new UsageError(
-        `unknown command ${args.command} (start | up | status | down | migrate)`,
-      );
   }
 }
 

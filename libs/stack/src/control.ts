@@ -1,18 +1,35 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import type { ComponentStatus } from './output';
+import { pgIdentity, pgReady } from './postgres';
+import {
+  alive,
+  findStackProcesses,
+  hasProc,
+  isStackCli,
+  killStackProcesses,
+  nodeBinary,
+  STACK_MARKER,
+} from './processes';
 import { httpOk, redisPing, sleep } from './probes';
-import { pgReady, pgIdentity } from './postgres';
-import { alive, type ComponentState, readState, type StackState } from './state';
-import { buildTopology, serviceEnv, type StackProfile, type Topology } from './topology';
+import { type ComponentState, readState, removeState, type StackState } from './state';
+import { migrateEnv } from './supervisor';
+import { buildTopology, type StackProfile, type Topology } from './topology';
 
 export interface StackOptions {
   profile?: StackProfile;
+  /** the repository root (where dist/ and the state directory are); default: the current directory */
   root?: string;
+  /** NGINX port; default: the profile's (8080 dev, 18080 test) */
   nginxPort?: number;
+  /** wipe the state directory (all data) first */
   fresh?: boolean;
+  /** `infra`: Postgres and Redis only — no migrations, services or NGINX */
   only?: 'infra';
+  /** OTEL_EXPORTER_OTLP_ENDPOINT for the services */
   otlpEndpoint?: string;
+  /** how long `startStack` waits for every component to be healthy; default 90 s */
   timeoutMs?: number;
   /** progress lines; default: stdout */
   log?: (line: string) => void;
@@ -21,12 +38,21 @@ export interface StackOptions {
 export interface StackHandle {
   topology: Topology;
   state: StackState;
+  /** the edge, when NGINX runs (not with `only: 'infra'`) */
+  url?: string;
 }
 
-function topologyOf(o: StackOptions): Topology {
+const DEFAULT_TIMEOUT_MS = 90_000;
+
+export function stackTopology(o: StackOptions): Topology {
   return buildTopology({ profile: o.profile, root: o.root, nginxPort: o.nginxPort });
 }
 
+const defaultLog = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** The last lines of a log file, for error messages. */
 export function tail(file: string, lines = 30): string {
   if (!existsSync(file)) {
     return '(no log)';
@@ -34,32 +60,43 @@ export function tail(file: string, lines = 30): string {
   return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-export function isRunning(t: Topology): StackState | undefined {
+/** The state of the stack whose supervisor is alive, if any. */
+export function runningStack(t: Topology): StackState | undefined {
   const state = readState(t);
-  return state && alive(state.supervisorPid) ? state : undefined;
+  return state && isStackCli(state.supervisorPid) ? state : undefined;
 }
 
-/** `stack:up`: start the supervisor in the background and return once everything is healthy. */
+const sameRequest = (state: StackState, t: Topology, o: StackOptions): boolean =>
+  state.only === o.only &&
+  state.otlpEndpoint === o.otlpEndpoint &&
+  state.nginxPort === t.nginx.port;
+
+/**
+ * `up`: start the supervisor in the background (it outlives this process, e.g. Jest's global
+ * setup) and resolve once every component is healthy. A stack already running as asked is
+ * reused; one started with other options is restarted. Rejects naming the failing component,
+ * with the tail of its log.
+ */
 export async function startStack(options: StackOptions = {}): Promise<StackHandle> {
-  const t = topologyOf(options);
-  const log = options.log ?? ((l: string) => process.stdout.write(`${l}\n`));
-  const running = isRunning(t);
-  if (running && !options.fresh) {
-    if (running.ready) {
-      log(`stack (${t.profile}) already running`);
-      return { topology: t, state: running };
-    }
+  const t = stackTopology(options);
+  const log = options.log ?? defaultLog;
+  const url = options.only === 'infra' ? undefined : `http://127.0.0.1:${t.nginx.port}`;
+  const running = runningStack(t);
+  if (running?.ready && !options.fresh && sameRequest(running, t, options)) {
+    log(`stack (${t.profile}) already running`);
+    return { topology: t, state: running, url };
   }
-  if (running || options.fresh) {
-    await stopStack({ ...options, log: () => undefined });
-  }
+  await stopStack({ ...options, log: () => undefined });
   if (options.fresh) {
     rmSync(t.stateDir, { recursive: true, force: true });
   }
-  mkdirSync(t.logDir, { recursive: true });
-  const out = openSync(path.join(t.logDir, 'supervisor.log'), 'a');
-  // The compiled CLI, also when this module runs from source (Jest global setup).
   const cli = path.join(t.root, 'dist', 'libs', 'stack', 'src', 'cli.js');
+  if (!existsSync(cli)) {
+    throw new Error(`${cli} is missing: build first (npm run build)`);
+  }
+  mkdirSync(t.logDir, { recursive: true });
+  const supervisorLog = path.join(t.logDir, 'supervisor.log');
+  const out = openSync(supervisorLog, 'a');
   const args = [cli, 'supervise', '--profile', t.profile, '--port', String(t.nginx.port)];
   if (options.only) {
     args.push('--only', options.only);
@@ -67,140 +104,190 @@ export async function startStack(options: StackOptions = {}): Promise<StackHandl
   if (options.otlpEndpoint) {
     args.push('--otlp', options.otlpEndpoint);
   }
-  const child = spawn(process.execPath, args, {
+  const child = spawn(nodeBinary(t.root), args, {
     cwd: t.root,
     detached: true,
     stdio: ['ignore', out, out],
-    env: process.env,
+    env: { ...process.env, [STACK_MARKER]: t.stateDir },
   });
   child.unref();
   closeSync(out);
+
   const started = Date.now();
-  const deadline = started + (options.timeoutMs ?? 150_000);
-  let shown = 0;
-  while (Date.now() < deadline) {
-    await sleep(200);
+  const deadline = started + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  let shown = -1;
+  for (;;) {
+    await sleep(150);
     const state = readState(t);
-    const healthy = state?.components.filter((c) => c.healthy).length ?? 0;
+    const mine = state?.supervisorPid === child.pid ? state : undefined;
+    const healthy = mine?.components.filter((c) => c.healthy).length ?? 0;
     if (healthy !== shown) {
       shown = healthy;
       log(`  ${healthy} components healthy (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     }
-    if (state?.ready && state.supervisorPid === child.pid) {
-      return { topology: t, state };
+    if (mine?.ready) {
+      return { topology: t, state: mine, url };
     }
-    if (state?.failed || !alive(child.pid)) {
-      const failed = state?.failed ?? 'supervisor';
-      const logFile = path.join(
-        t.logDir,
-        `${failed.includes(' ') || failed === 'migrations' ? 'supervisor' : failed}.log`,
-      );
+    const failed = mine?.failed ?? (alive(child.pid) ? undefined : 'supervisor');
+    if (failed || Date.now() > deadline) {
       await stopStack({ ...options, log: () => undefined });
+      const name = failed ?? firstUnhealthy(mine) ?? 'supervisor';
+      // A component's own log only if it ran this time (an old log would mislead).
+      const ran = mine?.components.some((c) => c.name === name) || name === 'migrate';
+      const logFile = ran ? componentLog(t, name) : supervisorLog;
+      const why = failed
+        ? (mine?.error ?? 'the supervisor exited')
+        : `not healthy within ${((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000).toFixed(0)} s`;
       throw new Error(
-        `stack failed at ${failed}: ${state?.error ?? ''}\n--- ${logFile} (tail) ---\n${tail(logFile)}\n--- supervisor.log (tail) ---\n${tail(path.join(t.logDir, 'supervisor.log'), 15)}`,
+        `stack (${t.profile}) failed at ${name}: ${why}\n` +
+          `--- ${logFile} (last lines) ---\n${tail(logFile)}` +
+          (logFile === supervisorLog
+            ? ''
+            : `\n--- ${supervisorLog} (last lines) ---\n${tail(supervisorLog, 12)}`),
       );
     }
   }
-  await stopStack({ ...options, log: () => undefined });
-  throw new Error(
-    `stack did not become healthy in time\n${tail(path.join(t.logDir, 'supervisor.log'))}`,
-  );
 }
 
-/** `stack:down`: stop the supervisor (which stops everything in order), then anything left over. */
-export async function stopStack(options: StackOptions = {}): Promise<{ stopped: number }> {
-  const t = topologyOf(options);
-  const log = options.log ?? ((l: string) => process.stdout.write(`${l}\n`));
+function firstUnhealthy(state: StackState | undefined): string | undefined {
+  return state?.components.find((c) => !c.healthy)?.name;
+}
+
+/** The log file of a component (or the supervisor's for a phase that is not one). */
+function componentLog(t: Topology, name: string): string {
+  const file = path.join(t.logDir, `${name}.log`);
+  return existsSync(file) ? file : path.join(t.logDir, 'supervisor.log');
+}
+
+export interface StopResult {
+  /** processes the supervisor stopped */
+  stopped: number;
+  /** processes found still running afterwards (or without a supervisor) and killed */
+  leftovers: number;
+}
+
+/**
+ * `down`: ask the supervisor to stop everything in order, then stop whatever is still marked as
+ * this stack's (a supervisor that crashed or was killed leaves its children running).
+ */
+export async function stopStack(options: StackOptions = {}): Promise<StopResult> {
+  const t = stackTopology(options);
+  const log = options.log ?? defaultLog;
   const state = readState(t);
-  if (!state) {
-    log(`stack (${t.profile}): nothing running`);
-    return { stopped: 0 };
-  }
-  const pids = state.components.map((c) => c.pid).filter((p): p is number => alive(p));
-  if (alive(state.supervisorPid)) {
+  const recorded = (state?.components ?? []).map((c) => c.pid).filter((p): p is number => alive(p));
+  let stopped = 0;
+  if (state && isStackCli(state.supervisorPid)) {
+    stopped = recorded.length;
     process.kill(state.supervisorPid, 'SIGTERM');
-    const deadline = Date.now() + 40_000;
+    const deadline = Date.now() + 60_000;
     while (alive(state.supervisorPid) && Date.now() < deadline) {
       await sleep(100);
     }
   }
-  // The supervisor may have died without cleaning up: stop what it recorded.
   let leftovers = 0;
-  for (const pid of pids.filter(alive)) {
-    leftovers++;
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
+  if (hasProc()) {
+    leftovers = await killStackProcesses(t.stateDir);
+  } else {
+    // Without /proc we cannot check a pid still is ours; trust the state file.
+    for (const pid of recorded.filter(alive)) {
+      leftovers++;
       try {
-        process.kill(pid, 'SIGKILL');
+        process.kill(-pid, 'SIGKILL');
       } catch {
-        // already gone
+        // gone
       }
     }
   }
-  await sleep(leftovers > 0 ? 500 : 0);
-  rmSync(path.join(t.stateDir, 'state.json'), { force: true });
-  log(
-    `stack (${t.profile}) stopped: ${pids.length} processes${leftovers ? `, ${leftovers} had to be killed` : ''}`,
-  );
-  return { stopped: pids.length };
-}
-
-export interface ComponentStatus {
-  name: string;
-  role: string;
-  port: number;
-  pid: number | null;
-  healthy: boolean;
-}
-
-export async function stackStatus(options: StackOptions = {}): Promise<ComponentStatus[]> {
-  const t = topologyOf(options);
-  const state = readState(t);
-  if (!state || !alive(state.supervisorPid)) {
-    return [];
+  removeState(t);
+  if (stopped + leftovers === 0) {
+    log(`stack (${t.profile}): nothing was running`);
+  } else {
+    log(
+      `stack (${t.profile}) stopped: ${stopped} processes` +
+        (leftovers > 0 ? `, ${leftovers} left-over processes stopped` : ''),
+    );
   }
+  return { stopped, leftovers };
+}
+
+function probe(c: ComponentState, superuser: string): Promise<boolean> {
+  if (!alive(c.pid)) {
+    return Promise.resolve(false);
+  }
+  switch (c.kind) {
+    case 'postgres':
+      return pgReady(c.port, superuser);
+    case 'redis':
+      return redisPing(c.port);
+    case 'nginx':
+      return httpOk(`http://127.0.0.1:${c.port}/nginx/health`);
+    case 'service':
+      return httpOk(`http://127.0.0.1:${c.port}/health/ready`);
+  }
+}
+
+export interface StackStatus {
+  /** whether the supervisor is alive */
+  running: boolean;
+  ready: boolean;
+  components: ComponentStatus[];
+  /** processes of this stack found without a live supervisor (stop them with `down`) */
+  orphans: number;
+}
+
+/** `status`: every component the supervisor started, probed now. */
+export async function stackStatus(options: StackOptions = {}): Promise<StackStatus> {
+  const t = stackTopology(options);
+  const state = readState(t);
+  const running = state !== undefined && isStackCli(state.supervisorPid);
   const superuser = pgIdentity().superuser;
-  const probe = (c: ComponentState): Promise<boolean> => {
-    if (!alive(c.pid)) {
-      return Promise.resolve(false);
-    }
-    switch (c.kind) {
-      case 'postgres':
-        return pgReady(c.port, superuser);
-      case 'redis':
-        return redisPing(c.port);
-      case 'nginx':
-        return httpOk(`http://127.0.0.1:${c.port}/nginx/health`);
-      default:
-        return httpOk(`http://127.0.0.1:${c.port}/health/ready`);
-    }
-  };
-  return Promise.all(
-    state.components.map(async (c) => ({
+  const components = await Promise.all(
+    (state?.components ?? []).map(async (c) => ({
       name: c.name,
       role: c.role,
       port: c.port,
-      pid: c.pid ?? null,
-      healthy: await probe(c),
+      pid: alive(c.pid) ? (c.pid ?? null) : null,
+      healthy: await probe(c, superuser),
     })),
   );
+  return {
+    running,
+    ready: running && (state?.ready ?? false),
+    components,
+    orphans: running ? 0 : findStackProcesses(t.stateDir).length,
+  };
 }
 
-/** `npm run migrate`: apply migrations to the stack's databases. */
-export function migrateStack(options: StackOptions = {}): Promise<number> {
-  const t = topologyOf(options);
-  const env = serviceEnv(t, t.services[0]);
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [path.join(t.root, 'dist', 'tools', 'migrate', 'main.js')],
-      {
-        cwd: t.root,
-        env: { ...process.env, ...env },
-        stdio: 'inherit',
-      },
+/**
+ * `migrate`: run the migrate command (dist/tools/migrate/main.js) against the running stack's
+ * databases, with the environment a service gets. Resolves with its exit code.
+ */
+export async function migrateStack(
+  options: StackOptions & { args?: string[]; stdio?: 'inherit' | 'ignore' } = {},
+): Promise<number> {
+  const t = stackTopology(options);
+  const entry = path.join(t.root, 'dist', 'tools', 'migrate', 'main.js');
+  if (!existsSync(entry)) {
+    throw new Error(`${entry} is missing: build first (npm run build)`);
+  }
+  const superuser = pgIdentity().superuser;
+  const primaries = t.postgres.filter((n) => n.role === 'primary');
+  const down = (
+    await Promise.all(primaries.map(async (n) => ((await pgReady(n.port, superuser)) ? [] : [n])))
+  ).flat();
+  if (down.length > 0) {
+    throw new Error(
+      `the ${t.profile} stack's Postgres is not running (${down.map((n) => `${n.name} :${n.port}`).join(', ')}): ` +
+        `start it first (npm run stack:up${t.profile === 'test' ? ' -- --profile test' : ''})`,
     );
+  }
+  return new Promise((resolve) => {
+    const child = spawn(nodeBinary(t.root), [entry, ...(options.args ?? [])], {
+      cwd: t.root,
+      env: { ...process.env, ...migrateEnv(t) },
+      stdio: options.stdio ?? 'inherit',
+    });
+    child.on('error', () => resolve(1));
     child.on('exit', (code) => resolve(code ?? 1));
   });
 }

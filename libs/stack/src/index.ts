@@ -1,10 +1,31 @@
 /**
- * @murmur/stack — the local stack as code: the topology (every component, port and directory per
- * profile), the environment contract of each service process, and starting, supervising and
- * stopping real Postgres clusters with streaming replicas, Redis, the services and NGINX.
- * `npm start` and the test suite's global setup both use it.
+ * @murmur/stack — the local stack as code, for machines without containers: the topology (every
+ * component, port and directory per profile), the environment contract of each service process,
+ * and starting, supervising and stopping real Postgres clusters with streaming replicas, Redis,
+ * the services and NGINX. `npm start` (through its CLI) and the test suite's global setup and
+ * teardown (through startStack/stopStack) both use it.
  */
 export * from './topology';
-export * from './control';
-export { renderNginxConfig } from './nginx-config';
-export type { StackState, ComponentState } from './state';
+export {
+  migrateStack,
+  runningStack,
+  stackStatus,
+  stackTopology,
+  startStack,
+  stopStack,
+  type StackHandle,
+  type StackOptions,
+  type StackStatus,
+  type StopResult,
+} from './control';
+export type { ComponentStatus } from './output';
+export { pgIdentity, type PgIdentity } from './postgres';
+export {
+  localEdgeConfig,
+  POOLS,
+  renderEdgeConfig,
+  renderNginxConfig,
+  type EdgeConfig,
+  type EdgePool,
+} from './nginx-config';
+export type { ComponentState, StackState } from './state';

@@ -1,52 +1,145 @@
 import path from 'node:path';
 import type { ServiceProcess, Topology } from './topology';
 
-export interface NginxRenderOptions {
+/**
+ * The edge config has one shape everywhere: the shared files in infra/nginx/conf.d (http settings,
+ * routes, problem+json errors) plus a small generated main file holding what differs per
+ * environment — where NGINX keeps its state, what it listens on and which servers are in each pool.
+ */
+
+export type PoolName = ServiceProcess['service'];
+
+/** The upstream pools the shared routes expect, as `<name>_pool`. */
+export const POOLS: readonly PoolName[] = ['user', 'post', 'feed', 'leaderboard'];
+
+export interface EdgePool {
+  name: PoolName;
+  /** `host:port` of every server of the pool */
+  servers: string[];
+}
+
+export interface EdgeConfig {
+  /** a comment line naming where the file came from */
+  origin: string;
+  /** `listen` argument: `127.0.0.1:8080` locally, `8080` in a container */
+  listen: string;
+  /** absolute path of infra/nginx/conf.d as this NGINX sees it */
+  sharedDir: string;
+  pools: EdgePool[];
+  /**
+   * Keep the pid file and the temp paths here (a directory this user can write), so NGINX runs
+   * without root. Absent: the package defaults (containers).
+   */
+  stateDir?: string;
+  /** `/dev/stdout` in containers */
+  accessLog: string;
+  /** `stderr` keeps errors with the process's own output */
+  errorLog: string;
+  /** `user` directive: only when the master runs as root (workers drop to this user) */
+  workerUser?: string;
+  workerProcesses?: number | 'auto';
+  /**
+   * Re-resolve pool host names through this DNS server (Kubernetes headless Services, so that
+   * `least_conn` sees pods as they come and go). Needs NGINX 1.27.3+ (`server … resolve`).
+   */
+  resolver?: string;
+  /** per pool, idle keepalive connections kept open to its servers (per worker) */
+  keepalive?: number;
+  maxFails?: number;
+  failTimeout?: string;
+}
+
+/** Temp directories NGINX may write request bodies and proxied responses to. */
+export const NGINX_TEMP_DIRS = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'] as const;
+
+export function renderUpstream(pool: EdgePool, edge: EdgeConfig): string {
+  if (pool.servers.length === 0) {
+    throw new Error(`upstream pool ${pool.name} has no servers`);
+  }
+  const resolve = edge.resolver ? ' resolve' : '';
+  const checks = `max_fails=${edge.maxFails ?? 3} fail_timeout=${edge.failTimeout ?? '10s'}`;
+  const lines = [
+    `  upstream ${pool.name}_pool {`,
+    // A shared zone lets every worker see the same connection counts (a fairer least_conn and
+    // shared failure marks); `resolve` requires it.
+    `    zone ${pool.name}_pool 64k;`,
+    '    least_conn;',
+    ...pool.servers.map((s) => `    server ${s}${resolve} ${checks};`),
+    `    keepalive ${edge.keepalive ?? 32};`,
+    '    keepalive_timeout 60s;',
+    '  }',
+  ];
+  return lines.join('\n');
+}
+
+export function renderEdgeConfig(edge: EdgeConfig): string {
+  const missing = POOLS.filter((name) => !edge.pools.some((p) => p.name === name));
+  if (missing.length > 0) {
+    throw new Error(`the routes need upstream pools for: ${missing.join(', ')}`);
+  }
+  const shared = (file: string): string => path.posix.join(edge.sharedDir, file);
+  const main: string[] = [`# ${edge.origin}`];
+  if (edge.workerUser) {
+    main.push(`user ${edge.workerUser};`);
+  }
+  main.push(`worker_processes ${edge.workerProcesses ?? 'auto'};`);
+  if (edge.stateDir) {
+    main.push(`pid ${path.join(edge.stateDir, 'nginx.pid')};`);
+  }
+  main.push(`error_log ${edge.errorLog} warn;`, '', 'events {', '  worker_connections 4096;', '}');
+
+  const http: string[] = ['  default_type application/octet-stream;'];
+  if (edge.stateDir) {
+    const dir = edge.stateDir;
+    for (const name of NGINX_TEMP_DIRS) {
+      http.push(`  ${name}_temp_path ${path.join(dir, 'tmp', name)};`);
+    }
+  }
+  if (edge.resolver) {
+    http.push(`  resolver ${edge.resolver} valid=5s ipv6=off;`);
+  }
+  http.push(
+    `  include ${shared('murmur-http.conf')};`,
+    // Buffered: a log write per request would cost more than the request at benchmark rates.
+    `  access_log ${edge.accessLog} murmur_json${edge.accessLog.startsWith('/dev/') ? '' : ' buffer=64k flush=1s'};`,
+    '',
+    edge.pools.map((p) => renderUpstream(p, edge)).join('\n\n'),
+    '',
+    '  server {',
+    `    listen ${edge.listen} reuseport;`,
+    `    include ${shared('murmur-routes.conf')};`,
+    `    include ${shared('problem-json.conf')};`,
+    '  }',
+  );
+  return `${main.join('\n')}\n\nhttp {\n${http.join('\n')}\n}\n`;
+}
+
+export interface LocalEdgeOptions {
   /** absolute path of infra/nginx/conf.d */
   sharedDir: string;
   /** run workers as this user (only when the master runs as root) */
   workerUser?: string;
 }
 
-const POOLS: Array<ServiceProcess['service']> = ['user', 'post', 'feed', 'leaderboard'];
-
-/** The local NGINX config: generated upstreams around the shared http and routes files. */
-export function renderNginxConfig(t: Topology, options: NginxRenderOptions): string {
-  const dir = t.nginx.dir;
-  const tmp = (name: string): string => path.join(dir, 'tmp', name);
-  const upstreams = POOLS.map((service) => {
-    const servers = t.services
-      .filter((s) => s.service === service && s.entry === 'main')
-      .map((s) => `    server 127.0.0.1:${s.port} max_fails=3 fail_timeout=10s;`)
-      .join('\n');
-    return `  upstream ${service}_pool {\n    least_conn;\n${servers}\n    keepalive 32;\n  }`;
-  }).join('\n\n');
-  return `# Generated by the local stack (libs/stack) for profile "${t.profile}". Do not edit.
-${options.workerUser ? `user ${options.workerUser};\n` : ''}worker_processes 2;
-pid ${path.join(dir, 'nginx.pid')};
-error_log stderr warn;
-
-events {
-  worker_connections 4096;
+/** The edge of the local stack: every `main` process of a service is a server of its pool. */
+export function localEdgeConfig(t: Topology, options: LocalEdgeOptions): EdgeConfig {
+  return {
+    origin: `Generated by libs/stack for the local "${t.profile}" stack. Do not edit: it is rewritten on every start.`,
+    listen: `127.0.0.1:${t.nginx.port}`,
+    sharedDir: options.sharedDir,
+    stateDir: t.nginx.dir,
+    accessLog: path.join(t.nginx.dir, 'access.log'),
+    errorLog: 'stderr',
+    workerUser: options.workerUser,
+    pools: POOLS.map((name) => ({
+      name,
+      servers: t.services
+        .filter((s) => s.service === name && s.entry === 'main')
+        .map((s) => `127.0.0.1:${s.port}`),
+    })),
+  };
 }
 
-http {
-  default_type application/octet-stream;
-  client_body_temp_path ${tmp('body')};
-  proxy_temp_path ${tmp('proxy')};
-  fastcgi_temp_path ${tmp('fastcgi')};
-  uwsgi_temp_path ${tmp('uwsgi')};
-  scgi_temp_path ${tmp('scgi')};
-
-  include ${path.join(options.sharedDir, 'murmur-http.conf')};
-  access_log ${path.join(dir, 'access.log')} murmur_json buffer=64k flush=1s;
-
-${upstreams}
-
-  server {
-    listen 127.0.0.1:${t.nginx.port} reuseport;
-    include ${path.join(options.sharedDir, 'murmur-routes.conf')};
-  }
-}
-`;
+export function renderNginxConfig(t: Topology, options: LocalEdgeOptions): string {
+  return renderEdgeConfig(localEdgeConfig(t, options));
 }

@@ -1,5 +1,14 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  appendFileSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -9,7 +18,7 @@ import type { PostgresNode, Topology } from './topology';
 export interface PgIdentity {
   uid?: number;
   gid?: number;
-  /** the superuser role initdb creates */
+  /** the superuser role initdb creates; the stack connects as it for setup and probes */
   superuser: string;
 }
 
@@ -17,9 +26,16 @@ export function pgIdentity(): PgIdentity {
   if (process.getuid?.() !== 0) {
     return { superuser: os.userInfo().username };
   }
-  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-  return { uid, gid, superuser: 'postgres' };
+  try {
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+    return { uid, gid, superuser: 'postgres' };
+  } catch {
+    throw new Error(
+      'running as root, but there is no `postgres` OS user to run Postgres as (Postgres refuses ' +
+        'root): install the postgresql package, or run the stack as a normal user',
+    );
+  }
 }
 
 export function pgBinDir(): string {
@@ -45,52 +61,127 @@ export function pgBinDir(): string {
   }
 }
 
-function runAs(id: PgIdentity, cmd: string, args: string[]): void {
-  const result = spawnSync(cmd, args, { uid: id.uid, gid: id.gid, encoding: 'utf8', cwd: '/' });
-  if (result.status !== 0) {
-    throw new Error(
-      `${path.basename(cmd)} failed: ${result.stderr || result.stdout || result.error?.message}`,
+/** Run a Postgres tool as the Postgres OS user; resolves with its output, rejects with stderr. */
+function runAs(id: PgIdentity, cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      uid: id.uid,
+      gid: id.gid,
+      cwd: '/',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(out)
+        : reject(new Error(`${path.basename(cmd)} ${args.join(' ')} failed:\n${out.trim()}`)),
     );
-  }
+  });
 }
 
-function ensureDirFor(id: PgIdentity, dir: string): void {
+export function ownDir(id: PgIdentity, dir: string): void {
   mkdirSync(dir, { recursive: true });
   if (id.uid !== undefined && id.gid !== undefined) {
     chownSync(dir, id.uid, id.gid);
   }
 }
 
-/** Settings for every node; the test profile trades durability for speed. */
-function settings(t: Topology): string {
+/**
+ * When we run Postgres as another user, every directory above its data must let that user pass.
+ * Say so plainly instead of letting initdb fail with "Permission denied" deep in its output.
+ */
+export function assertReachable(id: PgIdentity, dir: string): void {
+  if (id.uid === undefined) {
+    return;
+  }
+  const probe = spawnSync('test', ['-x', dir], { uid: id.uid, gid: id.gid });
+  if (probe.status !== 0) {
+    throw new Error(
+      `the postgres OS user cannot reach ${dir}: every parent directory needs o+x ` +
+        '(for example chmod o+x on the checkout and its parents), or run the stack as a normal user',
+    );
+  }
+}
+
+const INCLUDE_LINE = "include_if_exists = 'murmur.conf'";
+
+/**
+ * Settings of every node, rewritten on each start so that a change here reaches existing data
+ * directories. Trust authentication and fsync=off are for this local stack only.
+ */
+export function postgresSettings(t: Topology, node: PostgresNode): string {
   const lines = [
+    '# Written by libs/stack on every start; edits here are lost.',
+    `cluster_name = '${node.name}'`,
     "listen_addresses = '127.0.0.1'",
+    // TCP only: no socket file in /var/run/postgresql, which a second stack would collide on.
     "unix_socket_directories = ''",
-    'max_connections = 300',
-    'shared_buffers = 64MB',
+    'max_connections = 200',
+    'shared_buffers = 32MB',
     'wal_level = replica',
     'max_wal_senders = 10',
     'max_replication_slots = 10',
-    'wal_keep_size = 512MB',
+    // Without slots a replica that falls behind needs the WAL still on the primary.
+    'wal_keep_size = 256MB',
     'hot_standby = on',
+    // Replicas report their oldest snapshot, so the primary's vacuum does not cancel their reads.
     'hot_standby_feedback = on',
-    "log_min_messages = 'warning'",
+    'log_min_messages = warning',
     "log_line_prefix = '%m [%p] '",
+    'log_checkpoints = off',
   ];
   if (t.profile === 'test') {
+    // Test data is thrown away: durability costs time and buys nothing here.
     lines.push('fsync = off', 'synchronous_commit = off', 'full_page_writes = off');
   }
-  return `\n# murmur local stack\n${lines.join('\n')}\n`;
+  return `${lines.join('\n')}\n`;
 }
 
+/** Local stack only: trust on 127.0.0.1, for clients and for replication. */
+const PG_HBA = `# Written by libs/stack: a development stack listening on 127.0.0.1 only.
+# TYPE  DATABASE     USER  ADDRESS       METHOD
+host    all          all   127.0.0.1/32  trust
+host    replication  all   127.0.0.1/32  trust
+`;
+
+/** Write a file into a data directory, owned by the Postgres OS user like the rest of it. */
+function writeOwned(id: PgIdentity, file: string, content: string): void {
+  writeFileSync(file, content, { mode: 0o600 });
+  if (id.uid !== undefined && id.gid !== undefined) {
+    chownSync(file, id.uid, id.gid);
+  }
+}
+
+export function writeNodeSettings(t: Topology, node: PostgresNode, id: PgIdentity): void {
+  writeOwned(id, path.join(node.dataDir, 'murmur.conf'), postgresSettings(t, node));
+}
+
+/**
+ * A primary is ready to use once initdb finished and we added our include; a replica once
+ * pg_basebackup finished, which writes standby.signal last. A directory left half-way by an
+ * interrupted run does not count and is made again.
+ */
 export function isInitialised(node: PostgresNode): boolean {
-  return existsSync(path.join(node.dataDir, 'PG_VERSION'));
+  if (node.role === 'replica') {
+    return existsSync(path.join(node.dataDir, 'standby.signal'));
+  }
+  const conf = path.join(node.dataDir, 'postgresql.conf');
+  return existsSync(conf) && readFileSync(conf, 'utf8').includes(INCLUDE_LINE);
 }
 
 /** initdb a primary (trust auth on 127.0.0.1 only: a development stack, never a deployment). */
-export function initPrimary(t: Topology, node: PostgresNode, id: PgIdentity, bin: string): void {
-  ensureDirFor(id, path.dirname(node.dataDir));
-  runAs(id, path.join(bin, 'initdb'), [
+export async function initPrimary(
+  t: Topology,
+  node: PostgresNode,
+  id: PgIdentity,
+  bin: string,
+): Promise<void> {
+  rmSync(node.dataDir, { recursive: true, force: true });
+  ownDir(id, path.dirname(node.dataDir));
+  await runAs(id, path.join(bin, 'initdb'), [
     '-D',
     node.dataDir,
     '-U',
@@ -99,14 +190,23 @@ export function initPrimary(t: Topology, node: PostgresNode, id: PgIdentity, bin
     '--encoding=UTF8',
     '--no-locale',
     '--no-sync',
+    '--no-instructions',
   ]);
-  appendFileSync(path.join(node.dataDir, 'postgresql.conf'), settings(t));
+  writeOwned(id, path.join(node.dataDir, 'pg_hba.conf'), PG_HBA);
+  appendFileSync(path.join(node.dataDir, 'postgresql.conf'), `\n${INCLUDE_LINE}\n`);
 }
 
-/** A streaming replica: a base backup of the running primary with standby settings (-R). */
-export function initReplica(node: PostgresNode, id: PgIdentity, bin: string): void {
-  ensureDirFor(id, path.dirname(node.dataDir));
-  runAs(id, path.join(bin, 'pg_basebackup'), [
+/**
+ * A physical streaming replica: a base backup of the running primary, WAL streamed during the
+ * copy (-X stream), and standby.signal plus primary_conninfo written for us (-R).
+ */
+export async function initReplica(node: PostgresNode, id: PgIdentity, bin: string): Promise<void> {
+  if (node.primaryPort === undefined) {
+    throw new Error(`${node.name} is a replica without a primary`);
+  }
+  rmSync(node.dataDir, { recursive: true, force: true });
+  ownDir(id, path.dirname(node.dataDir));
+  await runAs(id, path.join(bin, 'pg_basebackup'), [
     '-h',
     '127.0.0.1',
     '-p',
@@ -124,31 +224,98 @@ export function initReplica(node: PostgresNode, id: PgIdentity, bin: string): vo
   ]);
 }
 
-export function postgresCommand(
-  dataDir: string,
-  port: number,
-  bin: string,
-): { cmd: string; args: string[] } {
-  return { cmd: path.join(bin, 'postgres'), args: ['-D', dataDir, '-p', String(port)] };
+export function postgresCommand(node: PostgresNode, bin: string): { cmd: string; args: string[] } {
+  // Foreground postmaster (not pg_ctl): the supervisor owns its pid and stops it with SIGINT.
+  return { cmd: path.join(bin, 'postgres'), args: ['-D', node.dataDir, '-p', String(node.port)] };
 }
 
-export async function pgReady(port: number, superuser: string): Promise<boolean> {
+/**
+ * A pid file left by a killed run stops Postgres from starting when its pid now belongs to some
+ * other process. pg_ctl knows whether a postmaster really runs on the directory.
+ */
+export function removeStalePidFile(node: PostgresNode, id: PgIdentity, bin: string): void {
+  const pidFile = path.join(node.dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) {
+    return;
+  }
+  const probe = spawnSync(path.join(bin, 'pg_ctl'), ['status', '-D', node.dataDir], {
+    uid: id.uid,
+    gid: id.gid,
+    cwd: '/',
+  });
+  if (probe.status === 0) {
+    throw new Error(
+      `a postgres already runs on ${node.dataDir} (left by an earlier run?): ` +
+        'stop it with `npm run stack:down` (with the same --profile)',
+    );
+  }
+  rmSync(pidFile, { force: true });
+}
+
+async function withClient<T>(
+  port: number,
+  user: string,
+  fn: (client: Client) => Promise<T>,
+  database = 'postgres',
+): Promise<T> {
   const client = new Client({
     host: '127.0.0.1',
     port,
-    user: superuser,
-    database: 'postgres',
-    connectionTimeoutMillis: 1000,
+    user,
+    database,
+    connectionTimeoutMillis: 2000,
   });
+  // A refused connection emits 'error' as well as rejecting connect(): keep it from crashing us.
+  client.on('error', () => undefined);
   try {
     await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
+    return await fn(client);
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+export async function pgReady(port: number, superuser: string): Promise<boolean> {
+  try {
+    return await withClient(port, superuser, async (c) => {
+      await c.query('SELECT 1');
+      return true;
+    });
+  } catch {
+    return false;
+  }
+}
+
+/** True once a replica's WAL receiver is connected and streaming from its primary. */
+export async function pgStreaming(port: number, superuser: string): Promise<boolean> {
+  try {
+    return await withClient(port, superuser, async (c) => {
+      const r = await c.query<{ status: string }>('SELECT status FROM pg_stat_wal_receiver');
+      return r.rows[0]?.status === 'streaming';
+    });
+  } catch {
+    return false;
+  }
+}
+
+export interface ReplicationRow {
+  application_name: string;
+  client_port: number;
+  state: string;
+  sync_state: string;
+  replay_lag_bytes: string;
+}
+
+/** What a primary's pg_stat_replication says about its replicas. */
+export function pgReplication(port: number, superuser: string): Promise<ReplicationRow[]> {
+  return withClient(port, superuser, async (c) => {
+    const r = await c.query<ReplicationRow>(
+      `SELECT application_name, client_port, state, sync_state,
+              pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::text AS replay_lag_bytes
+         FROM pg_stat_replication ORDER BY application_name`,
+    );
+    return r.rows;
+  });
 }
 
 /** The application role and database on a primary (idempotent). */
@@ -158,9 +325,7 @@ export async function ensureDatabase(
   role: string,
   database: string,
 ): Promise<void> {
-  const client = new Client({ host: '127.0.0.1', port, user: superuser, database: 'postgres' });
-  await client.connect();
-  try {
+  await withClient(port, superuser, async (client) => {
     const roles = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
     if (roles.rowCount === 0) {
       await client.query(`CREATE ROLE "${role}" LOGIN`);
@@ -169,7 +334,5 @@ export async function ensureDatabase(
     if (dbs.rowCount === 0) {
       await client.query(`CREATE DATABASE "${database}" OWNER "${role}"`);
     }
-  } finally {
-    await client.end();
-  }
+  });
 }

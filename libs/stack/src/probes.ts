@@ -1,9 +1,10 @@
 import { createConnection } from 'node:net';
 
-/** PING a Redis server over a raw socket (no client library needed). */
+/** PING a Redis server over a raw socket (no client library needed for one command). */
 export function redisPing(port: number, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = '';
     const done = (ok: boolean): void => {
       socket.destroy();
       resolve(ok);
@@ -11,7 +12,13 @@ export function redisPing(port: number, timeoutMs = 1000): Promise<boolean> {
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once('error', () => done(false));
     socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (d) => done(d.toString().startsWith('+PONG')));
+    socket.on('data', (d: Buffer) => {
+      reply += d.toString();
+      // Loading an AOF answers -LOADING: up, but not ready yet.
+      if (reply.includes('\r\n')) {
+        done(reply.startsWith('+PONG'));
+      }
+    });
   });
 }
 
@@ -19,7 +26,7 @@ export async function httpOk(url: string, timeoutMs = 1000): Promise<boolean> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     await res.arrayBuffer();
-    return res.ok;
+    return res.status === 200;
   } catch {
     return false;
   }
@@ -29,17 +36,27 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * Poll `probe` until it holds or `timeoutMs` passes. `abort` ends the wait early with its
+ * message, e.g. when the process being waited for has exited.
+ */
 export async function until(
   probe: () => Promise<boolean>,
   timeoutMs: number,
-  intervalMs = 100,
+  options: { intervalMs?: number; abort?: () => string | undefined } = {},
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  for (;;) {
+    const reason = options.abort?.();
+    if (reason) {
+      throw new Error(reason);
+    }
     if (await probe()) {
       return true;
     }
-    await sleep(intervalMs);
+    if (Date.now() >= deadline) {
+      return false;
+    }
+    await sleep(options.intervalMs ?? 100);
   }
-  return false;
 }

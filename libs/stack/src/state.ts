@@ -1,21 +1,32 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Topology } from './topology';
 
+export type ComponentKind = 'postgres' | 'redis' | 'service' | 'nginx';
+
 export interface ComponentState {
   name: string;
+  kind: ComponentKind;
   role: string;
   port: number;
   pid?: number;
-  kind: 'postgres' | 'redis' | 'service' | 'nginx';
   healthy: boolean;
+  restarts: number;
 }
 
-/** What the supervisor publishes for `up`, `status` and `down` (and for cleanup after a crash). */
+/**
+ * What the supervisor publishes in `<stateDir>/state.json` for `up`, `status`, `down` and the
+ * test suite, and what `down` uses to clean up after a supervisor that died.
+ */
 export interface StackState {
   supervisorPid: number;
   profile: string;
+  /** what was asked for: a running stack started differently is restarted by `up` */
+  only?: 'infra';
+  otlpEndpoint?: string;
+  nginxPort: number;
   ready: boolean;
+  /** the component (or phase) that failed, and why */
   failed?: string;
   error?: string;
   startedAt: number;
@@ -23,33 +34,26 @@ export interface StackState {
   components: ComponentState[];
 }
 
-const file = (t: Topology): string => path.join(t.stateDir, 'state.json');
+export const stateFile = (t: Topology): string => path.join(t.stateDir, 'state.json');
 
 export function writeState(t: Topology, state: StackState): void {
-  const tmp = `${file(t)}.tmp`;
-  writeFileSync(tmp, JSON.stringify(state, null, 2));
-  renameSync(tmp, file(t));
+  // Write-then-rename: a reader polling the file never sees half of it.
+  const tmp = `${stateFile(t)}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(tmp, stateFile(t));
 }
 
 export function readState(t: Topology): StackState | undefined {
-  if (!existsSync(file(t))) {
+  if (!existsSync(stateFile(t))) {
     return undefined;
   }
   try {
-    return JSON.parse(readFileSync(file(t), 'utf8')) as StackState;
+    return JSON.parse(readFileSync(stateFile(t), 'utf8')) as StackState;
   } catch {
     return undefined;
   }
 }
 
-export function alive(pid: number | undefined): boolean {
-  if (!pid) {
-    return false;
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+export function removeState(t: Topology): void {
+  rmSync(stateFile(t), { force: true });
 }

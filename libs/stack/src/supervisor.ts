@@ -1,29 +1,40 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import {
   chownSync,
+  closeSync,
   createWriteStream,
   existsSync,
   mkdirSync,
-  rmSync,
+  openSync,
   writeFileSync,
   type WriteStream,
 } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
-import { renderNginxConfig } from './nginx-config';
+import { NGINX_TEMP_DIRS, renderNginxConfig } from './nginx-config';
+import { LineSplitter, linePrefix, seconds } from './output';
 import {
+  assertReachable,
   ensureDatabase,
   initPrimary,
   initReplica,
   isInitialised,
+  ownDir,
   pgBinDir,
   pgIdentity,
-  pgReady,
   type PgIdentity,
+  pgReady,
+  pgStreaming,
   postgresCommand,
+  removeStalePidFile,
+  writeNodeSettings,
 } from './postgres';
+import { killStackProcesses, nodeBinary, STACK_MARKER } from './processes';
 import { httpOk, redisPing, sleep, until } from './probes';
-import { type ComponentState, readState, type StackState, writeState } from './state';
+import { redisArgs } from './redis';
+import { type ComponentKind, type ComponentState, type StackState, writeState } from './state';
 import {
+  type PostgresNode,
   type RedisNode,
   serviceEntry,
   serviceEnv,
@@ -34,35 +45,64 @@ import {
 export interface SupervisorOptions {
   only?: 'infra';
   otlpEndpoint?: string;
-  /** print children's output, prefixed, on our stdout (foreground `npm start`) */
+  /**
+   * Foreground (`npm start`): every child's output on our stdout, each line prefixed with its
+   * name, and copied to its log. Otherwise (`up`) each child writes straight into its log file,
+   * so that the logs survive the supervisor and it copies no bytes under load.
+   */
   echo: boolean;
 }
 
-interface Child extends ComponentState {
-  proc?: ChildProcess;
-  log: WriteStream;
-  restarts: number;
-  spawnSpec: () => {
-    cmd: string;
-    args: string[];
-    env?: NodeJS.ProcessEnv;
-    uid?: number;
-    gid?: number;
-    cwd?: string;
-  };
-  restartable: boolean;
-  stopSignal: NodeJS.Signals;
+interface SpawnSpec {
+  cmd: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  uid?: number;
+  gid?: number;
+  cwd?: string;
 }
 
-const COLOURS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96];
+interface Child {
+  state: ComponentState;
+  spec: SpawnSpec;
+  restartable: boolean;
+  stopSignal: NodeJS.Signals;
+  proc?: ChildProcess;
+  launchedAt?: number;
+  /** set when the child exited and will not be restarted: why */
+  gaveUp?: string;
+}
 
-/** Starts the local stack in dependency order, supervises it and stops it in reverse order. */
+/** Restarts of a crashed process before the supervisor gives up on it; the delay doubles. */
+const MAX_RESTARTS = 5;
+const FIRST_RESTART_DELAY_MS = 500;
+const RESTART_RESET_MS = 60_000;
+/** How long a process may take to stop cleanly before it is killed. */
+const STOP_GRACE_MS = 15_000;
+
+export class StackStartError extends Error {
+  constructor(
+    readonly component: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Starts the local stack in dependency order (Postgres primaries, their replicas, Redis,
+ * migrations, services, NGINX), waits for each to be healthy, restarts crashed services with
+ * backoff, and stops everything in reverse order.
+ */
 export class Supervisor {
   private readonly children: Child[] = [];
+  private readonly logs = new Map<string, WriteStream>();
   private stopping = false;
-  private state: StackState;
+  private readonly state: StackState;
   private readonly started = Date.now();
   private readonly width: number;
+  private readonly colour = process.stdout.isTTY === true;
+  private readonly node: string;
 
   constructor(
     private readonly t: Topology,
@@ -71,57 +111,75 @@ export class Supervisor {
     this.state = {
       supervisorPid: process.pid,
       profile: t.profile,
+      only: options.only,
+      otlpEndpoint: options.otlpEndpoint,
+      nginxPort: t.nginx.port,
       ready: false,
       components: [],
       startedAt: Date.now(),
     };
     this.width = Math.max(
       ...[...t.postgres, ...t.redis, ...t.services].map((c) => c.name.length),
-      8,
+      'migrate'.length,
     );
+    this.node = nodeBinary(t.root);
   }
 
   async start(): Promise<void> {
     mkdirSync(this.t.logDir, { recursive: true });
+    this.note(
+      `── ${this.t.profile} stack${this.options.only ? ` (only ${this.options.only})` : ''}, ` +
+        `supervisor pid ${process.pid}, ${new Date().toISOString()}`,
+    );
+    // Every child inherits the marker, so `down` can find them even if this process dies.
+    process.env[STACK_MARKER] = this.t.stateDir;
     this.save();
-    const id = pgIdentity();
-    const bin = pgBinDir();
-    const ownedByPg = (dir: string): void => {
-      mkdirSync(dir, { recursive: true });
-      if (id.uid !== undefined && id.gid !== undefined) {
-        chownSync(dir, id.uid, id.gid);
+
+    let id: PgIdentity = { superuser: '' };
+    let bin = '';
+    await this.phase('prepare', async () => {
+      const leftovers = await killStackProcesses(this.t.stateDir);
+      if (leftovers > 0) {
+        this.note(`stopped ${leftovers} processes left by an earlier run`);
       }
-    };
-    ownedByPg(path.join(this.t.stateDir, 'pg'));
+      await this.checkPorts();
+      id = pgIdentity();
+      bin = pgBinDir();
+      mkdirSync(path.join(this.t.stateDir, 'pg'), { recursive: true });
+      assertReachable(id, this.t.stateDir);
+      ownDir(id, path.join(this.t.stateDir, 'pg'));
+    });
+    const freshClusters = new Set<string>();
 
     await this.phase('postgres primaries', async () => {
       const primaries = this.t.postgres.filter((n) => n.role === 'primary');
-      for (const node of primaries) {
-        if (!isInitialised(node)) {
-          this.note(`initdb ${node.name}`);
-          initPrimary(this.t, node, id, bin);
-        }
-      }
       await Promise.all(
-        primaries.map((node) =>
-          this.startPostgres(node.name, node.role, node.port, node.dataDir, id, bin),
-        ),
+        primaries.map(async (node) => {
+          if (!isInitialised(node)) {
+            this.note(`initdb ${node.name}`);
+            await initPrimary(this.t, node, id, bin);
+            freshClusters.add(node.cluster);
+          }
+          await this.startPostgres(node, id, bin);
+          const db = node.cluster === 'main' ? this.t.database.name : this.t.database.shardDatabase;
+          await ensureDatabase(node.port, id.superuser, this.t.database.user, db);
+        }),
       );
-      for (const node of primaries) {
-        const db = node.cluster === 'main' ? this.t.database.name : this.t.database.shardDatabase;
-        await ensureDatabase(node.port, id.superuser, this.t.database.user, db);
-      }
     });
 
     await this.phase('postgres replicas', async () => {
       const replicas = this.t.postgres.filter((n) => n.role === 'replica');
       await Promise.all(
         replicas.map(async (node) => {
-          if (!isInitialised(node)) {
+          // A replica of a primary made just now would belong to an older cluster: copy it again.
+          if (freshClusters.has(node.cluster) || !isInitialised(node)) {
             this.note(`pg_basebackup ${node.name} from :${node.primaryPort}`);
-            initReplica(node, id, bin);
+            await initReplica(node, id, bin);
           }
-          await this.startPostgres(node.name, node.role, node.port, node.dataDir, id, bin);
+          await this.startPostgres(node, id, bin);
+          await this.waitFor(node.name, () => pgStreaming(node.port, id.superuser), 30_000, {
+            what: 'streaming from its primary',
+          });
         }),
       );
     });
@@ -141,12 +199,7 @@ export class Supervisor {
     this.state.ready = true;
     this.state.readyAt = Date.now();
     this.save();
-    this.note(`ready in ${((Date.now() - this.started) / 1000).toFixed(1)} s`);
-    if (this.options.only !== 'infra') {
-      this.note(
-        `Murmur is up: http://127.0.0.1:${this.t.nginx.port}/api  (Ctrl-C or \`npm run stack:down\` stops it)`,
-      );
-    }
+    this.note(`ready in ${seconds(Date.now() - this.started)}`);
   }
 
   async stop(): Promise<void> {
@@ -155,24 +208,24 @@ export class Supervisor {
     }
     this.stopping = true;
     this.note('stopping');
+    const t0 = Date.now();
+    // Reverse dependency order: nothing loses its database or Redis while still serving.
     const order: Array<(c: Child) => boolean> = [
-      (c) => c.kind === 'nginx',
-      (c) => c.kind === 'service',
-      (c) => c.kind === 'redis',
-      (c) => c.kind === 'postgres' && c.role === 'replica',
-      (c) => c.kind === 'postgres',
+      (c) => c.state.kind === 'nginx',
+      (c) => c.state.kind === 'service',
+      (c) => c.state.kind === 'redis',
+      (c) => c.state.kind === 'postgres' && c.state.role === 'replica',
+      (c) => c.state.kind === 'postgres',
     ];
     for (const group of order) {
-      await Promise.all(
-        this.children
-          .filter((c) => group(c) && c.proc && c.proc.exitCode === null)
-          .map((c) => this.kill(c)),
-      );
+      await Promise.all(this.children.filter(group).map((c) => this.kill(c)));
+    }
+    for (const log of this.logs.values()) {
+      log.end();
     }
     this.state.ready = false;
-    this.state.components = [];
     this.save();
-    this.note('stopped');
+    this.note(`stopped in ${seconds(Date.now() - t0)}`);
   }
 
   private async phase(name: string, fn: () => Promise<void>): Promise<void> {
@@ -181,144 +234,115 @@ export class Supervisor {
     try {
       await fn();
     } catch (error) {
-      this.state.failed = this.state.failed ?? name;
+      const component = error instanceof StackStartError ? error.component : name;
+      this.state.failed = this.state.failed ?? component;
       this.state.error = error instanceof Error ? error.message : String(error);
       this.save();
       throw error;
     }
-    this.note(`✔ ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    this.note(`✔ ${name} (${seconds(Date.now() - t0)})`);
   }
 
-  private async startPostgres(
-    name: string,
-    role: string,
-    port: number,
-    dataDir: string,
-    id: PgIdentity,
-    bin: string,
-  ): Promise<void> {
-    // A stale pid file from a killed run would stop Postgres from starting.
-    const pidFile = path.join(dataDir, 'postmaster.pid');
-    if (existsSync(pidFile)) {
-      const probe = spawnSync(path.join(bin, 'pg_ctl'), ['status', '-D', dataDir], {
-        uid: id.uid,
-        gid: id.gid,
-      });
-      if (probe.status !== 0) {
-        rmSync(pidFile, { force: true });
-      }
+  /** Fail early and by name when a port of ours is taken (often: a stack of another checkout). */
+  private async checkPorts(): Promise<void> {
+    const wanted: Array<{ name: string; port: number }> = [...this.t.postgres, ...this.t.redis];
+    if (this.options.only !== 'infra') {
+      wanted.push(...this.t.services, this.t.nginx);
     }
+    const taken = (
+      await Promise.all(wanted.map(async (w) => ((await portFree(w.port)) ? undefined : w)))
+    ).filter((w) => w !== undefined);
+    if (taken.length > 0) {
+      const first = taken[0];
+      throw new StackStartError(
+        first.name,
+        `port${taken.length > 1 ? 's' : ''} ${taken.map((w) => `${w.port} (${w.name})`).join(', ')} ` +
+          'already in use on 127.0.0.1 by another program',
+      );
+    }
+  }
+
+  private async startPostgres(node: PostgresNode, id: PgIdentity, bin: string): Promise<void> {
+    writeNodeSettings(this.t, node, id);
+    removeStalePidFile(node, id, bin);
     this.spawnChild({
-      name,
-      role,
-      port,
+      name: node.name,
       kind: 'postgres',
+      role: node.role,
+      port: node.port,
+      // A crashed Postgres needs a look (its log), not a silent restart loop.
       restartable: false,
       stopSignal: 'SIGINT',
-      spawnSpec: () => ({
-        ...postgresCommand(dataDir, port, bin),
-        uid: id.uid,
-        gid: id.gid,
-        cwd: '/',
-      }),
+      spec: { ...postgresCommand(node, bin), uid: id.uid, gid: id.gid, cwd: node.dataDir },
     });
-    await this.waitHealthy(name, () => pgReady(port, id.superuser), 30_000);
+    await this.waitFor(node.name, () => pgReady(node.port, id.superuser), 30_000);
   }
 
-  private async startRedis(r: RedisNode): Promise<void> {
-    mkdirSync(r.dataDir, { recursive: true });
-    const common = [
-      '--port',
-      String(r.port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      r.dataDir,
-      '--save',
-      '',
-      '--daemonize',
-      'no',
-      '--protected-mode',
-      'no',
-      '--loglevel',
-      'warning',
-    ];
-    const purpose =
-      r.purpose === 'queue'
-        ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction']
-        : ['--appendonly', 'no', '--maxmemory', '256mb', '--maxmemory-policy', 'allkeys-lru'];
+  private async startRedis(node: RedisNode): Promise<void> {
+    mkdirSync(node.dataDir, { recursive: true });
     this.spawnChild({
-      name: r.name,
-      role: r.purpose,
-      port: r.port,
+      name: node.name,
       kind: 'redis',
+      role: node.purpose,
+      port: node.port,
       restartable: true,
       stopSignal: 'SIGTERM',
-      spawnSpec: () => ({ cmd: 'redis-server', args: [...common, ...purpose] }),
+      spec: { cmd: 'redis-server', args: redisArgs(node), cwd: node.dataDir },
     });
-    await this.waitHealthy(r.name, () => redisPing(r.port), 10_000);
+    await this.waitFor(node.name, () => redisPing(node.port), 15_000);
   }
 
   private async migrate(): Promise<void> {
-    const env = serviceEnv(this.t, this.t.services[0]);
+    const entry = path.join(this.t.root, 'dist', 'tools', 'migrate', 'main.js');
+    if (!existsSync(entry)) {
+      throw new StackStartError('migrate', `${entry} is missing: build first (npm run build)`);
+    }
     const code = await new Promise<number>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        [path.join(this.t.root, 'dist', 'tools', 'migrate', 'main.js')],
-        {
-          cwd: this.t.root,
-          env: { ...process.env, ...env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      const log = createWriteStream(path.join(this.t.logDir, 'migrate.log'), { flags: 'a' });
-      const forward = (chunk: Buffer): void => {
-        log.write(chunk);
-        this.echo('migrate', chunk);
-      };
-      child.stdout.on('data', forward);
-      child.stderr.on('data', forward);
+      const child = spawn(this.node, [entry], {
+        cwd: this.t.root,
+        env: { ...process.env, ...migrateEnv(this.t) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      this.capture('migrate', child);
+      child.on('error', () => resolve(1));
       child.on('exit', (c) => resolve(c ?? 1));
     });
     if (code !== 0) {
-      throw new Error(`migrations failed (see ${path.join(this.t.logDir, 'migrate.log')})`);
+      throw new StackStartError(
+        'migrate',
+        `migrations failed with code ${code} (see ${path.join(this.t.logDir, 'migrate.log')})`,
+      );
     }
   }
 
   private async startService(s: ServiceProcess): Promise<void> {
     const entry = path.join(this.t.root, serviceEntry(s));
     if (!existsSync(entry)) {
-      throw new Error(`${entry} is missing: build first (npm run build)`);
+      throw new StackStartError(s.name, `${entry} is missing: build first (npm run build)`);
     }
     const env = serviceEnv(this.t, s, { otlpEndpoint: this.options.otlpEndpoint });
     this.spawnChild({
       name: s.name,
+      kind: 'service',
       role: s.entry === 'worker' ? `${s.service} worker` : `${s.service} service`,
       port: s.port,
-      kind: 'service',
       restartable: true,
       stopSignal: 'SIGTERM',
-      spawnSpec: () => ({
-        cmd: process.execPath,
-        args: [entry],
-        env: { ...process.env, ...env },
-        cwd: this.t.root,
-      }),
+      spec: { cmd: this.node, args: [entry], env: { ...process.env, ...env }, cwd: this.t.root },
     });
-    await this.waitHealthy(s.name, () => httpOk(`http://127.0.0.1:${s.port}/health/ready`), 90_000);
+    await this.waitFor(s.name, () => httpOk(`http://127.0.0.1:${s.port}/health/ready`), 60_000);
   }
 
   private async startNginx(): Promise<void> {
     const dir = this.t.nginx.dir;
-    for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) {
-      mkdirSync(path.join(dir, 'tmp', sub), { recursive: true });
-    }
-    const root = process.getuid?.() === 0;
-    if (root) {
-      // Workers drop to nobody; they need their temp directories.
-      const nobody = spawnSync('id', ['-u', 'nobody']).stdout.toString().trim();
-      for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) {
-        chownSync(path.join(dir, 'tmp', sub), Number(nobody), -1);
+    const nginx = findNginx();
+    const workerUser = process.getuid?.() === 0 ? unprivilegedUser() : undefined;
+    for (const sub of NGINX_TEMP_DIRS) {
+      const tmp = path.join(dir, 'tmp', sub);
+      mkdirSync(tmp, { recursive: true });
+      // Workers write request bodies and proxied responses here after dropping root.
+      if (workerUser) {
+        chownSync(tmp, workerUser.uid, workerUser.gid);
       }
     }
     const conf = path.join(dir, 'nginx.conf');
@@ -326,39 +350,53 @@ export class Supervisor {
       conf,
       renderNginxConfig(this.t, {
         sharedDir: path.join(this.t.root, 'infra', 'nginx', 'conf.d'),
-        workerUser: root ? 'nobody nogroup' : undefined,
+        workerUser: workerUser?.directive,
       }),
     );
-    const nginx = findNginx();
-    const check = spawnSync(nginx, ['-t', '-q', '-p', dir, '-c', conf, '-g', 'daemon off;'], {
-      encoding: 'utf8',
-    });
+    // `-e stderr`: the log NGINX opens before reading its config, which would otherwise be
+    // /var/log/nginx/error.log (not writable without root).
+    const args = ['-e', 'stderr', '-p', dir, '-c', conf];
+    const check = spawnSync(nginx, [...args, '-t', '-q'], { encoding: 'utf8' });
     if (check.status !== 0) {
-      throw new Error(`nginx -t failed: ${check.stderr}`);
+      throw new StackStartError('nginx', `nginx -t failed for ${conf}:\n${check.stderr.trim()}`);
     }
     this.spawnChild({
       name: 'nginx',
+      kind: 'nginx',
       role: 'edge',
       port: this.t.nginx.port,
-      kind: 'nginx',
       restartable: true,
       stopSignal: 'SIGQUIT',
-      spawnSpec: () => ({ cmd: nginx, args: ['-p', dir, '-c', conf, '-g', 'daemon off;'] }),
+      spec: { cmd: nginx, args: [...args, '-g', 'daemon off;'], cwd: dir },
     });
-    await this.waitHealthy(
+    await this.waitFor(
       'nginx',
       () => httpOk(`http://127.0.0.1:${this.t.nginx.port}/nginx/health`),
       10_000,
     );
   }
 
-  private spawnChild(spec: Omit<Child, 'log' | 'restarts' | 'pid' | 'healthy'>): Child {
+  private spawnChild(c: {
+    name: string;
+    kind: ComponentKind;
+    role: string;
+    port: number;
+    restartable: boolean;
+    stopSignal: NodeJS.Signals;
+    spec: SpawnSpec;
+  }): Child {
     const child: Child = {
-      ...spec,
-      pid: undefined,
-      healthy: false,
-      restarts: 0,
-      log: createWriteStream(path.join(this.t.logDir, `${spec.name}.log`), { flags: 'a' }),
+      state: {
+        name: c.name,
+        kind: c.kind,
+        role: c.role,
+        port: c.port,
+        healthy: false,
+        restarts: 0,
+      },
+      spec: c.spec,
+      restartable: c.restartable,
+      stopSignal: c.stopSignal,
     };
     this.children.push(child);
     this.launch(child);
@@ -366,140 +404,231 @@ export class Supervisor {
   }
 
   private launch(child: Child): void {
-    const s = child.spawnSpec();
-    // Own process group: Ctrl-C reaches the supervisor only, which stops children in order.
+    const s = child.spec;
+    const logFile = path.join(this.t.logDir, `${child.state.name}.log`);
+    const fd = this.options.echo ? undefined : openSync(logFile, 'a');
+    // detached: its own process group, so a Ctrl-C in the terminal reaches only the supervisor,
+    // which then stops everything in order.
     const proc = spawn(s.cmd, s.args, {
       env: s.env ?? process.env,
       uid: s.uid,
       gid: s.gid,
       cwd: s.cwd,
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
     });
+    if (fd !== undefined) {
+      closeSync(fd);
+    }
     child.proc = proc;
-    child.pid = proc.pid;
-    const forward = (chunk: Buffer): void => {
-      child.log.write(chunk);
-      this.echo(child.name, chunk);
-    };
-    proc.stdout?.on('data', forward);
-    proc.stderr?.on('data', forward);
-    proc.on('error', (error) => forward(Buffer.from(`spawn failed: ${error.message}\n`)));
-    proc.on('exit', (code, signal) => void this.onExit(child, code, signal));
+    child.launchedAt = Date.now();
+    child.state.pid = proc.pid;
+    if (fd === undefined) {
+      this.capture(child.state.name, proc);
+    }
+    proc.on('error', (error) => {
+      this.note(`${child.state.name}: could not start ${s.cmd}: ${error.message}`);
+    });
+    proc.on('exit', (code, signal) => void this.onExit(child, proc, code, signal));
     this.save();
+  }
+
+  /** Copy a child's output to its log and, prefixed with its name, to our stdout. */
+  private capture(name: string, proc: ChildProcess): void {
+    let log = this.logs.get(name);
+    if (!log) {
+      log = createWriteStream(path.join(this.t.logDir, `${name}.log`), { flags: 'a' });
+      this.logs.set(name, log);
+    }
+    const out = log;
+    const prefix = linePrefix(name, this.width, this.colour);
+    for (const stream of [proc.stdout, proc.stderr]) {
+      const lines = new LineSplitter();
+      const write = (batch: string[]): void => {
+        if (batch.length > 0 && this.options.echo) {
+          process.stdout.write(batch.map((l) => `${prefix}${l}\n`).join(''));
+        }
+      };
+      stream?.on('data', (chunk: Buffer) => {
+        out.write(chunk);
+        write(lines.push(chunk.toString()));
+      });
+      stream?.on('end', () => write(lines.flush()));
+    }
   }
 
   private async onExit(
     child: Child,
+    proc: ChildProcess,
     code: number | null,
     signal: NodeJS.Signals | null,
   ): Promise<void> {
-    child.healthy = false;
-    child.pid = undefined;
+    if (child.proc !== proc) {
+      return;
+    }
+    child.state.healthy = false;
+    child.state.pid = undefined;
     this.save();
     if (this.stopping) {
       return;
     }
-    this.note(`${child.name} exited (${signal ?? `code ${code}`})`);
-    if (!child.restartable || child.restarts >= 5) {
-      this.state.failed = this.state.failed ?? child.name;
+    const how = signal ? `signal ${signal}` : `code ${code}`;
+    const name = child.state.name;
+    // A process that ran for a while before crashing starts a new series of quick restarts;
+    // only a crash loop exhausts them.
+    if (Date.now() - (child.launchedAt ?? 0) > RESTART_RESET_MS) {
+      child.state.restarts = 0;
+    }
+    if (!child.restartable || child.state.restarts >= MAX_RESTARTS) {
+      child.gaveUp = `${name} exited (${how})${child.restartable ? ` after ${MAX_RESTARTS} restarts` : ''}; see ${path.join(this.t.logDir, `${name}.log`)}`;
+      this.note(child.gaveUp);
+      this.state.failed = this.state.failed ?? name;
+      this.state.error = this.state.error ?? child.gaveUp;
       this.save();
       return;
     }
-    child.restarts++;
-    const delay = 500 * 2 ** (child.restarts - 1);
-    this.note(`restarting ${child.name} in ${delay} ms (attempt ${child.restarts})`);
+    child.state.restarts++;
+    const delay = FIRST_RESTART_DELAY_MS * 2 ** (child.state.restarts - 1);
+    this.note(
+      `${name} exited (${how}): restart ${child.state.restarts}/${MAX_RESTARTS} in ${delay} ms`,
+    );
     await sleep(delay);
-    if (!this.stopping) {
-      this.launch(child);
+    if (this.stopping) {
+      return;
+    }
+    this.launch(child);
+    // After a restart the process is healthy again only once its probe says so.
+    void this.rewatch(child);
+  }
+
+  /** Mark a restarted child healthy once its probe passes again. */
+  private async rewatch(child: Child): Promise<void> {
+    const { kind, port } = child.state;
+    const probe =
+      kind === 'redis'
+        ? () => redisPing(port)
+        : kind === 'nginx'
+          ? () => httpOk(`http://127.0.0.1:${port}/nginx/health`)
+          : () => httpOk(`http://127.0.0.1:${port}/health/ready`);
+    if (
+      await until(probe, 60_000, {
+        intervalMs: 250,
+        abort: () => (this.stopping ? 'stopping' : undefined),
+      }).catch(() => false)
+    ) {
+      child.state.healthy = true;
+      this.save();
+      this.note(`${child.state.name} healthy again`);
     }
   }
 
-  private async waitHealthy(
+  private async waitFor(
     name: string,
     probe: () => Promise<boolean>,
     timeoutMs: number,
+    options: { what?: string } = {},
   ): Promise<void> {
-    const child = this.children.find((c) => c.name === name);
-    const ok = await until(async () => {
-      if (child?.proc && child.proc.exitCode !== null && !child.restartable) {
-        throw new Error(
-          `${name} exited with code ${child.proc.exitCode} (see ${path.join(this.t.logDir, `${name}.log`)})`,
-        );
-      }
-      return probe();
-    }, timeoutMs);
+    const child = this.children.find((c) => c.state.name === name);
+    const t0 = Date.now();
+    const ok = await until(probe, timeoutMs, {
+      abort: () => {
+        if (this.stopping) {
+          return 'stopping';
+        }
+        if (!child) {
+          return undefined;
+        }
+        if (child.gaveUp) {
+          return child.gaveUp;
+        }
+        return undefined;
+      },
+    }).catch((error: unknown) => {
+      throw new StackStartError(name, error instanceof Error ? error.message : String(error));
+    });
     if (!ok) {
-      this.state.failed = name;
-      this.save();
-      throw new Error(
-        `${name} did not become healthy within ${timeoutMs / 1000} s (see ${path.join(this.t.logDir, `${name}.log`)})`,
+      throw new StackStartError(
+        name,
+        `${name} was not ${options.what ?? 'healthy'} within ${seconds(timeoutMs)} (see ${path.join(this.t.logDir, `${name}.log`)})`,
       );
     }
     if (child) {
-      child.healthy = true;
+      child.state.healthy = true;
       this.save();
     }
+    this.note(`${name} ${options.what ?? 'healthy'} (${seconds(Date.now() - t0)})`);
   }
 
   private async kill(child: Child): Promise<void> {
     const proc = child.proc;
-    if (!proc || proc.exitCode !== null) {
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) {
       return;
     }
+    const pid = proc.pid;
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     proc.kill(child.stopSignal);
     const timer = setTimeout(() => {
-      if (proc.exitCode === null) {
-        this.note(`${child.name} did not stop in time: SIGKILL`);
-        try {
-          process.kill(-(proc.pid as number), 'SIGKILL');
-        } catch {
-          proc.kill('SIGKILL');
-        }
+      this.note(`${child.state.name} did not stop in ${seconds(STOP_GRACE_MS)}: SIGKILL`);
+      try {
+        // The whole process group: a postmaster's backends must not outlive it.
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        proc.kill('SIGKILL');
       }
-    }, 15_000);
+    }, STOP_GRACE_MS);
     await exited;
     clearTimeout(timer);
   }
 
-  private echo(name: string, chunk: Buffer): void {
-    if (!this.options.echo) {
-      return;
-    }
-    const tty = process.stdout.isTTY;
-    const colour = COLOURS[[...name].reduce((h, c) => h + c.charCodeAt(0), 0) % COLOURS.length];
-    const label = name.padEnd(this.width);
-    const prefix = tty ? `\x1b[${colour}m${label}\x1b[0m | ` : `${label} | `;
-    const text = chunk.toString().replace(/\n$/, '');
-    process.stdout.write(
-      `${text
-        .split('\n')
-        .map((l) => prefix + l)
-        .join('\n')}\n`,
-    );
-  }
-
   private note(message: string): void {
     const elapsed = `${((Date.now() - this.started) / 1000).toFixed(1)}s`.padStart(6);
-    process.stdout.write(`${'stack'.padEnd(this.width)} | ${elapsed} ${message}\n`);
+    process.stdout.write(`${linePrefix('stack', this.width, this.colour)}${elapsed} ${message}\n`);
   }
 
   private save(): void {
-    this.state.components = this.children.map(({ name, role, port, pid, kind, healthy }) => ({
-      name,
-      role,
-      port,
-      pid,
-      kind,
-      healthy,
-    }));
+    // Topology order (not the order parallel starts happened to finish in): stable tables.
+    const order = [...this.t.postgres, ...this.t.redis, ...this.t.services, this.t.nginx].map(
+      (c) => c.name,
+    );
+    this.state.components = this.children
+      .map((c) => ({ ...c.state }))
+      .sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
     writeState(this.t, this.state);
   }
+}
 
-  static current(t: Topology): StackState | undefined {
-    return readState(t);
+/** The environment of the one-shot migrate command: the database part of a service's env. */
+export function migrateEnv(t: Topology): Record<string, string> {
+  const first = t.services[0];
+  return serviceEnv(t, first, {
+    extra: { SERVICE_NAME: 'migrate', INSTANCE_NAME: 'migrate', OTEL_SERVICE_NAME: 'migrate' },
+  });
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () =>
+      server.close(() => resolve(true)),
+    );
+  });
+}
+
+/** Who NGINX workers run as when the master is root: `nobody` and its primary group. */
+function unprivilegedUser(): { uid: number; gid: number; directive: string } {
+  const id = (flag: string): string =>
+    spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim();
+  const uid = Number(id('-u'));
+  const gid = Number(id('-g'));
+  const group = id('-gn');
+  if (!Number.isInteger(uid) || !group) {
+    throw new StackStartError(
+      'nginx',
+      'running as root, but there is no `nobody` user for NGINX workers',
+    );
   }
+  return { uid, gid, directive: `nobody ${group}` };
 }
 
 export function findNginx(): string {
@@ -517,7 +646,8 @@ export function findNginx(): string {
   if (which.status === 0 && which.stdout.trim()) {
     return which.stdout.trim();
   }
-  throw new Error(
-    'nginx not found: install Debian package nginx (npm start installs it when run as root)',
+  throw new StackStartError(
+    'nginx',
+    'nginx not found: install it (Debian/Ubuntu: apt-get install nginx; `npm start` does this when run as root) or set NGINX_BIN',
   );
 }

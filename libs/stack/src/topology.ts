@@ -228,6 +228,15 @@ export function serviceEnv(
     LOG_LEVEL: t.profile === 'test' ? 'warn' : 'info',
     // The local stack serves plain HTTP, where a Secure cookie would never be sent back.
     COOKIE_SECURE: 'false',
+    // The test suites sign up and log in hundreds of users from 127.0.0.1; the per-user write
+    // limit stays low enough for the test that 1,000 concurrent writes admit exactly the limit.
+    ...(t.profile === 'test'
+      ? {
+          RATE_LIMIT_SIGNUP_PER_IP: '10000/60',
+          RATE_LIMIT_LOGIN_PER_IP: '10000/60',
+          RATE_LIMIT_WRITES_PER_USER: '200/60',
+        }
+      : {}),
     OTEL_SERVICE_NAME:
       proc.entry === 'worker' ? `${proc.service}-worker` : `${proc.service}-service`,
   };

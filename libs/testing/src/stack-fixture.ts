@@ -1,6 +1,5 @@
-import os from 'node:os';
 import path from 'node:path';
-import { buildTopology, type Topology } from '@murmur/stack';
+import { buildTopology, pgIdentity, type Topology } from '@murmur/stack';
 import { Client } from 'pg';
 import { ApiClient } from './api-client';
 
@@ -19,7 +18,7 @@ export function edgeApi(): ApiClient {
 
 /** The superuser initdb created: `postgres` when the stack runs as root, else the current user. */
 export function superuser(): string {
-  return process.getuid?.() === 0 ? 'postgres' : os.userInfo().username;
+  return pgIdentity().superuser;
 }
 
 /** Run `fn` with a superuser connection to one Postgres node of the test stack. */

@@ -3,6 +3,7 @@ import { AuthModule } from '@murmur/auth';
 import { QUEUES } from '@murmur/contracts';
 import { HttpCoreModule, type ReadinessCheck } from '@murmur/http';
 import { QueueModule } from '@murmur/queue';
+import { RateLimitModule } from '@murmur/rate-limit';
 import { pingRedis, REDIS, RedisModule } from '@murmur/redis';
 import type { Redis } from 'ioredis';
 import type { FeedServiceConfig, FeedWorkerConfig } from './config';
@@ -29,6 +30,7 @@ export class AppModule {
         }),
         RedisModule.forRoot(config, config.INSTANCE_NAME),
         AuthModule.forRoot(config),
+        RateLimitModule.forRoot(config),
         FeedModule.forRoot(config),
       ],
     };

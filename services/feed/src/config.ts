@@ -4,6 +4,7 @@ import {
   httpConfigSchema,
   loadConfig,
   queueConfigSchema,
+  rateLimitConfigSchema,
   redisConfigSchema,
   sessionConfigSchema,
 } from '@murmur/config';
@@ -14,6 +15,7 @@ export const feedServiceConfigSchema = baseConfigSchema
   .extend(redisConfigSchema.shape)
   .extend(sessionConfigSchema.shape)
   .extend(queueConfigSchema.shape)
+  .extend(rateLimitConfigSchema.shape)
   .extend(feedConfigSchema.shape);
 
 export type FeedServiceConfig = z.infer<typeof feedServiceConfigSchema>;

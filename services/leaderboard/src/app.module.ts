@@ -3,6 +3,7 @@ import { QUEUES } from '@murmur/contracts';
 import { DatabaseModule, MAIN_CLUSTER, type ReplicatedCluster } from '@murmur/database';
 import { HttpCoreModule, type ReadinessCheck } from '@murmur/http';
 import { QueueModule } from '@murmur/queue';
+import { RateLimitModule } from '@murmur/rate-limit';
 import { pingRedis, REDIS, RedisModule } from '@murmur/redis';
 import type { Redis } from 'ioredis';
 import type { LeaderboardConfig } from './config';
@@ -30,7 +31,10 @@ const common = (config: LeaderboardConfig) => [
 @Module({})
 export class AppModule {
   static forRoot(config: LeaderboardConfig): DynamicModule {
-    return { module: AppModule, imports: [...common(config), LeaderboardsModule] };
+    return {
+      module: AppModule,
+      imports: [...common(config), RateLimitModule.forRoot(config), LeaderboardsModule],
+    };
   }
 }
 

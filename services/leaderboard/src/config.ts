@@ -4,6 +4,7 @@ import {
   loadConfig,
   mainDatabaseConfigSchema,
   queueConfigSchema,
+  rateLimitConfigSchema,
   redisConfigSchema,
   sessionConfigSchema,
 } from '@murmur/config';
@@ -14,7 +15,8 @@ export const leaderboardConfigSchema = baseConfigSchema
   .extend(mainDatabaseConfigSchema.shape)
   .extend(redisConfigSchema.shape)
   .extend(sessionConfigSchema.shape)
-  .extend(queueConfigSchema.shape);
+  .extend(queueConfigSchema.shape)
+  .extend(rateLimitConfigSchema.shape);
 
 export type LeaderboardConfig = z.infer<typeof leaderboardConfigSchema>;
 

@@ -5,6 +5,7 @@ import { QUEUES } from '@murmur/contracts';
 import { DatabaseModule, SHARD_ROUTER, type ShardRouter } from '@murmur/database';
 import { HttpCoreModule, type ReadinessCheck } from '@murmur/http';
 import { QueueModule } from '@murmur/queue';
+import { RateLimitModule } from '@murmur/rate-limit';
 import { CACHE_REDIS, pingRedis, REDIS, RedisModule } from '@murmur/redis';
 import type { Redis } from 'ioredis';
 import type { PostConfig } from './config';
@@ -36,6 +37,7 @@ export class AppModule {
         RedisModule.forRoot(config, config.INSTANCE_NAME),
         CacheModule.forRoot(config),
         AuthModule.forRoot(config),
+        RateLimitModule.forRoot(config),
         QueueModule.forRoot(config, config, [QUEUES.feed, QUEUES.leaderboard]),
         PostsModule.forRoot(config),
       ],

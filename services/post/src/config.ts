@@ -4,6 +4,7 @@ import {
   httpConfigSchema,
   loadConfig,
   queueConfigSchema,
+  rateLimitConfigSchema,
   redisConfigSchema,
   sessionConfigSchema,
   shardDatabaseConfigSchema,
@@ -17,6 +18,7 @@ export const postConfigSchema = baseConfigSchema
   .extend(sessionConfigSchema.shape)
   .extend(cacheConfigSchema.shape)
   .extend(queueConfigSchema.shape)
+  .extend(rateLimitConfigSchema.shape)
   .extend({
     /** where the gRPC server for other services listens */
     GRPC_HOST: z.string().default('0.0.0.0'),

@@ -5,6 +5,7 @@ import { QUEUES } from '@murmur/contracts';
 import { DatabaseModule, MAIN_CLUSTER, type ReplicatedCluster } from '@murmur/database';
 import { HttpCoreModule, type ReadinessCheck } from '@murmur/http';
 import { QueueModule } from '@murmur/queue';
+import { RateLimitModule } from '@murmur/rate-limit';
 import { CACHE_REDIS, pingRedis, REDIS, RedisModule } from '@murmur/redis';
 import type { Redis } from 'ioredis';
 import type { UserConfig } from './config';
@@ -38,6 +39,7 @@ export class AppModule {
         RedisModule.forRoot(config, config.INSTANCE_NAME),
         CacheModule.forRoot(config),
         AuthModule.forRoot(config),
+        RateLimitModule.forRoot(config),
         QueueModule.forRoot(config, config, [QUEUES.feed]),
         UsersModule.forRoot(config),
         SessionsModule.forRoot(config),

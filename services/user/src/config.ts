@@ -5,6 +5,7 @@ import {
   loadConfig,
   mainDatabaseConfigSchema,
   queueConfigSchema,
+  rateLimitConfigSchema,
   redisConfigSchema,
   sessionConfigSchema,
 } from '@murmur/config';
@@ -17,6 +18,7 @@ export const userConfigSchema = baseConfigSchema
   .extend(sessionConfigSchema.shape)
   .extend(cacheConfigSchema.shape)
   .extend(queueConfigSchema.shape)
+  .extend(rateLimitConfigSchema.shape)
   .extend({
     /** argon2id cost; defaults are OWASP's minimum for argon2id (19 MiB, 2 passes, 1 lane) */
     ARGON2_MEMORY_KIB: z.coerce.number().int().min(8192).default(19_456),

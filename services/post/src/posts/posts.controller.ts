@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { AuthGuard, CurrentSession, type Session } from '@murmur/auth';
+import { RateLimit, RateLimitGuard } from '@murmur/rate-limit';
 import { CreatePostRequest } from './dto/create-post.request';
 import { PostIdParams } from './dto/post-id.params';
 import { type PostResponse, toPostResponse } from './dto/post.response';
@@ -11,7 +12,8 @@ export class PostsController {
 
   @Post()
   @HttpCode(201)
-  @UseGuards(AuthGuard)
+  @UseGuards(AuthGuard, RateLimitGuard)
+  @RateLimit('writes')
   async create(
     @CurrentSession() session: Session,
     @Body() body: CreatePostRequest,

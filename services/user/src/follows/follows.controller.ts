@@ -1,10 +1,12 @@
 import { Controller, Delete, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { AuthGuard, CurrentSession, type Session } from '@murmur/auth';
+import { RateLimit, RateLimitGuard } from '@murmur/rate-limit';
 import { UserIdParams } from '../users/dto/user-id.params';
 import { FollowsService } from './follows.service';
 
 @Controller('api/users/:id/follow')
-@UseGuards(AuthGuard)
+@UseGuards(AuthGuard, RateLimitGuard)
+@RateLimit('writes')
 export class FollowsController {
   constructor(@Inject(FollowsService) private readonly follows: FollowsService) {}
 

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, HttpCode, Inject, Post, Res, UseGuards } from '@nestjs/common';
 import { AuthGuard, CurrentSession, SESSION_COOKIE, type Session } from '@murmur/auth';
+import { RateLimit, RateLimitGuard } from '@murmur/rate-limit';
 import type { FastifyReply } from 'fastify';
 import { CreateSessionRequest } from './dto/create-session.request';
 import { SessionsService } from './sessions.service';
@@ -16,6 +17,8 @@ export class SessionsController {
   /** Log in: the token in the body (bearer use) and in an HttpOnly cookie (browser use). */
   @Post()
   @HttpCode(201)
+  @UseGuards(RateLimitGuard)
+  @RateLimit('login')
   async create(
     @Body() body: CreateSessionRequest,
     @Res({ passthrough: true }) reply: FastifyReply,

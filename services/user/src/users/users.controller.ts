@@ -11,6 +11,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { AuthGuard, CurrentSession, OptionalAuthGuard, type Session } from '@murmur/auth';
+import { RateLimit, RateLimitGuard } from '@murmur/rate-limit';
 import { CreateUserRequest } from './dto/create-user.request';
 import {
   type CreatedUserResponse,
@@ -23,7 +24,11 @@ import { UsersService } from './users.service';
 
 /** `Cache-Control: no-cache` (or `max-age=0`) on a request asks for a read from the database. */
 export function wantsFresh(header: string | undefined): boolean {
-  return typeof header === 'string' && header.length <= 200 && /(^|,)\s*(no-cache|max-age=0)\s*(,|$)/i.test(header);
+  return (
+    typeof header === 'string' &&
+    header.length <= 200 &&
+    /(^|,)\s*(no-cache|max-age=0)\s*(,|$)/i.test(header)
+  );
 }
 
 @Controller('api/users')
@@ -32,6 +37,8 @@ export class UsersController {
 
   @Post()
   @HttpCode(201)
+  @UseGuards(RateLimitGuard)
+  @RateLimit('signup')
   async create(@Body() body: CreateUserRequest): Promise<CreatedUserResponse> {
     const user = await this.users.register(body);
     return { id: String(user.id), username: user.username };
@@ -59,6 +66,8 @@ export class UsersController {
     @Param() params: UserIdParams,
     @Headers('cache-control') cacheControl?: string,
   ): Promise<ProfileResponse> {
-    return toProfileResponse(await this.users.getProfile(params.id, { fresh: wantsFresh(cacheControl) }));
+    return toProfileResponse(
+      await this.users.getProfile(params.id, { fresh: wantsFresh(cacheControl) }),
+    );
   }
 }

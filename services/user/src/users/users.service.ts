@@ -61,7 +61,10 @@ export class UsersService {
         const row = await this.users.findById(id);
         return row ? toProfile(row) : null;
       },
-      { bypassL1: ConsistencyContext.wroteWithin(L1_BYPASS_AFTER_WRITE_MS), refresh: options.fresh },
+      {
+        bypassL1: ConsistencyContext.wroteWithin(L1_BYPASS_AFTER_WRITE_MS),
+        refresh: options.fresh,
+      },
     );
     if (!profile) {
       throw new UserError(UserErrorCode.NotFound, `No user with id ${id}.`);

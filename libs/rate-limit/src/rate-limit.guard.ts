@@ -1,0 +1,170 @@
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  Logger,
+  SetMetadata,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { RateLimitConfig } from '@murmur/config';
+import { DomainError, type ErrorKind } from '@murmur/errors';
+import { rateLimitDecisionsTotal } from '@murmur/observability';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type RateLimitRule, SlidingWindowLimiter } from './sliding-window';
+
+export type RateLimitPolicy = 'signup' | 'login' | 'writes';
+
+interface PolicySpec {
+  by: 'ip' | 'user';
+  /**
+   * What to do when Redis cannot answer. Sign-up and login fail closed: brute-force protection
+   * must not vanish with Redis (and login needs Redis for the session anyway). Writes fail open:
+   * a Redis outage should not stop users posting when Postgres is fine.
+   */
+  failOpen: boolean;
+  rule: (c: RateLimitConfig) => RateLimitRule;
+}
+
+const POLICIES: Record<RateLimitPolicy, PolicySpec> = {
+  signup: { by: 'ip', failOpen: false, rule: (c) => c.RATE_LIMIT_SIGNUP_PER_IP },
+  login: { by: 'ip', failOpen: false, rule: (c) => c.RATE_LIMIT_LOGIN_PER_IP },
+  writes: { by: 'user', failOpen: true, rule: (c) => c.RATE_LIMIT_WRITES_PER_USER },
+};
+
+export enum RateLimitErrorCode {
+  Exceeded = 'rate_limited',
+  Unavailable = 'rate_limit_unavailable',
+}
+
+export class RateLimitError extends DomainError<RateLimitErrorCode> {
+  get kind(): ErrorKind {
+    return this.code === RateLimitErrorCode.Exceeded ? 'rate_limited' : 'unavailable';
+  }
+}
+
+const POLICY_KEY = 'murmur:rate-limit-policy';
+
+/** Limit a route by a policy from config (use after AuthGuard for per-user policies). */
+export const RateLimit = (policy: RateLimitPolicy): MethodDecorator & ClassDecorator =>
+  SetMetadata(POLICY_KEY, policy);
+
+export const RATE_LIMIT_CONFIG = Symbol('RATE_LIMIT_CONFIG');
+
+/** Checks a key against a rule, applies the Redis-down policy, and sets the RateLimit-* headers. */
+@Injectable()
+export class RateLimitEnforcer {
+  private readonly logger = new Logger(RateLimitEnforcer.name);
+
+  constructor(@Inject(SlidingWindowLimiter) private readonly limiter: SlidingWindowLimiter) {}
+
+  async enforce(
+    reply: FastifyReply,
+    key: string,
+    rule: RateLimitRule,
+    failOpen: boolean,
+    policy: string,
+  ): Promise<void> {
+    let decision;
+    try {
+      decision = await this.limiter.consume(key, rule);
+    } catch (error) {
+      rateLimitDecisionsTotal.inc({ policy, outcome: failOpen ? 'failed_open' : 'failed_closed' });
+      if (failOpen) {
+        return;
+      }
+      this.logger.warn(
+        `rate limiter unavailable (${(error as Error).message}); refusing ${policy}`,
+      );
+      throw new RateLimitError(
+        RateLimitErrorCode.Unavailable,
+        'This action is unavailable right now; try again shortly.',
+        5,
+      );
+    }
+    rateLimitDecisionsTotal.inc({ policy, outcome: decision.allowed ? 'allowed' : 'refused' });
+    // The later (route-specific) limit overwrites the ceiling's headers: it is the one a client meets.
+    void reply.header('RateLimit-Limit', String(decision.limit));
+    void reply.header('RateLimit-Remaining', String(decision.remaining));
+    void reply.header('RateLimit-Reset', String(decision.resetSeconds));
+    if (!decision.allowed) {
+      throw new RateLimitError(
+        RateLimitErrorCode.Exceeded,
+        `Too many requests: the limit is ${rule.limit} per ${rule.windowSeconds} s.`,
+        decision.resetSeconds,
+      );
+    }
+  }
+}
+
+type HttpRequest = FastifyRequest & { session?: { userId: string } };
+
+/**
+ * Every route's ceiling: all callers of one route together (protects the service from a flood
+ * whatever its source). Registered globally; fails open (the service itself is not at risk when
+ * Redis is down). Probes and scrapes are exempt.
+ */
+@Injectable()
+export class RouteCeilingGuard implements CanActivate {
+  constructor(
+    @Inject(RateLimitEnforcer) private readonly enforcer: RateLimitEnforcer,
+    @Inject(RATE_LIMIT_CONFIG) private readonly config: RateLimitConfig,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (!this.config.RATE_LIMITS_ENABLED || context.getType() !== 'http') {
+      return true;
+    }
+    const request = context.switchToHttp().getRequest<HttpRequest>();
+    const route = request.routeOptions.url ?? 'unmatched';
+    if (route.startsWith('/health') || route === '/metrics') {
+      return true;
+    }
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    await this.enforcer.enforce(
+      reply,
+      `route:${request.method} ${route}`,
+      this.config.RATE_LIMIT_ROUTE_CEILING,
+      true,
+      'ceiling',
+    );
+    return true;
+  }
+}
+
+/** A route's own policy (per IP or per user), declared with @RateLimit; put it after AuthGuard. */
+@Injectable()
+export class RateLimitGuard implements CanActivate {
+  constructor(
+    @Inject(RateLimitEnforcer) private readonly enforcer: RateLimitEnforcer,
+    @Inject(RATE_LIMIT_CONFIG) private readonly config: RateLimitConfig,
+    @Inject(Reflector) private readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const policy = this.reflector.getAllAndOverride<RateLimitPolicy | undefined>(POLICY_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!policy || !this.config.RATE_LIMITS_ENABLED) {
+      return true;
+    }
+    const spec = POLICIES[policy];
+    const request = context.switchToHttp().getRequest<HttpRequest>();
+    const subject = spec.by === 'ip' ? request.ip : request.session?.userId;
+    if (subject === undefined) {
+      throw new Error(
+        `rate limit policy ${policy} needs an authenticated session (put AuthGuard first)`,
+      );
+    }
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    await this.enforcer.enforce(
+      reply,
+      `${policy}:${spec.by}:${subject}`,
+      spec.rule(this.config),
+      spec.failOpen,
+      policy,
+    );
+    return true;
+  }
+}

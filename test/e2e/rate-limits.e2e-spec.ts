@@ -1,0 +1,60 @@
+import { edgeApi, testTopology } from '@murmur/testing';
+
+const api = edgeApi();
+const WRITES_PER_USER = 200; // the test profile's RATE_LIMIT_WRITES_PER_USER
+
+const writesDecisions = async (port: number): Promise<number> => {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter(
+      (l) => l.startsWith('murmur_rate_limit_decisions_total{') && l.includes('policy="writes"'),
+    )
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+};
+
+describe('rate limits in the services, shared through Redis', () => {
+  // Follows, not posts: they are writes under the same per-user policy but do not touch the
+  // posters board that the walking-skeleton test checks.
+  it('admits exactly the limit of 1,000 concurrent writes by one user, over both user processes', async () => {
+    const user = await api.newUser('flood');
+    const target = await api.newUser('target');
+    const procs = testTopology().services.filter((s) => s.service === 'user' && s.entry === 'main');
+    const before = await Promise.all(procs.map((p) => writesDecisions(p.port)));
+
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) =>
+        api.request(i % 2 === 0 ? 'POST' : 'DELETE', `/api/users/${target.id}/follow`, {
+          token: user.token,
+        }),
+      ),
+    );
+    const created = results.filter((r) => r.status === 204);
+    const refused = results.filter((r) => r.status === 429);
+    expect(created).toHaveLength(WRITES_PER_USER);
+    expect(refused).toHaveLength(1000 - WRITES_PER_USER);
+
+    // Both processes decided (NGINX spread the flood), and they shared one window.
+    const after = await Promise.all(procs.map((p) => writesDecisions(p.port)));
+    after.forEach((n, i) => expect(n).toBeGreaterThan(before[i]));
+
+    const no = refused[0];
+    expect(no.contentType).toContain('application/problem+json');
+    expect(no.body).toMatchObject({ status: 429, code: 'rate_limited' });
+    expect(Number(no.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(no.headers.get('ratelimit-limit')).toBe(String(WRITES_PER_USER));
+    expect(no.headers.get('ratelimit-remaining')).toBe('0');
+    const yes = created[0];
+    expect(Number(yes.headers.get('ratelimit-remaining'))).toBeLessThan(WRITES_PER_USER);
+  });
+
+  it('counts per user: another user still writes', async () => {
+    const other = await api.newUser('calm');
+    const res = await api.request('POST', '/api/posts', {
+      token: other.token,
+      body: { text: 'still fine' },
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('ratelimit-limit')).toBe(String(WRITES_PER_USER));
+  });
+});
