@@ -95,3 +95,10 @@ export const rateLimitDecisionsTotal = new Counter({
   labelNames: ['policy', 'outcome'] as const,
   registers: [metricsRegistry],
 });
+
+export const rpcServerRequestsTotal = new Counter({
+  name: 'murmur_rpc_server_requests_total',
+  help: 'Service-to-service calls served, by method and outcome (shows how calls spread over replicas)',
+  labelNames: ['method', 'outcome'] as const,
+  registers: [metricsRegistry],
+});

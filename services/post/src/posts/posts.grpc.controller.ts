@@ -2,6 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import { type GetPostsRequest, type GetPostsResponse, POST_GRPC_SERVICE } from '@murmur/contracts';
 import { status } from '@grpc/grpc-js';
+import { rpcServerRequestsTotal } from '@murmur/observability';
 import { PostError } from './posts.errors';
 import { PostsService } from './posts.service';
 
@@ -13,8 +14,10 @@ export class PostsGrpcController {
   async getPosts(request: GetPostsRequest): Promise<GetPostsResponse> {
     try {
       const posts = await this.posts.getMany(request.ids ?? []);
+      rpcServerRequestsTotal.inc({ method: 'PostService/GetPosts', outcome: 'ok' });
       return { posts };
     } catch (error) {
+      rpcServerRequestsTotal.inc({ method: 'PostService/GetPosts', outcome: 'error' });
       if (error instanceof PostError) {
         throw new RpcException({ code: status.INVALID_ARGUMENT, message: error.message });
       }
