@@ -70,6 +70,9 @@ export class HttpCoreModule {
           pinoHttp: {
             level: options.logLevel,
             name: options.appName,
+            // Probes and scrapes are not logged: a readiness 503 while a dependency starts is
+            // expected, and /health/ready says why.
+            autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
             // Request logs only for failures: success is in the metrics, and 11 processes
             // logging every request would bury everything else.
             customLogLevel: (_req, res, err) =>
