@@ -1,21 +1,23 @@
-import {
-  Controller,
-  type DynamicModule,
-  Get,
-  Header,
-  Inject,
-  Module,
-  Res,
-  ServiceUnavailableException,
-} from '@nestjs/common';
+import { Controller, type DynamicModule, Get, Header, Inject, Module, Res } from '@nestjs/common';
 import { metricsRegistry } from '@murmur/observability';
 import type { FastifyReply } from 'fastify';
+import {
+  HealthCheck,
+  type HealthCheckResult,
+  HealthCheckService,
+  HealthIndicatorService,
+  TerminusModule,
+} from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { READINESS_CHECKS, type ReadinessCheck } from './readiness';
 
 @Controller()
 class HealthController {
-  constructor(@Inject(READINESS_CHECKS) private readonly checks: ReadinessCheck[]) {}
+  constructor(
+    @Inject(READINESS_CHECKS) private readonly checks: ReadinessCheck[],
+    @Inject(HealthCheckService) private readonly health: HealthCheckService,
+    @Inject(HealthIndicatorService) private readonly indicators: HealthIndicatorService,
+  ) {}
 
   /** Liveness: the process answers. Dependencies are not checked: a restart would not fix them. */
   @Get('health/live')
@@ -23,24 +25,25 @@ class HealthController {
     return { status: 'ok' };
   }
 
+  /**
+   * Readiness (Terminus): 503 when a critical dependency is down. A non-critical one (the L2
+   * cache) that is down is reported `up` with `degraded: true`: the process still serves, slower.
+   */
   @Get('health/ready')
-  async ready(): Promise<{
-    status: 'ok' | 'degraded';
-    details: Record<string, { status: 'up' | 'down'; critical: boolean }>;
-  }> {
-    const results = await Promise.all(
-      this.checks.map(async (c) => ({ c, up: await c.check().catch(() => false) })),
+  @HealthCheck()
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check(
+      this.checks.map((c) => async () => {
+        const up = await c.check().catch(() => false);
+        const session = this.indicators.check(c.name);
+        if (up) {
+          return session.up({ critical: c.critical });
+        }
+        return c.critical
+          ? session.down({ critical: true })
+          : session.up({ critical: false, degraded: true });
+      }),
     );
-    const details = Object.fromEntries(
-      results.map(({ c, up }) => [
-        c.name,
-        { status: up ? ('up' as const) : ('down' as const), critical: c.critical },
-      ]),
-    );
-    if (results.some(({ c, up }) => c.critical && !up)) {
-      throw new ServiceUnavailableException({ message: `not ready: ${JSON.stringify(details)}` });
-    }
-    return { status: results.every(({ up }) => up) ? 'ok' : 'degraded', details };
   }
 
   @Get('metrics')
@@ -66,6 +69,8 @@ export class HttpCoreModule {
     return {
       module: HttpCoreModule,
       imports: [
+        // Terminus's own error log would repeat what the 503 body says on every failed probe.
+        TerminusModule.forRoot({ logger: false }),
         LoggerModule.forRoot({
           pinoHttp: {
             level: options.logLevel,
