@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [command = 'start', ...passthrough] = process.argv.slice(2);
 const STACK_COMMANDS = ['start', 'up', 'down', 'status', 'migrate'];
-const COMMANDS = [...STACK_COMMANDS, 'test', 'setup'];
+const COMMANDS = [...STACK_COMMANDS, 'test', 'setup', 'exec'];
 const t0 = Date.now();
 const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`.padStart(6);
 const step = (msg) => console.log(`[murmur ${elapsed()}] ${msg}`);
@@ -255,10 +255,20 @@ if (command === 'setup') {
   process.exit(0);
 }
 
+// `exec tools/x/main -- args`: run a compiled tool (seed, benchmarks) on Node 24.
+const execTarget = () => {
+  const [entry, ...rest] = passthrough;
+  if (!entry || !/^[a-z0-9/_-]+$/.test(entry)) {
+    fail('usage: bootstrap.mjs exec <tools/...> [args]');
+  }
+  return [path.join(root, 'dist', `${entry}.js`), ...rest.filter((a) => a !== '--')];
+};
 const target =
   command === 'test'
     ? [path.join(root, 'scripts', 'test.mjs'), ...passthrough]
-    : [cliPath, command, ...passthrough];
+    : command === 'exec'
+      ? execTarget()
+      : [cliPath, command, ...passthrough];
 if (!quick) {
   step(`${command}${passthrough.length ? ` ${passthrough.join(' ')}` : ''}`);
 }
