@@ -87,3 +87,36 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
 export function currentTraceId(): string | undefined {
   return trace.getActiveSpan()?.spanContext().traceId;
 }
+
+export interface LaunchOptions<C> {
+  config: C & {
+    OTEL_SERVICE_NAME?: string;
+    INSTANCE_NAME: string;
+    OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+    OTEL_TRACES_SAMPLER_ARG: number;
+    TRACING_ENABLED: boolean;
+  };
+  /** used when OTEL_SERVICE_NAME is not set, e.g. `post-service` or `feed-worker` */
+  defaultServiceName: string;
+  /** loads the app: must be a dynamic import, so that nothing instrumented loads before the SDK */
+  start: (telemetry: Telemetry) => Promise<unknown>;
+}
+
+/**
+ * Every entry point's order of start: the config was validated (fail fast), then telemetry, and
+ * only then the app, whose modules the instrumentations patch as they load.
+ */
+export function launch<C>(options: LaunchOptions<C>): void {
+  const { config } = options;
+  const telemetry = startTelemetry({
+    serviceName: config.OTEL_SERVICE_NAME ?? options.defaultServiceName,
+    instanceName: config.INSTANCE_NAME,
+    otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    sampleRatio: config.OTEL_TRACES_SAMPLER_ARG,
+    enabled: config.TRACING_ENABLED,
+  });
+  options.start(telemetry).catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

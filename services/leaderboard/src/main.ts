@@ -1,19 +1,10 @@
-import { startTelemetry } from '@murmur/observability';
+import { launch } from '@murmur/observability';
 import { loadLeaderboardConfig } from './config';
 
-// Config first (fail fast), telemetry second, then the app (instrumentation patches on load).
+// The leaderboard service over HTTP.
 const config = loadLeaderboardConfig();
-const telemetry = startTelemetry({
-  serviceName: config.OTEL_SERVICE_NAME ?? 'leaderboard-service',
-  instanceName: config.INSTANCE_NAME,
-  otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
-  sampleRatio: config.OTEL_TRACES_SAMPLER_ARG,
-  enabled: config.TRACING_ENABLED,
+launch({
+  config,
+  defaultServiceName: 'leaderboard-service',
+  start: (telemetry) => import('./bootstrap').then(({ bootstrap }) => bootstrap(config, telemetry)),
 });
-
-void import('./bootstrap')
-  .then(({ bootstrap }) => bootstrap(config, telemetry))
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });

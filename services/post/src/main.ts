@@ -1,19 +1,10 @@
-import { startTelemetry } from '@murmur/observability';
+import { launch } from '@murmur/observability';
 import { loadPostConfig } from './config';
 
-// Config first (fail fast), telemetry second, then the app (instrumentation patches on load).
+// The post service: HTTP and the gRPC PostService in one process.
 const config = loadPostConfig();
-const telemetry = startTelemetry({
-  serviceName: config.OTEL_SERVICE_NAME ?? 'post-service',
-  instanceName: config.INSTANCE_NAME,
-  otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
-  sampleRatio: config.OTEL_TRACES_SAMPLER_ARG,
-  enabled: config.TRACING_ENABLED,
+launch({
+  config,
+  defaultServiceName: 'post-service',
+  start: (telemetry) => import('./bootstrap').then(({ bootstrap }) => bootstrap(config, telemetry)),
 });
-
-void import('./bootstrap')
-  .then(({ bootstrap }) => bootstrap(config, telemetry))
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });

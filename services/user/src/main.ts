@@ -1,20 +1,10 @@
-import { startTelemetry } from '@murmur/observability';
+import { launch } from '@murmur/observability';
 import { loadUserConfig } from './config';
 
-// Config first (fail fast), telemetry second, and only then the app: instrumentation must
-// patch pg, ioredis and Nest before they are loaded.
+// The user service over HTTP: users, sessions, follows.
 const config = loadUserConfig();
-const telemetry = startTelemetry({
-  serviceName: config.OTEL_SERVICE_NAME ?? 'user-service',
-  instanceName: config.INSTANCE_NAME,
-  otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
-  sampleRatio: config.OTEL_TRACES_SAMPLER_ARG,
-  enabled: config.TRACING_ENABLED,
+launch({
+  config,
+  defaultServiceName: 'user-service',
+  start: (telemetry) => import('./bootstrap').then(({ bootstrap }) => bootstrap(config, telemetry)),
 });
-
-void import('./bootstrap')
-  .then(({ bootstrap }) => bootstrap(config, telemetry))
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
