@@ -85,4 +85,29 @@ describe(`${Cache.name} (real Redis, two processes)`, () => {
       ver: 2,
     });
   });
+
+  it('invalidates a tag in L2 and in the other process’s L1 within 100 ms, and removes the tag set', async () => {
+    const tag = `author-${Date.now()}`;
+    await a.set('t1', { v: 'one', ver: 1 }, { tags: [tag] });
+    await a.set('t2', { v: 'two', ver: 1 }, { tags: [tag] });
+    await expect(b.getOrSet('t1', () => Promise.resolve(null))).resolves.toEqual({
+      v: 'one',
+      ver: 1,
+    });
+    const tagSet = `cache-tag:it-${process.pid}:${tag}`;
+    await expect(redisA.scard(tagSet)).resolves.toBe(2);
+    expect(await redisA.ttl(tagSet)).toBeGreaterThan(60);
+    const started = Date.now();
+    await a.invalidateTag(tag);
+    await waitFor(
+      async () =>
+        (await b.getOrSet('t1', () => Promise.resolve({ v: 'reloaded', ver: 2 })))?.v === 'reloaded'
+          ? true
+          : undefined,
+      { timeoutMs: 100, intervalMs: 2, what: 'process B to reload t1' },
+    );
+    expect(Date.now() - started).toBeLessThan(100);
+    await expect(redisA.exists(tagSet)).resolves.toBe(0);
+    await expect(redisA.exists(`cache:it-${process.pid}:t2`)).resolves.toBe(0);
+  });
 });

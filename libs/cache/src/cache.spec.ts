@@ -1,4 +1,40 @@
-import { Cache } from './cache';
+import { Cache, type L2Client } from './cache';
+
+/** An in-memory L2 that counts its calls and can be made to fail. */
+class FakeL2 implements L2Client {
+  readonly store = new Map<string, string>();
+  calls = 0;
+  mgets = 0;
+  down = false;
+
+  get(key: string): Promise<string | null> {
+    return this.run(() => this.store.get(key) ?? null);
+  }
+  mget(...keys: string[]): Promise<(string | null)[]> {
+    this.mgets++;
+    return this.run(() => keys.map((k) => this.store.get(k) ?? null));
+  }
+  eval(_script: string, _numKeys: number, ...args: (string | number)[]): Promise<unknown> {
+    return this.run(() => this.store.set(String(args[0]), String(args[1])));
+  }
+  del(...keys: string[]): Promise<number> {
+    return this.run(() => keys.filter((k) => this.store.delete(k)).length);
+  }
+  private run<R>(op: () => R): Promise<R> {
+    this.calls++;
+    return this.down ? Promise.reject(new Error('connection refused')) : Promise.resolve(op());
+  }
+}
+
+const withL2 = (l2: FakeL2, l1 = false): Cache<{ v: number }> =>
+  new Cache<{ v: number }>({
+    name: 'test',
+    ttlSeconds: 60,
+    negativeTtlSeconds: 5,
+    l1: { enabled: l1, maxEntries: 100 },
+    l2,
+    l2Breaker: { volumeThreshold: 3, resetTimeoutMs: 60_000 },
+  });
 
 const l1Only = (negativeTtlSeconds = 5): Cache<{ v: number }> =>
   new Cache<{ v: number }>({
@@ -45,5 +81,159 @@ describe(Cache.name, () => {
     await sut.delete('k');
     await expect(sut.getOrSet('k', loader)).resolves.toEqual({ v: 2 });
     await expect(sut.getOrSet('k', loader, { bypassL1: true })).resolves.toEqual({ v: 3 });
+  });
+
+  it('stops calling a failing L2 once the breaker opens, and still answers from the source', async () => {
+    const l2 = new FakeL2();
+    l2.down = true;
+    const sut = withL2(l2);
+    let loads = 0;
+    const loader = (): Promise<{ v: number }> => Promise.resolve({ v: ++loads });
+    for (let i = 0; i < 20; i++) {
+      await expect(sut.getOrSet(`k${i}`, loader)).resolves.toEqual({ v: i + 1 });
+    }
+    expect(sut.l2Open).toBe(true);
+    // Each read before the breaker opened cost a GET and a SET; after that, none.
+    expect(l2.calls).toBeLessThanOrEqual(4);
+  });
+
+  it('multi-gets with one MGET and one source call for the misses, then serves from L1', async () => {
+    const l2 = new FakeL2();
+    const sut = withL2(l2, true);
+    await sut.set('a', { v: 1 });
+    const other = withL2(l2, true); // another process: empty L1, shared L2
+    const asked: string[][] = [];
+    const loadMissing = (missing: string[]): Promise<Map<string, { v: number }>> => {
+      asked.push(missing);
+      return Promise.resolve(
+        new Map(missing.filter((k) => k !== 'gone').map((k) => [k, { v: 2 }])),
+      );
+    };
+    const first = await other.getMany(['a', 'b', 'gone', 'b'], loadMissing);
+    expect([...first.entries()]).toEqual([
+      ['a', { v: 1 }],
+      ['b', { v: 2 }],
+      ['gone', null],
+    ]);
+    expect(asked).toEqual([['b', 'gone']]);
+    expect(l2.mgets).toBe(1);
+    const second = await other.getMany(['a', 'b'], loadMissing);
+    expect(second.get('b')).toEqual({ v: 2 });
+    // Both from L1: no L2 call, no source call.
+    expect(asked).toHaveLength(1);
+    expect(l2.mgets).toBe(1);
+    // "Not found" is not remembered by a multi-get (the id may be on a lagging replica).
+    await other.getMany(['gone'], loadMissing);
+    expect(asked).toEqual([['b', 'gone'], ['gone']]);
+  });
+
+  it('refreshes a hot key early in the background (XFetch) and keeps serving the cached value', async () => {
+    let now = 1_000_000;
+    let roll = 0.5;
+    const sut = new Cache<{ v: number }>({
+      name: 'test',
+      ttlSeconds: 10,
+      negativeTtlSeconds: 0,
+      l1: { enabled: true, maxEntries: 10, ttlSeconds: 3600 },
+      now: () => now,
+      random: () => roll,
+    });
+    let loads = 0;
+    const loader = (): Promise<{ v: number }> => {
+      loads++;
+      now += 1_000; // each load takes 1 s of the fake clock
+      return Promise.resolve({ v: loads });
+    };
+    await sut.getOrSet('k', loader);
+    // ≥4 s before expiry (10 s ±10%) and 1 s loads: -1000 * ln(0.5) ≈ 0.7 s ahead, too early.
+    now += 5_000;
+    await expect(sut.getOrSet('k', loader)).resolves.toEqual({ v: 1 });
+    expect(loads).toBe(1);
+    // An unlucky roll (ln(1e-9) ≈ -20.7 → 20 s ahead) triggers one background load; readers keep
+    // getting the cached value meanwhile and do not start a second load.
+    roll = 1e-9;
+    const reads = await Promise.all([sut.getOrSet('k', loader), sut.getOrSet('k', loader)]);
+    expect(reads).toEqual([{ v: 1 }, { v: 1 }]);
+    await new Promise((r) => setImmediate(r));
+    expect(loads).toBe(2);
+    await expect(sut.getOrSet('k', loader)).resolves.toEqual({ v: 2 });
+  });
+
+  it('refreshes ahead in the last part of the TTL when refresh-ahead is on', async () => {
+    let now = 0;
+    const sut = new Cache<{ v: number }>({
+      name: 'test',
+      ttlSeconds: 10,
+      negativeTtlSeconds: 0,
+      l1: { enabled: true, maxEntries: 10, ttlSeconds: 3600 },
+      xfetchBeta: 0,
+      refreshAheadRatio: 0.3,
+      now: () => now,
+    });
+    let loads = 0;
+    const loader = (): Promise<{ v: number }> => Promise.resolve({ v: ++loads });
+    await sut.getOrSet('k', loader);
+    now = 5_000;
+    await sut.getOrSet('k', loader);
+    expect(loads).toBe(1);
+    now = 8_500; // within the last 30% whatever the ±10% jitter
+    await expect(sut.getOrSet('k', loader)).resolves.toEqual({ v: 1 });
+    await new Promise((r) => setImmediate(r));
+    expect(loads).toBe(2);
+  });
+
+  it('after an L2 outage, deletes in L2 and every L1 what it could not write through', async () => {
+    const l2 = new FakeL2();
+    const sut = new Cache<{ v: number }>({
+      name: 'test',
+      ttlSeconds: 60,
+      negativeTtlSeconds: 5,
+      l1: { enabled: true, maxEntries: 100 },
+      l2,
+      l2Breaker: { volumeThreshold: 2, resetTimeoutMs: 20 },
+    });
+    await sut.set('k', { v: 1 });
+    l2.down = true;
+    await sut.set('k', { v: 2 }); // L2 keeps { v: 1 }: stale for every other process
+    await sut.set('j', { v: 2 });
+    expect(sut.l2Open).toBe(true);
+    l2.down = false;
+    expect(l2.store.has('cache:test:k')).toBe(true);
+    // The half-open trial (after 20 ms) succeeds, the breaker closes and the replay runs.
+    const deadline = Date.now() + 2_000;
+    while (l2.store.has('cache:test:k') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+      await sut.getOrSet('probe', () => Promise.resolve({ v: 0 }), { bypassL1: true });
+    }
+    expect(l2.store.has('cache:test:k')).toBe(false);
+    expect(sut.l2Open).toBe(false);
+  });
+
+  it('invalidates every key of a tag, and only those', async () => {
+    const sut = l1Only();
+    let loads = 0;
+    const loader = (): Promise<{ v: number }> => Promise.resolve({ v: 100 + ++loads });
+    await sut.set('post:1', { v: 1 }, { tags: ['author:a'] });
+    await sut.set('post:2', { v: 2 }, { tags: ['author:a', 'topic:x'] });
+    await sut.set('post:3', { v: 3 }, { tags: ['author:b'] });
+    await sut.invalidateTag('author:a');
+    await expect(sut.getOrSet('post:1', loader)).resolves.toEqual({ v: 101 });
+    await expect(sut.getOrSet('post:2', loader)).resolves.toEqual({ v: 102 });
+    await expect(sut.getOrSet('post:3', loader)).resolves.toEqual({ v: 3 });
+    // post:2 left topic:x with its invalidation: invalidating it again costs nothing.
+    await sut.invalidateTag('topic:x');
+    await expect(sut.getOrSet('post:2', loader)).resolves.toEqual({ v: 102 });
+  });
+
+  it('does not keep an L2 "not found" in L1 beyond the negative TTL', async () => {
+    const l2 = new FakeL2();
+    const writer = withL2(l2, true);
+    const reader = withL2(l2, true);
+    await writer.getOrSet('new-row', () => Promise.resolve(null)); // lagging replica: not found
+    await expect(reader.getOrSet('new-row', () => Promise.resolve({ v: 1 }))).resolves.toBeNull();
+    l2.store.clear(); // the negative entry expires in L2
+    await expect(reader.getOrSet('new-row', () => Promise.resolve({ v: 1 }))).resolves.toEqual({
+      v: 1,
+    });
   });
 });

@@ -1,7 +1,39 @@
-import { cacheLoadsTotal, cacheRequestsTotal } from '@murmur/observability';
-import type { Redis } from 'ioredis';
+import {
+  cacheEvictionsTotal,
+  cacheL2BreakerOpen,
+  cacheLoadDurationSeconds,
+  cacheLoadsTotal,
+  cacheRequestsTotal,
+} from '@murmur/observability';
+import CircuitBreaker from 'opossum';
 import { LRUCache } from 'lru-cache';
 import type { InvalidationBus } from './invalidation-bus';
+
+/** The L2 commands the cache uses; ioredis's `Redis` satisfies it, unit tests pass typed fakes. */
+export interface L2Client {
+  get(key: string): Promise<string | null>;
+  mget(...keys: string[]): Promise<(string | null)[]>;
+  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  del(...keys: string[]): Promise<number>;
+}
+
+export interface L2BreakerOptions {
+  /** failures (in %) over the rolling window that open the breaker */
+  errorThresholdPercentage: number;
+  /** calls in the window before the breaker may open */
+  volumeThreshold: number;
+  /** how long the breaker stays open before one trial call */
+  resetTimeoutMs: number;
+  /** a hung L2 call counts as a failure after this long */
+  timeoutMs: number;
+}
+
+export const DEFAULT_L2_BREAKER: L2BreakerOptions = {
+  errorThresholdPercentage: 50,
+  volumeThreshold: 5,
+  resetTimeoutMs: 2_000,
+  timeoutMs: 300,
+};
 
 export interface CacheOptions<T> {
   name: string;
@@ -10,7 +42,9 @@ export interface CacheOptions<T> {
   negativeTtlSeconds: number;
   l1: { enabled: boolean; maxEntries: number; ttlSeconds?: number };
   /** the L2 connection; undefined disables L2 */
-  l2?: Redis;
+  l2?: L2Client;
+  /** circuit breaker around L2: while open, reads go straight to the source without a timeout */
+  l2Breaker?: Partial<L2BreakerOptions>;
   bus?: InvalidationBus;
   /**
    * A monotonically increasing version of a value (e.g. updated_at in ms). With it, L2 refuses to
@@ -18,12 +52,32 @@ export interface CacheOptions<T> {
    * re-cache the old value after the write-through.
    */
   versionOf?: (value: T) => number;
+  /**
+   * XFetch (probabilistic early expiration, Vattani et al.): a read refreshes the value in the
+   * background with a probability that rises as expiry nears and with how long the load took,
+   * so one reader, not a stampede, reloads a hot key. `beta` > 1 favours earlier refreshes;
+   * 0 switches it off. Default 1.
+   */
+  xfetchBeta?: number;
+  /**
+   * Refresh-ahead for hot keys: a read in the last `refreshAheadRatio` of the TTL (0.2 = last
+   * 20%) reloads in the background, so a key read steadily never expires under its readers.
+   * 0 (default) switches it off.
+   */
+  refreshAheadRatio?: number;
+  /** injected for tests: the clock (ms) and the random source of XFetch */
+  now?: () => number;
+  random?: () => number;
 }
 
 interface Envelope<T> {
   /** null = cached "not found" */
   v: T | null;
   ver: number;
+  /** how long the load took (ms), for XFetch */
+  d?: number;
+  /** when the value expires (epoch ms), for XFetch and refresh-ahead */
+  exp?: number;
 }
 
 /** SET only if the stored version is not newer. KEYS[1]; ARGV: payload, version, ttl seconds. */
@@ -37,27 +91,157 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
 return 1
 `;
 
+const MAX_MISSED_WRITES = 10_000;
+
+/**
+ * Tag a key: SADD to the tag's set, keep the set alive at least as long as the entry, and prune
+ * a few random members whose entry is gone, so a tag set does not grow forever (no KEYS, no full
+ * scan). KEYS[1] tag set; ARGV: member, ttl seconds, sample size, entry key prefix.
+ */
+const TAG_ADD = `
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+local sample = redis.call('SRANDMEMBER', KEYS[1], ARGV[3])
+for _, m in ipairs(sample) do
+  if redis.call('EXISTS', ARGV[4] .. m) == 0 then redis.call('SREM', KEYS[1], m) end
+end
+return 1
+`;
+
+/**
+ * Invalidate a batch of a tag: SPOP up to ARGV[1] members, delete their entries, return them.
+ * Called until it returns fewer than the batch. KEYS[1] tag set; ARGV: batch, entry key prefix.
+ */
+const TAG_POP = `
+local members = redis.call('SPOP', KEYS[1], ARGV[1])
+for _, m in ipairs(members) do redis.call('DEL', ARGV[2] .. m) end
+return members
+`;
+const TAG_BATCH = 500;
+const TAG_PRUNE_SAMPLE = 3;
+
 /** ±10% so that keys written together do not all expire together. */
 function jitter(seconds: number): number {
-  return Math.max(1, Math.round(seconds * (0.9 + Math.random() * 0.2)));
+  return seconds * (0.9 + Math.random() * 0.2);
 }
 
 export class Cache<T> {
   private readonly l1?: LRUCache<string, Envelope<T>>;
   private readonly inflight = new Map<string, Promise<T | null>>();
+  private readonly breaker?: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  /**
+   * Keys whose write-through or delete could not reach L2: L2 may still hold their old value.
+   * When L2 is back they are deleted there and invalidated in every L1. Bounded: past the bound
+   * the TTL is the backstop.
+   */
+  private readonly missedWrites = new Set<string>();
+  /** this process's L1 keys by tag (and back), so a tag invalidation needs no L2 to reach L1 */
+  private readonly localTags = new Map<string, Set<string>>();
+  private readonly tagsOfKey = new Map<string, string[]>();
 
   constructor(private readonly options: CacheOptions<T>) {
+    if (options.l2) {
+      const b = { ...DEFAULT_L2_BREAKER, ...options.l2Breaker };
+      // One breaker per cache: every L2 call goes through it, so a dead or hung Redis costs a few
+      // failed calls, then none until the trial call after `resetTimeoutMs` succeeds again.
+      this.breaker = new CircuitBreaker((op: () => Promise<unknown>) => op(), {
+        timeout: b.timeoutMs,
+        errorThresholdPercentage: b.errorThresholdPercentage,
+        volumeThreshold: b.volumeThreshold,
+        resetTimeout: b.resetTimeoutMs,
+        name: `cache:${options.name}`,
+      });
+      cacheL2BreakerOpen.set({ cache: options.name }, 0);
+      this.breaker.on('open', () => cacheL2BreakerOpen.set({ cache: options.name }, 1));
+      this.breaker.on('close', () => {
+        cacheL2BreakerOpen.set({ cache: options.name }, 0);
+        void this.replayMissedWrites();
+      });
+    }
     if (options.l1.enabled) {
       this.l1 = new LRUCache<string, Envelope<T>>({
         max: options.l1.maxEntries,
         ttl: (options.l1.ttlSeconds ?? options.ttlSeconds) * 1000,
+        // Only evictions and expiries are worth counting; `set`/`delete` replace on purpose.
+        dispose: (_value, key, reason) => {
+          if (reason !== 'set') {
+            this.untagLocal(key);
+          }
+          if (reason === 'evict' || reason === 'expire') {
+            cacheEvictionsTotal.inc({ cache: options.name, layer: 'l1', reason });
+          }
+        },
       });
     }
-    options.bus?.register(options.name, (keys) => keys.forEach((k) => this.l1?.delete(k)));
+    options.bus?.register(options.name, (keys, tags) => {
+      keys.forEach((k) => this.l1?.delete(k));
+      tags.forEach((t) => this.dropLocalTag(t));
+    });
   }
 
   get name(): string {
     return this.options.name;
+  }
+
+  /** True while L2 is skipped because it failed (the breaker is open). */
+  get l2Open(): boolean {
+    return this.breaker?.opened ?? false;
+  }
+
+  /**
+   * Multi-get: L1 for every key, then one MGET on L2 for the L1 misses, then one `loadMissing`
+   * call for what neither layer had. `loadMissing` returns the values it found by key; keys it
+   * leaves out are "not found" (not cached). Result: a value or null per key asked.
+   */
+  async getMany(
+    keys: string[],
+    loadMissing: (missing: string[]) => Promise<Map<string, T>>,
+  ): Promise<Map<string, T | null>> {
+    const result = new Map<string, T | null>();
+    const unique = [...new Set(keys)];
+    let missing: string[] = [];
+    for (const key of unique) {
+      const local = this.l1?.get(key);
+      if (local) {
+        this.count('l1', 'hit');
+        result.set(key, local.v);
+      } else {
+        if (this.l1) {
+          this.count('l1', 'miss');
+        }
+        missing.push(key);
+      }
+    }
+    if (missing.length > 0 && this.options.l2) {
+      const remote = await this.readManyL2(missing);
+      missing = missing.filter((key) => {
+        const envelope = remote.get(key);
+        if (!envelope) {
+          return true;
+        }
+        if (envelope.v !== null) {
+          this.l1?.set(key, envelope);
+        }
+        result.set(key, envelope.v);
+        return false;
+      });
+    }
+    if (missing.length === 0) {
+      return result;
+    }
+    const loaded = await loadMissing(missing);
+    cacheLoadsTotal.inc({ cache: this.name, outcome: 'loaded' }, missing.length);
+    // Absent keys are not cached: a multi-get asks for ids it was handed (a timeline page), so
+    // "not found" there most likely means a replica that has not replayed the insert yet, and
+    // remembering it would hide a new post for the negative TTL.
+    await Promise.all(
+      missing.map((key) => {
+        const value = loaded.get(key) ?? null;
+        result.set(key, value);
+        return value === null ? Promise.resolve() : this.store(key, value);
+      }),
+    );
+    return result;
   }
 
   /** Read-through: L1, then L2, then `loader` (once per key per process at a time). */
@@ -74,6 +258,7 @@ export class Cache<T> {
     const local = read.bypassL1 ? undefined : this.l1?.get(key);
     if (local) {
       this.count('l1', 'hit');
+      this.maybeRefreshEarly(key, local, loader);
       return local.v;
     }
     if (this.l1 && !read.bypassL1) {
@@ -103,72 +288,267 @@ export class Cache<T> {
   }
 
   /** Write-through: call after the source was updated; replaces the cached value everywhere. */
-  async set(key: string, value: T): Promise<void> {
-    const envelope: Envelope<T> = { v: value, ver: this.versionOf(value) };
+  async set(key: string, value: T, options: { tags?: string[] } = {}): Promise<void> {
+    const ttl = jitter(this.options.ttlSeconds);
+    const envelope: Envelope<T> = {
+      v: value,
+      ver: this.versionOf(value),
+      exp: this.now() + ttl * 1000,
+    };
     this.l1?.set(key, envelope);
-    await this.writeL2(key, envelope, this.options.ttlSeconds);
+    const tags = options.tags ?? [];
+    if (tags.length > 0) {
+      this.tagLocal(key, tags);
+    }
+    if (!(await this.writeL2(key, envelope, ttl))) {
+      this.missedWrite(key);
+    } else {
+      await Promise.all(tags.map((tag) => this.tagL2(key, tag, ttl)));
+    }
     await this.options.bus?.publish(this.name, [key]);
+  }
+
+  /**
+   * Invalidate every key set with `tag`: in L2 (the tag set is drained in batches and removed)
+   * and in every process's L1 (each drops the keys it tagged, plus the keys found in L2).
+   */
+  async invalidateTag(tag: string): Promise<void> {
+    this.dropLocalTag(tag);
+    const keys: string[] = [];
+    for (;;) {
+      const batch = await this.l2Call(
+        (l2) =>
+          l2.eval(TAG_POP, 1, this.tagKey(tag), TAG_BATCH, this.l2Key('')) as Promise<string[]>,
+      );
+      if (!batch) {
+        break;
+      }
+      keys.push(...batch.ok);
+      if (batch.ok.length < TAG_BATCH) {
+        break;
+      }
+    }
+    keys.forEach((k) => this.l1?.delete(k));
+    await this.options.bus?.publish(this.name, keys, [tag]);
+  }
+
+  private async tagL2(key: string, tag: string, ttlSeconds: number): Promise<void> {
+    // The set outlives its longest entry a little; pruning removes members that expired sooner.
+    const ttl = String(Math.ceil(ttlSeconds) + 60);
+    await this.l2Call((l2) =>
+      l2.eval(TAG_ADD, 1, this.tagKey(tag), key, ttl, TAG_PRUNE_SAMPLE, this.l2Key('')),
+    );
+  }
+
+  private tagLocal(key: string, tags: string[]): void {
+    this.untagLocal(key);
+    this.tagsOfKey.set(key, tags);
+    for (const tag of tags) {
+      let keys = this.localTags.get(tag);
+      if (!keys) {
+        keys = new Set();
+        this.localTags.set(tag, keys);
+      }
+      keys.add(key);
+    }
+  }
+
+  private untagLocal(key: string): void {
+    for (const tag of this.tagsOfKey.get(key) ?? []) {
+      const keys = this.localTags.get(tag);
+      keys?.delete(key);
+      if (keys?.size === 0) {
+        this.localTags.delete(tag);
+      }
+    }
+    this.tagsOfKey.delete(key);
+  }
+
+  private dropLocalTag(tag: string): void {
+    for (const key of [...(this.localTags.get(tag) ?? [])]) {
+      this.l1?.delete(key);
+      this.untagLocal(key);
+    }
+    this.localTags.delete(tag);
   }
 
   /** Invalidate a key in L2 and in every process's L1. */
   async delete(key: string): Promise<void> {
     this.l1?.delete(key);
-    await this.options.l2?.del(this.l2Key(key)).catch(() => undefined);
+    if (!(await this.l2Call((l2) => l2.del(this.l2Key(key))))) {
+      this.missedWrite(key);
+    }
     await this.options.bus?.publish(this.name, [key]);
+  }
+
+  private missedWrite(key: string): void {
+    if (this.options.l2 && this.missedWrites.size < MAX_MISSED_WRITES) {
+      this.missedWrites.add(key);
+    }
+  }
+
+  /** L2 is reachable again: drop what it may hold stale, everywhere. */
+  private async replayMissedWrites(): Promise<void> {
+    const keys = [...this.missedWrites];
+    this.missedWrites.clear();
+    for (let i = 0; i < keys.length; i += 500) {
+      const batch = keys.slice(i, i + 500);
+      if (!(await this.l2Call((l2) => l2.del(...batch.map((k) => this.l2Key(k)))))) {
+        batch.forEach((k) => this.missedWrite(k));
+        return;
+      }
+      await this.options.bus?.publish(this.name, batch);
+    }
   }
 
   private async loadThrough(key: string, loader: () => Promise<T | null>): Promise<T | null> {
     const remote = await this.readL2(key);
     if (remote) {
-      this.l1?.set(key, remote);
+      // A cached "not found" stays in L2 only, for its short TTL: in L1 it would live for the L1
+      // TTL (minutes), hiding a row that a lagging replica had not yet shown the first reader.
+      if (remote.v !== null) {
+        this.l1?.set(key, remote);
+      }
+      // This caller still holds the in-flight slot: look at an early refresh once it let go.
+      setImmediate(() => this.maybeRefreshEarly(key, remote, loader));
       return remote.v;
     }
+    return this.loadFromSource(key, loader, 'loaded');
+  }
+
+  private async loadFromSource(
+    key: string,
+    loader: () => Promise<T | null>,
+    outcome: 'loaded' | 'early',
+  ): Promise<T | null> {
+    const started = this.now();
     const value = await loader();
-    cacheLoadsTotal.inc({ cache: this.name, outcome: 'loaded' });
-    const envelope: Envelope<T> = { v: value, ver: value === null ? 0 : this.versionOf(value) };
-    if (value === null && this.options.negativeTtlSeconds <= 0) {
-      return null;
-    }
-    const ttl = value === null ? this.options.negativeTtlSeconds : this.options.ttlSeconds;
-    if (value !== null) {
-      this.l1?.set(key, envelope);
-    }
-    await this.writeL2(key, envelope, ttl);
+    const took = this.now() - started;
+    cacheLoadsTotal.inc({ cache: this.name, outcome });
+    cacheLoadDurationSeconds.observe({ cache: this.name }, took / 1000);
+    await this.store(key, value, took);
     return value;
   }
 
-  private async readL2(key: string): Promise<Envelope<T> | undefined> {
+  /**
+   * XFetch and refresh-ahead, off the request path: the caller gets the cached value now; at most
+   * one background load per key and process (it takes the single-flight slot, so readers that
+   * miss meanwhile join it).
+   */
+  private maybeRefreshEarly(
+    key: string,
+    envelope: Envelope<T>,
+    loader: () => Promise<T | null>,
+  ): void {
+    if (envelope.v === null || envelope.exp === undefined || this.inflight.has(key)) {
+      return;
+    }
+    const now = this.now();
+    const beta = this.options.xfetchBeta ?? 1;
+    const ratio = this.options.refreshAheadRatio ?? 0;
+    // XFetch: refresh when now - delta * beta * ln(rand) >= expiry (ln(rand) <= 0).
+    const xfetch =
+      beta > 0 &&
+      envelope.d !== undefined &&
+      now - envelope.d * beta * Math.log(this.random()) >= envelope.exp;
+    const ahead = ratio > 0 && envelope.exp - now <= ratio * this.options.ttlSeconds * 1000;
+    if (!xfetch && !ahead) {
+      return;
+    }
+    const load = this.loadFromSource(key, loader, 'early')
+      .catch(() => null)
+      .finally(() => this.inflight.delete(key));
+    this.inflight.set(key, load);
+  }
+
+  /** Cache a freshly loaded value (or "not found", for the negative TTL). */
+  private async store(key: string, value: T | null, tookMs?: number): Promise<void> {
+    if (value === null && this.options.negativeTtlSeconds <= 0) {
+      return;
+    }
+    const ttl = value === null ? this.options.negativeTtlSeconds : jitter(this.options.ttlSeconds);
+    const envelope: Envelope<T> = {
+      v: value,
+      ver: value === null ? 0 : this.versionOf(value),
+      d: tookMs,
+      exp: this.now() + ttl * 1000,
+    };
+    // A load may have read a lagging replica: never replace a newer value (L2's Lua does the same).
+    const current = this.l1?.peek(key);
+    if (value !== null && !(current && current.ver > envelope.ver)) {
+      this.l1?.set(key, envelope);
+    }
+    await this.writeL2(key, envelope, ttl);
+  }
+
+  /**
+   * Run an L2 command through the breaker. Undefined means "L2 unavailable": the breaker is open
+   * (counted as `bypass`, no call made) or the call failed (counted as `error`).
+   */
+  private async l2Call<R>(op: (l2: L2Client) => Promise<R>): Promise<{ ok: R } | undefined> {
     const l2 = this.options.l2;
-    if (!l2) {
+    if (!l2 || !this.breaker) {
+      return undefined;
+    }
+    if (this.breaker.opened) {
+      this.count('l2', 'bypass');
       return undefined;
     }
     try {
-      const raw = await l2.get(this.l2Key(key));
-      this.count('l2', raw === null ? 'miss' : 'hit');
-      return raw === null ? undefined : (JSON.parse(raw) as Envelope<T>);
+      return { ok: (await this.breaker.fire(() => op(l2))) as R };
     } catch {
-      this.count('l2', 'error');
+      this.count('l2', this.breaker.opened ? 'bypass' : 'error');
       return undefined;
     }
   }
 
-  private async writeL2(key: string, envelope: Envelope<T>, ttlSeconds: number): Promise<void> {
-    const l2 = this.options.l2;
-    if (!l2) {
-      return;
+  private async readManyL2(keys: string[]): Promise<Map<string, Envelope<T>>> {
+    const found = new Map<string, Envelope<T>>();
+    const raw = await this.l2Call((l2) => l2.mget(...keys.map((k) => this.l2Key(k))));
+    if (!raw) {
+      return found;
     }
-    try {
-      await l2.eval(
+    keys.forEach((key, i) => {
+      const item = raw.ok[i];
+      this.count('l2', item === null || item === undefined ? 'miss' : 'hit');
+      if (item !== null && item !== undefined) {
+        found.set(key, JSON.parse(item) as Envelope<T>);
+      }
+    });
+    return found;
+  }
+
+  private async readL2(key: string): Promise<Envelope<T> | undefined> {
+    const raw = await this.l2Call((l2) => l2.get(this.l2Key(key)));
+    if (!raw) {
+      return undefined;
+    }
+    this.count('l2', raw.ok === null ? 'miss' : 'hit');
+    return raw.ok === null ? undefined : (JSON.parse(raw.ok) as Envelope<T>);
+  }
+
+  /** False when L2 was not written (down, breaker open). */
+  private async writeL2(key: string, envelope: Envelope<T>, ttlSeconds: number): Promise<boolean> {
+    const done = await this.l2Call((l2) =>
+      l2.eval(
         SET_IF_NEWER,
         1,
         this.l2Key(key),
         JSON.stringify(envelope),
         String(envelope.ver),
-        String(jitter(ttlSeconds)),
-      );
-    } catch {
-      this.count('l2', 'error');
-    }
+        String(Math.max(1, Math.ceil(ttlSeconds))),
+      ),
+    );
+    return done !== undefined;
+  }
+
+  private now(): number {
+    return this.options.now ? this.options.now() : Date.now();
+  }
+
+  private random(): number {
+    // Never 0: ln(0) would be -Infinity, a certain refresh.
+    return Math.max(Number.EPSILON, this.options.random ? this.options.random() : Math.random());
   }
 
   private versionOf(value: T): number {
@@ -179,7 +559,11 @@ export class Cache<T> {
     return `cache:${this.name}:${key}`;
   }
 
-  private count(layer: 'l1' | 'l2', result: 'hit' | 'miss' | 'error'): void {
+  private tagKey(tag: string): string {
+    return `cache-tag:${this.name}:${tag}`;
+  }
+
+  private count(layer: 'l1' | 'l2', result: 'hit' | 'miss' | 'error' | 'bypass'): void {
     cacheRequestsTotal.inc({ cache: this.name, layer, result });
   }
 }

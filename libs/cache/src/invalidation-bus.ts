@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import CircuitBreaker from 'opossum';
 
 export const INVALIDATION_CHANNEL = 'murmur:cache:invalidate';
 
@@ -8,9 +9,11 @@ interface InvalidationMessage {
   origin: string;
   cache: string;
   keys: string[];
+  /** tags invalidated: each process drops the keys it tagged locally */
+  tags?: string[];
 }
 
-type Listener = (keys: string[]) => void;
+type Listener = (keys: string[], tags: string[]) => void;
 
 /**
  * Best-effort broadcast of L1 invalidations to every process. A lost message (Redis down, a
@@ -21,6 +24,15 @@ export class InvalidationBus {
   private readonly listeners = new Map<string, Listener>();
   private readonly logger = new Logger('InvalidationBus');
   private subscriber?: Redis;
+  // A hung cache Redis would make every write-through wait for the publish timeout: after a few
+  // failures, publishing is skipped (the L1 TTL bounds what is missed) until a trial succeeds.
+  private readonly breaker = new CircuitBreaker((message: string) => this.send(message), {
+    timeout: 300,
+    errorThresholdPercentage: 50,
+    volumeThreshold: 5,
+    resetTimeout: 5_000,
+    name: 'cache-invalidation-bus',
+  });
 
   constructor(private readonly publisher?: Redis) {}
 
@@ -41,6 +53,7 @@ export class InvalidationBus {
   }
 
   async stop(): Promise<void> {
+    this.breaker.shutdown();
     await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
   }
 
@@ -48,21 +61,23 @@ export class InvalidationBus {
     this.listeners.set(cache, listener);
   }
 
-  async publish(cache: string, keys: string[]): Promise<void> {
-    if (!this.publisher || keys.length === 0) {
+  async publish(cache: string, keys: string[], tags: string[] = []): Promise<void> {
+    if (!this.publisher || (keys.length === 0 && tags.length === 0)) {
       return;
     }
-    const message: InvalidationMessage = { origin: this.origin, cache, keys };
-    await this.publisher
-      .publish(INVALIDATION_CHANNEL, JSON.stringify(message))
-      .catch(() => undefined);
+    const message: InvalidationMessage = { origin: this.origin, cache, keys, tags };
+    await this.breaker.fire(JSON.stringify(message)).catch(() => undefined);
+  }
+
+  private async send(message: string): Promise<void> {
+    await this.publisher?.publish(INVALIDATION_CHANNEL, message);
   }
 
   private onMessage(raw: string): void {
     try {
       const message = JSON.parse(raw) as InvalidationMessage;
       if (message.origin !== this.origin) {
-        this.listeners.get(message.cache)?.(message.keys);
+        this.listeners.get(message.cache)?.(message.keys, message.tags ?? []);
       }
     } catch {
       // A malformed message is ignored: TTL bounds any staleness.

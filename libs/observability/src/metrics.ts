@@ -59,6 +59,28 @@ export const cacheLoadsTotal = new Counter({
   registers: [metricsRegistry],
 });
 
+export const cacheLoadDurationSeconds = new Histogram({
+  name: 'murmur_cache_load_duration_seconds',
+  help: 'Time spent in the source loader per cache (what a miss costs; XFetch scales by it)',
+  labelNames: ['cache'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [metricsRegistry],
+});
+
+export const cacheEvictionsTotal = new Counter({
+  name: 'murmur_cache_evictions_total',
+  help: 'L1 entries dropped by the LRU bound (evict) or by their TTL (expire)',
+  labelNames: ['cache', 'layer', 'reason'] as const,
+  registers: [metricsRegistry],
+});
+
+export const cacheL2BreakerOpen = new Gauge({
+  name: 'murmur_cache_l2_breaker_open',
+  help: '1 while a cache skips its L2 because L2 calls failed (circuit open or half-open), else 0',
+  labelNames: ['cache'] as const,
+  registers: [metricsRegistry],
+});
+
 export const queueJobsTotal = new Counter({
   name: 'murmur_queue_jobs_total',
   help: 'BullMQ jobs processed by queue, job name and outcome',

@@ -33,7 +33,11 @@ export class AppModule {
   static forRoot(config: LeaderboardConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [...common(config), RateLimitModule.forRoot(config), LeaderboardsModule],
+      imports: [
+        ...common(config),
+        RateLimitModule.forRoot(config),
+        LeaderboardsModule.forRoot({ topCacheMs: config.LEADERBOARD_TOP_CACHE_MS }),
+      ],
     };
   }
 }

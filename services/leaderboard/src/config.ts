@@ -8,7 +8,7 @@ import {
   redisConfigSchema,
   sessionConfigSchema,
 } from '@murmur/config';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 export const leaderboardConfigSchema = baseConfigSchema
   .extend(httpConfigSchema.shape)
@@ -16,7 +16,11 @@ export const leaderboardConfigSchema = baseConfigSchema
   .extend(redisConfigSchema.shape)
   .extend(sessionConfigSchema.shape)
   .extend(queueConfigSchema.shape)
-  .extend(rateLimitConfigSchema.shape);
+  .extend(rateLimitConfigSchema.shape)
+  .extend({
+    /** TTL of the in-process top-N cache, refreshed ahead of expiry; 0 switches it off */
+    LEADERBOARD_TOP_CACHE_MS: z.coerce.number().int().min(0).default(1000),
+  });
 
 export type LeaderboardConfig = z.infer<typeof leaderboardConfigSchema>;
 

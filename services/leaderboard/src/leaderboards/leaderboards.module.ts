@@ -1,11 +1,19 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { LeaderboardStoreModule } from './leaderboard-store.module';
 import { LeaderboardsController } from './leaderboards.controller';
-import { LeaderboardsService } from './leaderboards.service';
+import { LEADERBOARD_TOP_CACHE_MS, LeaderboardsService } from './leaderboards.service';
 
-@Module({
-  imports: [LeaderboardStoreModule],
-  controllers: [LeaderboardsController],
-  providers: [LeaderboardsService],
-})
-export class LeaderboardsModule {}
+@Module({})
+export class LeaderboardsModule {
+  static forRoot(options: { topCacheMs: number }): DynamicModule {
+    return {
+      module: LeaderboardsModule,
+      imports: [LeaderboardStoreModule],
+      controllers: [LeaderboardsController],
+      providers: [
+        { provide: LEADERBOARD_TOP_CACHE_MS, useValue: options.topCacheMs },
+        LeaderboardsService,
+      ],
+    };
+  }
+}

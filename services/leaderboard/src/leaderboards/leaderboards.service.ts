@@ -1,13 +1,37 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { Cache } from '@murmur/cache';
 import { BOARDS } from '@murmur/contracts';
 import { type RankedEntry, LeaderboardRepository } from './leaderboard.repository';
 import { LeaderboardError, LeaderboardErrorCode } from './leaderboards.errors';
 
 const KNOWN_BOARDS = new Set<string>(Object.values(BOARDS));
+export const LEADERBOARD_TOP_CACHE_MS = Symbol('LEADERBOARD_TOP_CACHE_MS');
 
 @Injectable()
 export class LeaderboardsService {
-  constructor(@Inject(LeaderboardRepository) private readonly boards: LeaderboardRepository) {}
+  /**
+   * The top-N of a board is the hottest read there is and the same for every reader: keep it in
+   * process for a moment (L1 only: the board already lives in Redis, an L2 copy would save
+   * nothing) and refresh it ahead of expiry, so steady readers never wait for ZREVRANGE and the
+   * answer is at most one TTL old.
+   */
+  private readonly topCache?: Cache<RankedEntry[]>;
+
+  constructor(
+    @Inject(LeaderboardRepository) private readonly boards: LeaderboardRepository,
+    @Inject(LEADERBOARD_TOP_CACHE_MS) topCacheMs: number,
+  ) {
+    if (topCacheMs > 0) {
+      this.topCache = new Cache<RankedEntry[]>({
+        name: 'leaderboard-top',
+        ttlSeconds: topCacheMs / 1000,
+        negativeTtlSeconds: 0,
+        l1: { enabled: true, maxEntries: 1_000 },
+        xfetchBeta: 0,
+        refreshAheadRatio: 0.5,
+      });
+    }
+  }
 
   async top(board: string, limit: number): Promise<RankedEntry[]> {
     if (!KNOWN_BOARDS.has(board)) {
@@ -16,6 +40,12 @@ export class LeaderboardsService {
         `No leaderboard named "${board}".`,
       );
     }
-    return this.boards.top(board, limit);
+    if (!this.topCache) {
+      return this.boards.top(board, limit);
+    }
+    const entries = await this.topCache.getOrSet(`${board}:${limit}`, () =>
+      this.boards.top(board, limit),
+    );
+    return entries ?? [];
   }
 }

@@ -45,6 +45,9 @@ export class PostsService {
    */
   async create(authorId: string, text: string): Promise<Post> {
     const post = toPost(await this.posts.insert(authorId, text));
+    // Write-through on create: reads by id go to a replica, and a reader racing replication (a
+    // follower's feed, the author's own page) would otherwise cache "not found" for the new post.
+    await this.cache.set(post.id, post);
     const createdAt = Date.parse(post.createdAt);
     await Promise.all([
       this.feedQueue.add(
@@ -90,8 +93,15 @@ export class PostsService {
     if (ids.length === 0) {
       return [];
     }
-    const rows = await this.posts.findMany(ids);
-    const byId = new Map(rows.map((r) => [r.id, toPost(r)]));
-    return rawIds.map((id) => byId.get(id)).filter((p): p is Post => p !== undefined);
+    // Through the cache: L1, then one MGET on L2, then one multi-shard query for the rest, so a
+    // feed page costs at most one L2 round trip and one source call.
+    const byId = await this.cache.getMany(
+      ids.map((id) => id.toString()),
+      async (missing) => {
+        const rows = await this.posts.findMany(missing.map((id) => BigInt(id)));
+        return new Map(rows.map((r) => [r.id, toPost(r)]));
+      },
+    );
+    return ids.map((id) => byId.get(id.toString())).filter((p): p is Post => !!p);
   }
 }
