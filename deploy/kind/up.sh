@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# npm run kind:up — Murmur on a local kind cluster:
+#   1. create the cluster from deploy/kind/kind-config.yaml (gateway → localhost:8080, Jaeger → :16686)
+#   2. build the image (Dockerfile) and load it into the nodes
+#   3. install metrics-server (with --kubelet-insecure-tls, which kind's kubelet certs need) for the HPAs
+#   4. install Murmur: the Helm chart (default) or the kustomize overlay (DEPLOY_WITH=kubectl)
+#   5. wait for migrations and rollouts, print the URLs
+# Environment: CLUSTER (murmur), DEPLOY_WITH (helm|kubectl), LOADTEST=1 (in-cluster k6 run),
+#              IMAGE_TAG (0.1.0), METRICS_SERVER_VERSION (v0.8.0), SKIP_BUILD=1.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+CLUSTER="${CLUSTER:-murmur}"
+DEPLOY_WITH="${DEPLOY_WITH:-helm}"
+NAMESPACE=murmur
+IMAGE="murmur:${IMAGE_TAG:-0.1.0}"
+METRICS_SERVER_VERSION="${METRICS_SERVER_VERSION:-v0.8.0}"
+CONTEXT="kind-${CLUSTER}"
+
+step() { printf '\n\033[1m▸ %s\033[0m\n' "$*"; }
+need() { command -v "$1" >/dev/null || { echo "kind:up needs $1 ($2)" >&2; exit 1; }; }
+need docker 'https://docs.docker.com/get-docker/'
+need kind 'https://kind.sigs.k8s.io/docs/user/quick-start/#installation'
+need kubectl 'https://kubernetes.io/docs/tasks/tools/'
+[ "$DEPLOY_WITH" = helm ] && need helm 'https://helm.sh/docs/intro/install/'
+kc() { kubectl --context "$CONTEXT" "$@"; }
+
+step "cluster $CLUSTER"
+if kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
+  echo "exists"
+else
+  kind create cluster --name "$CLUSTER" --config "$ROOT/deploy/kind/kind-config.yaml" --wait 120s
+fi
+
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  step "image $IMAGE (for this machine's architecture; buildx --platform for others)"
+  docker build -t "$IMAGE" "$ROOT"
+fi
+step "load $IMAGE into the nodes"
+kind load docker-image "$IMAGE" --name "$CLUSTER"
+
+step "metrics-server $METRICS_SERVER_VERSION"
+kc apply -f "https://github.com/kubernetes-sigs/metrics-server/releases/download/${METRICS_SERVER_VERSION}/components.yaml"
+if ! kc -n kube-system get deployment metrics-server -o jsonpath='{.spec.template.spec.containers[0].args}' | grep -q kubelet-insecure-tls; then
+  kc -n kube-system patch deployment metrics-server --type=json \
+    -p '[{"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--kubelet-insecure-tls"}]'
+fi
+
+kc create namespace "$NAMESPACE" --dry-run=client -o yaml | kc apply -f -
+
+if [ "${LOADTEST:-0}" = 1 ]; then
+  step "k6 scripts → ConfigMaps k6-scripts, k6-lib"
+  kc -n "$NAMESPACE" create configmap k6-scripts --from-file="$ROOT/loadtests/k6" --dry-run=client -o yaml | kc apply -f -
+  kc -n "$NAMESPACE" create configmap k6-lib --from-file="$ROOT/loadtests/k6/lib" --dry-run=client -o yaml | kc apply -f -
+fi
+
+if [ "$DEPLOY_WITH" = helm ]; then
+  step "helm upgrade --install murmur"
+  helm lint "$ROOT/deploy/helm/murmur"
+  helm upgrade --install murmur "$ROOT/deploy/helm/murmur" --kube-context "$CONTEXT" -n "$NAMESPACE" \
+    --set image.tag="${IMAGE#*:}" \
+    --set gateway.service.type=NodePort --set gateway.service.nodePort=30080 \
+    --set jaeger.service.type=NodePort --set jaeger.service.nodePort=30686 \
+    --set loadtest.enabled="$([ "${LOADTEST:-0}" = 1 ] && echo true || echo false)"
+  REVISION="$(helm list --kube-context "$CONTEXT" -n "$NAMESPACE" --filter '^murmur$' -o json | grep -o '"revision":"[0-9]*"' | grep -o '[0-9][0-9]*')"
+  MIGRATE_JOB="migrate-${REVISION}"
+else
+  OVERLAY="$ROOT/deploy/k8s/overlays/kind"
+  [ "${LOADTEST:-0}" = 1 ] && OVERLAY="$ROOT/deploy/k8s/overlays/kind-loadtest"
+  if ! kc -n "$NAMESPACE" get secret murmur-postgres >/dev/null 2>&1; then
+    step "Secret murmur-postgres (random, kept across re-runs)"
+    kc -n "$NAMESPACE" create secret generic murmur-postgres \
+      --from-literal=password="$(openssl rand -hex 16)" \
+      --from-literal=replication-password="$(openssl rand -hex 16)"
+  fi
+  step "kubectl apply -k ${OVERLAY#"$ROOT"/}"
+  # A Job's pod template is immutable: replace the finished migrate Job so it runs again.
+  kc -n "$NAMESPACE" delete job migrate --ignore-not-found
+  kc apply -k "$OVERLAY"
+  MIGRATE_JOB=migrate
+fi
+
+step "waiting for migrations ($MIGRATE_JOB) and rollouts"
+kc -n "$NAMESPACE" wait --for=condition=complete "job/$MIGRATE_JOB" --timeout=10m
+for d in user post feed leaderboard feed-worker leaderboard-worker gateway jaeger; do
+  kc -n "$NAMESPACE" rollout status "deployment/$d" --timeout=5m
+done
+
+step "ready"
+cat <<MSG
+  API (NGINX gateway):  http://localhost:8080        curl -s http://localhost:8080/nginx/health
+  Jaeger UI:            http://localhost:16686
+  Autoscaling:          kubectl --context $CONTEXT -n $NAMESPACE get hpa
+  Load test logs:       kubectl --context $CONTEXT -n $NAMESPACE logs -f job/$([ "$DEPLOY_WITH" = helm ] && echo "k6-<revision>" || echo k6-mixed)   (LOADTEST=1)
+  Tear down:            npm run kind:down
+MSG

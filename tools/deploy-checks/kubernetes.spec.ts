@@ -1,0 +1,205 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  REPO_ROOT,
+  hasKubectl,
+  kustomizeBuild,
+  parseYamlDocs,
+  schemaErrors,
+  unknownFieldErrors,
+  type K8sObject,
+} from './manifests';
+import {
+  availabilityViolations,
+  imageTagViolations,
+  podTemplate,
+  probeViolations,
+  resourceViolations,
+  scaledDeployments,
+  securityViolations,
+  serviceSelectorViolations,
+} from './policies';
+
+const TARGETS = [
+  'deploy/k8s/base',
+  'deploy/k8s/overlays/kind',
+  'deploy/k8s/overlays/kind-loadtest',
+];
+const describeWithKubectl = hasKubectl() ? describe : describe.skip;
+
+describeWithKubectl('deploy/k8s (kubectl kustomize)', () => {
+  const built = new Map<string, K8sObject[]>();
+  beforeAll(() => {
+    for (const target of TARGETS) {
+      built.set(target, kustomizeBuild(target));
+    }
+  });
+  const objectsOf = (target: string): K8sObject[] => built.get(target) ?? [];
+
+  describe.each(TARGETS)('%s', (target) => {
+    it('builds', () => {
+      expect(objectsOf(target).length).toBeGreaterThan(0);
+    });
+
+    it('validates against the Kubernetes schemas', () => {
+      expect(schemaErrors(objectsOf(target))).toEqual([]);
+    });
+
+    it('has no unknown fields', () => {
+      expect(unknownFieldErrors(objectsOf(target))).toEqual([]);
+    });
+
+    it('gives every long-running container liveness, readiness and startup probes', () => {
+      expect(probeViolations(objectsOf(target))).toEqual([]);
+    });
+
+    it('gives every container CPU and memory requests and limits', () => {
+      expect(resourceViolations(objectsOf(target))).toEqual([]);
+    });
+
+    it('runs every container non-root, read-only, without privilege escalation or capabilities', () => {
+      expect(securityViolations(objectsOf(target))).toEqual([]);
+    });
+
+    it('pins every image tag (no latest)', () => {
+      expect(imageTagViolations(objectsOf(target))).toEqual([]);
+    });
+
+    it('gives every service, worker and the gateway an autoscaling/v2 CPU HPA (min 2) and a PDB', () => {
+      expect(availabilityViolations(objectsOf(target))).toEqual([]);
+    });
+
+    it('points every Service selector at a pod template', () => {
+      expect(serviceSelectorViolations(objectsOf(target))).toEqual([]);
+    });
+
+    it('puts everything in the murmur namespace', () => {
+      const stray = objectsOf(target).filter(
+        (o) => o.kind !== 'Namespace' && o.metadata.namespace !== 'murmur',
+      );
+      expect(stray.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+    });
+  });
+
+  it('scales all four services, both workers and the gateway', () => {
+    const names = scaledDeployments(objectsOf('deploy/k8s/base')).map((d) => d.metadata.name);
+    expect(names.sort()).toEqual(
+      [
+        'feed',
+        'feed-worker',
+        'gateway',
+        'leaderboard',
+        'leaderboard-worker',
+        'post',
+        'user',
+      ].sort(),
+    );
+  });
+
+  it('lets NGINX and gRPC clients see pod IPs through headless Services', () => {
+    const headless = objectsOf('deploy/k8s/base')
+      .filter(
+        (o) => o.kind === 'Service' && (o.spec as { clusterIP?: string }).clusterIP === 'None',
+      )
+      .map((o) => o.metadata.name);
+    expect(headless).toEqual(
+      expect.arrayContaining([
+        'user-headless',
+        'post-headless',
+        'feed-headless',
+        'leaderboard-headless',
+        'post-grpc-headless',
+      ]),
+    );
+    const gatewayConf = readFileSync(
+      path.join(REPO_ROOT, 'deploy/k8s/base/gateway/nginx.conf'),
+      'utf8',
+    );
+    expect(gatewayConf).toMatch(/server user-headless\.murmur\.svc\.cluster\.local:3000 resolve/);
+  });
+
+  it('exports traces to Jaeger in the kind overlay only', () => {
+    const env = (target: string): Record<string, string> =>
+      (objectsOf(target).find(
+        (o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('murmur-env'),
+      )?.data ?? {}) as Record<string, string>;
+    expect(env('deploy/k8s/base').OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
+    expect(env('deploy/k8s/overlays/kind').OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://jaeger:4318');
+  });
+
+  it('exposes the gateway and the Jaeger UI on the NodePorts the kind config maps to the host', () => {
+    const kindConfig = readFileSync(path.join(REPO_ROOT, 'deploy/kind/kind-config.yaml'), 'utf8');
+    const nodePorts = objectsOf('deploy/k8s/overlays/kind')
+      .filter((o) => o.kind === 'Service' && (o.spec as { type?: string }).type === 'NodePort')
+      .flatMap((o) => (o.spec as { ports: { nodePort?: number }[] }).ports.map((p) => p.nodePort))
+      .filter((p): p is number => p !== undefined);
+    expect(nodePorts.sort()).toEqual([30080, 30686]);
+    for (const port of nodePorts) {
+      expect(kindConfig).toContain(`containerPort: ${port}`);
+    }
+  });
+});
+
+describe('policy checks', () => {
+  const broken = parseYamlDocs(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: user, labels: { app.kubernetes.io/component: api } }
+spec:
+  selector: { matchLabels: { app.kubernetes.io/name: user } }
+  template:
+    metadata: { labels: { app.kubernetes.io/name: user } }
+    spec:
+      containers:
+        - name: user
+          image: murmur:latest
+          readinessProbe: { httpGet: { path: /health/ready, port: 3000 } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: usr }
+spec: { selector: { app.kubernetes.io/name: usr }, ports: [{ port: 3000 }] }
+`);
+
+  it('catch a deployment without probes, resources, hardening, pinned image, HPA or PDB', () => {
+    expect(probeViolations(broken)).toEqual([
+      'Deployment/user container user: no livenessProbe',
+      'Deployment/user container user: no startupProbe',
+    ]);
+    expect(resourceViolations(broken)).toHaveLength(2);
+    expect(securityViolations(broken)).toHaveLength(4);
+    expect(imageTagViolations(broken)).toEqual([
+      'Deployment/user container user: image "murmur:latest" has no pinned tag',
+    ]);
+    expect(availabilityViolations(broken)).toEqual([
+      'Deployment/user: no HorizontalPodAutoscaler',
+      'Deployment/user: no PodDisruptionBudget selects its pods',
+    ]);
+    expect(podTemplate(broken[0]).spec.containers).toHaveLength(1);
+  });
+
+  it('catch a Service whose selector matches no pods', () => {
+    expect(serviceSelectorViolations(broken)).toEqual([
+      'Service/usr: its selector matches no pod template',
+    ]);
+  });
+
+  it('catch unknown fields and schema errors', () => {
+    const typo = parseYamlDocs(`
+apiVersion: v1
+kind: Service
+metadata: { name: x }
+spec: { selectr: { a: b }, ports: [{ port: 80 }] }
+`);
+    const wrongType = parseYamlDocs(`
+apiVersion: v1
+kind: Service
+metadata: { name: y }
+spec: { ports: [{ port: "http" }] }
+`);
+    expect(unknownFieldErrors(typo).join('\n')).toMatch(
+      /selectr.*does not exist in type 'IServiceSpec'/,
+    );
+    expect(schemaErrors(wrongType).join('\n')).toMatch(/port/);
+  });
+});

@@ -1,0 +1,185 @@
+import type { K8sObject } from './manifests';
+
+/**
+ * The rules every Murmur workload follows in Kubernetes. Each returns the violations it finds
+ * (empty: the manifests comply), so a spec can show both that the real manifests pass and that a
+ * broken object is caught.
+ */
+
+interface Container {
+  name: string;
+  image?: string;
+  resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
+  livenessProbe?: unknown;
+  readinessProbe?: unknown;
+  startupProbe?: unknown;
+  securityContext?: {
+    runAsNonRoot?: boolean;
+    readOnlyRootFilesystem?: boolean;
+    allowPrivilegeEscalation?: boolean;
+    capabilities?: { drop?: string[] };
+  };
+}
+
+interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+}
+
+interface PodTemplate {
+  metadata?: { labels?: Record<string, string> };
+  spec: PodSpec;
+}
+
+const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job'];
+
+const id = (o: K8sObject): string => `${o.kind}/${o.metadata.name}`;
+
+export const workloads = (objects: K8sObject[]): K8sObject[] =>
+  objects.filter((o) => WORKLOAD_KINDS.includes(o.kind));
+
+export function podTemplate(o: K8sObject): PodTemplate {
+  return (o.spec as { template: PodTemplate }).template;
+}
+
+const allContainers = (o: K8sObject): Container[] => {
+  const spec = podTemplate(o).spec;
+  return [...(spec.initContainers ?? []), ...spec.containers];
+};
+
+/** Murmur's own processes and the gateway: what must scale and stay available. */
+export const scaledDeployments = (objects: K8sObject[]): K8sObject[] =>
+  objects.filter(
+    (o) =>
+      o.kind === 'Deployment' &&
+      ['api', 'worker', 'gateway'].includes(
+        o.metadata.labels?.['app.kubernetes.io/component'] ?? '',
+      ),
+  );
+
+export function probeViolations(objects: K8sObject[]): string[] {
+  const out: string[] = [];
+  for (const o of workloads(objects).filter((w) => w.kind !== 'Job')) {
+    for (const c of podTemplate(o).spec.containers) {
+      for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
+        if (!c[probe]) {
+          out.push(`${id(o)} container ${c.name}: no ${probe}`);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+export function resourceViolations(objects: K8sObject[]): string[] {
+  const out: string[] = [];
+  for (const o of workloads(objects)) {
+    for (const c of allContainers(o)) {
+      for (const kind of ['requests', 'limits'] as const) {
+        const r = c.resources?.[kind];
+        if (!r?.cpu || !r.memory) {
+          out.push(`${id(o)} container ${c.name}: resources.${kind} needs cpu and memory`);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+export function securityViolations(objects: K8sObject[]): string[] {
+  const out: string[] = [];
+  for (const o of workloads(objects)) {
+    const pod = podTemplate(o).spec.securityContext;
+    for (const c of allContainers(o)) {
+      const s = c.securityContext;
+      const nonRoot = s?.runAsNonRoot ?? pod?.runAsNonRoot;
+      if (nonRoot !== true) {
+        out.push(`${id(o)} container ${c.name}: runAsNonRoot is not true`);
+      }
+      if (s?.readOnlyRootFilesystem !== true) {
+        out.push(`${id(o)} container ${c.name}: root filesystem is not read-only`);
+      }
+      if (s?.allowPrivilegeEscalation !== false) {
+        out.push(`${id(o)} container ${c.name}: allowPrivilegeEscalation is not false`);
+      }
+      if (!s?.capabilities?.drop?.includes('ALL')) {
+        out.push(`${id(o)} container ${c.name}: capabilities are not dropped (drop: [ALL])`);
+      }
+    }
+  }
+  return out;
+}
+
+export function imageTagViolations(objects: K8sObject[]): string[] {
+  const out: string[] = [];
+  for (const o of workloads(objects)) {
+    for (const c of allContainers(o)) {
+      const image = c.image ?? '';
+      const tag = image.includes('@') ? 'digest' : /:([^/:]+)$/.exec(image)?.[1];
+      if (!tag || tag === 'latest') {
+        out.push(`${id(o)} container ${c.name}: image "${image}" has no pinned tag`);
+      }
+    }
+  }
+  return out;
+}
+
+interface Hpa {
+  spec: {
+    scaleTargetRef: { kind: string; name: string };
+    minReplicas?: number;
+    maxReplicas: number;
+    metrics?: { type: string; resource?: { name: string } }[];
+  };
+}
+interface Pdb {
+  spec: { selector: { matchLabels?: Record<string, string> } };
+}
+
+const matches = (selector: Record<string, string>, labels: Record<string, string> = {}): boolean =>
+  Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+/** Every service, worker and the gateway: an autoscaling/v2 CPU HPA with min ≥ 2, and a PDB. */
+export function availabilityViolations(objects: K8sObject[]): string[] {
+  const out: string[] = [];
+  const hpas = objects.filter((o) => o.kind === 'HorizontalPodAutoscaler');
+  const pdbs = objects.filter((o) => o.kind === 'PodDisruptionBudget');
+  for (const d of scaledDeployments(objects)) {
+    const hpa = hpas.find((h) => {
+      const ref = (h as unknown as Hpa).spec.scaleTargetRef;
+      return ref.kind === 'Deployment' && ref.name === d.metadata.name;
+    });
+    if (!hpa) {
+      out.push(`${id(d)}: no HorizontalPodAutoscaler`);
+    } else {
+      const spec = (hpa as unknown as Hpa).spec;
+      if (hpa.apiVersion !== 'autoscaling/v2') {
+        out.push(`${id(hpa)}: not autoscaling/v2`);
+      }
+      if ((spec.minReplicas ?? 1) < 2) {
+        out.push(`${id(hpa)}: minReplicas below 2`);
+      }
+      if (!spec.metrics?.some((m) => m.type === 'Resource' && m.resource?.name === 'cpu')) {
+        out.push(`${id(hpa)}: does not scale on CPU`);
+      }
+    }
+    const labels = podTemplate(d).metadata?.labels;
+    if (!pdbs.some((p) => matches((p as unknown as Pdb).spec.selector.matchLabels ?? {}, labels))) {
+      out.push(`${id(d)}: no PodDisruptionBudget selects its pods`);
+    }
+  }
+  return out;
+}
+
+/** A Service whose selector matches no pod template sends traffic nowhere. */
+export function serviceSelectorViolations(objects: K8sObject[]): string[] {
+  const templates = workloads(objects).map((w) => podTemplate(w).metadata?.labels ?? {});
+  return objects
+    .filter((o) => o.kind === 'Service')
+    .filter((s) => {
+      const selector = (s.spec as { selector?: Record<string, string> }).selector ?? {};
+      return !templates.some((labels) => matches(selector, labels));
+    })
+    .map((s) => `${id(s)}: its selector matches no pod template`);
+}
