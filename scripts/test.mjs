@@ -3,7 +3,7 @@
 // lint, typecheck, unit tests, then integration + end-to-end tests against the real test stack.
 // Ends with a summary and one closing line "N passed, N failed".
 //   npm test                  everything
-//   npm test -- --only unit   one stage: lint | typecheck | unit | stack
+//   npm test -- --only unit   one stage: lint | typecheck | k6 | unit | stack
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -31,6 +31,8 @@ const stages = [
     env: { NX_DAEMON: 'false' },
   },
   { name: 'typecheck', cmd: [bin('typescript', 'bin/tsc'), '-p', 'tsconfig.json', '--noEmit'] },
+  // The k6 scenarios are plain JS for k6 (not installed here); tsc checks them against @types/k6.
+  { name: 'k6', cmd: [bin('typescript', 'bin/tsc'), '-p', 'loadtests/tsconfig.json'] },
   { name: 'unit', jest: 'jest.unit.config.js' },
   { name: 'stack', jest: 'jest.stack.config.js', extra: ['--runInBand'] },
 ];

@@ -1,0 +1,188 @@
+// @ts-check
+/**
+ * The Murmur API as k6 calls, each tagged with its endpoint and checked. URLs with ids are grouped
+ * under one `name` tag so k6 does not create one time series per id.
+ */
+import http from 'k6/http';
+import { check } from 'k6';
+import { BASE_URL } from './config.js';
+
+/** @typedef {{ username: string, token: string, userId: string }} Session */
+
+const JSON_HEADERS = { 'Content-Type': 'application/json' };
+
+/**
+ * @param {string} endpoint
+ * @param {string} [name] URL template for grouping
+ * @param {string} [token]
+ * @returns {import('k6/http').Params}
+ */
+function params(endpoint, name, token) {
+  /** @type {Record<string, string>} */
+  const headers = { ...JSON_HEADERS };
+  if (token) {
+    headers.Authorization = `Bearer ${token}`;
+  }
+  /** @type {Record<string, string>} */
+  const tags = { endpoint };
+  if (name) {
+    tags.name = name;
+  }
+  return { headers, tags };
+}
+
+/**
+ * @param {import('k6/http').RefinedResponse<'text'>} res
+ * @returns {any}
+ */
+function body(res) {
+  try {
+    return res.json();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * @param {import('k6/http').RefinedResponse<'text'>} res
+ * @param {string} endpoint
+ * @param {number} status
+ * @param {(b: any) => boolean} [shape]
+ */
+function expect(res, endpoint, status, shape) {
+  return check(
+    res,
+    {
+      [`${endpoint} status ${status}`]: (r) => r.status === status,
+      ...(shape ? { [`${endpoint} body`]: (r) => shape(body(/** @type {any} */ (r))) } : {}),
+    },
+    { endpoint },
+  );
+}
+
+/** @param {string} username @param {string} password */
+export function signUp(username, password) {
+  const res = http.post(
+    `${BASE_URL}/api/users`,
+    JSON.stringify({ username, email: `${username}@load.murmur.test`, password }),
+    params('signup'),
+  );
+  expect(res, 'signup', 201, (b) => b && typeof b.id === 'string' && b.username === username);
+  return body(res);
+}
+
+/**
+ * @param {string} username @param {string} password
+ * @returns {Session | undefined}
+ */
+export function logIn(username, password) {
+  const res = http.post(
+    `${BASE_URL}/api/sessions`,
+    JSON.stringify({ username, password }),
+    params('login'),
+  );
+  const ok = expect(res, 'login', 201, (b) => b && typeof b.token === 'string');
+  const b = body(res);
+  return ok ? { username, token: b.token, userId: String(b.userId) } : undefined;
+}
+
+/** @param {Session} s @param {string} userId */
+export function getProfile(s, userId) {
+  const res = http.get(
+    `${BASE_URL}/api/users/${userId}`,
+    params('profile', '/api/users/:id', s.token),
+  );
+  expect(res, 'profile', 200, (b) => b && String(b.id) === String(userId));
+  return body(res);
+}
+
+/** @param {Session} s @param {{ displayName?: string, bio?: string }} patch */
+export function updateProfile(s, patch) {
+  const res = http.patch(
+    `${BASE_URL}/api/users/me`,
+    JSON.stringify(patch),
+    params('profile_update', undefined, s.token),
+  );
+  expect(res, 'profile_update', 200);
+}
+
+/** @param {Session} s @param {string} userId */
+export function follow(s, userId) {
+  const res = http.post(
+    `${BASE_URL}/api/users/${userId}/follow`,
+    null,
+    params('follow', '/api/users/:id/follow', s.token),
+  );
+  expect(res, 'follow', 204);
+}
+
+/** @param {Session} s @param {string} userId */
+export function unfollow(s, userId) {
+  const res = http.del(
+    `${BASE_URL}/api/users/${userId}/follow`,
+    null,
+    params('unfollow', '/api/users/:id/follow', s.token),
+  );
+  expect(res, 'unfollow', 204);
+}
+
+/** @param {Session} s @param {string} text @returns {string | undefined} the new post's id */
+export function createPost(s, text) {
+  const res = http.post(
+    `${BASE_URL}/api/posts`,
+    JSON.stringify({ text }),
+    params('post_create', undefined, s.token),
+  );
+  expect(res, 'post_create', 201, (b) => b && b.id !== undefined);
+  const b = body(res);
+  return b ? String(b.id) : undefined;
+}
+
+/** @param {Session} s @param {string} postId */
+export function getPost(s, postId) {
+  const res = http.get(
+    `${BASE_URL}/api/posts/${postId}`,
+    params('post_read', '/api/posts/:id', s.token),
+  );
+  expect(res, 'post_read', 200, (b) => b && String(b.id) === postId);
+}
+
+/**
+ * Read the home feed, following `nextCursor` for up to `pages` pages.
+ * @param {Session} s @param {number} pages @param {number} [limit]
+ * @returns {any[]} the items read
+ */
+export function readFeed(s, pages, limit = 20) {
+  /** @type {any[]} */
+  const items = [];
+  /** @type {string | null | undefined} */
+  let cursor;
+  for (let page = 0; page < pages; page++) {
+    const q = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+    const res = http.get(
+      `${BASE_URL}/api/feed?limit=${limit}${q}`,
+      params('feed', '/api/feed', s.token),
+    );
+    expect(res, 'feed', 200, (b) => b && Array.isArray(b.items));
+    const b = body(res);
+    if (!b || !Array.isArray(b.items)) {
+      break;
+    }
+    items.push(...b.items);
+    cursor = b.nextCursor;
+    if (!cursor) {
+      break;
+    }
+  }
+  return items;
+}
+
+/** @param {Session} s @param {number} [limit] */
+export function readLeaderboard(s, limit = 10) {
+  const res = http.get(
+    `${BASE_URL}/api/leaderboards/posters?limit=${limit}`,
+    params('leaderboard', '/api/leaderboards/posters', s.token),
+  );
+  expect(res, 'leaderboard', 200, (b) => b && Array.isArray(b.entries));
+  return body(res);
+}

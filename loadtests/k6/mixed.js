@@ -1,0 +1,83 @@
+// @ts-check
+/**
+ * The mixed workload, weighted like a real social app: reads far above writes. Per iteration one
+ * action is drawn by weight (feed 55%, profile 20%, single post 8%, leaderboard 7%, post 5%,
+ * follow 4%, unfollow 1%). Likes are not in the API yet, so they are not in the mix.
+ *   k6 run -e PROFILE=load -e RATE=300 loadtests/k6/mixed.js
+ */
+import {
+  createPost,
+  follow,
+  getPost,
+  getProfile,
+  readFeed,
+  readLeaderboard,
+  unfollow,
+} from './lib/api.js';
+import { ENDPOINTS, scenarioFor, thresholdsFor } from './lib/config.js';
+import { summaryWriter } from './lib/summary.js';
+import { prepareUsers, sessionFor, someUserId } from './lib/users.js';
+
+/** @typedef {import('./lib/users.js').RunData} RunData */
+/** @typedef {import('./lib/api.js').Session} Session */
+
+/** @type {import('k6/options').Options} */
+export const options = {
+  scenarios: { mixed: scenarioFor('mixed', 200) },
+  thresholds: thresholdsFor(ENDPOINTS.filter((e) => e !== 'signup' && e !== 'profile_update')),
+};
+
+/** Post ids seen in feeds, per VU, to read single posts the way a user opens one. */
+/** @type {string[]} */
+const seenPosts = [];
+
+/** @type {Array<[number, (s: Session, data: RunData) => void]>} */
+const ACTIONS = [
+  [
+    55,
+    (s) => {
+      for (const item of readFeed(s, Math.random() < 0.8 ? 1 : 3)) {
+        if (item && item.id !== undefined && seenPosts.length < 200) {
+          seenPosts.push(String(item.id));
+        }
+      }
+    },
+  ],
+  [20, (s, data) => void getProfile(s, someUserId(data, s.userId))],
+  [
+    8,
+    (s) => {
+      const id = seenPosts[Math.floor(Math.random() * seenPosts.length)];
+      if (id) {
+        getPost(s, id);
+      } else {
+        readFeed(s, 1);
+      }
+    },
+  ],
+  [7, (s) => void readLeaderboard(s)],
+  [5, (s) => void createPost(s, `mixed workload post ${Date.now()} from VU ${__VU}`)],
+  [4, (s, data) => follow(s, someUserId(data, s.userId))],
+  [1, (s, data) => unfollow(s, someUserId(data, s.userId))],
+];
+const TOTAL = ACTIONS.reduce((n, [w]) => n + w, 0);
+
+export function setup() {
+  return prepareUsers(Number(__ENV.SETUP_USERS || 50));
+}
+
+/** @param {RunData} data */
+export function mixed(data) {
+  const s = sessionFor(data);
+  let pick = Math.random() * TOTAL;
+  for (const [weight, act] of ACTIONS) {
+    pick -= weight;
+    if (pick < 0) {
+      act(s, data);
+      return;
+    }
+  }
+}
+
+export default mixed;
+export const handleSummary = summaryWriter('mixed');
