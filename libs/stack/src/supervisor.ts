@@ -320,7 +320,10 @@ export class Supervisor {
     if (!existsSync(entry)) {
       throw new StackStartError(s.name, `${entry} is missing: build first (npm run build)`);
     }
-    const env = serviceEnv(this.t, s, { otlpEndpoint: this.options.otlpEndpoint });
+    const env = serviceEnv(this.t, s, {
+      otlpEndpoint: this.options.otlpEndpoint,
+      extra: patternSwitches(process.env),
+    });
     this.spawnChild({
       name: s.name,
       kind: 'service',
@@ -649,5 +652,20 @@ export function findNginx(): string {
   throw new StackStartError(
     'nginx',
     'nginx not found: install it (Debian/Ubuntu: apt-get install nginx; `npm start` does this when run as root) or set NGINX_BIN',
+  );
+}
+
+/**
+ * Pattern switches and limits set in the environment of `npm start` / `stack:up` reach every
+ * service process (e.g. `CACHE_L1_ENABLED=false npm run stack:up` for a pattern-off benchmark run).
+ * Only these prefixes pass: the rest of the caller's environment does not leak into the services.
+ */
+export function patternSwitches(env: NodeJS.ProcessEnv): Record<string, string> {
+  const pass =
+    /^(RATE_LIMIT|CACHE_|READ_REPLICAS_|TRACING_|FANOUT_|WRITE_BEHIND_|LEADERBOARD_TOP_CACHE_|OTEL_TRACES_SAMPLER_ARG$)/;
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (e): e is [string, string] => pass.test(e[0]) && typeof e[1] === 'string',
+    ),
   );
 }

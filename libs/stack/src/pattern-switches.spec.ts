@@ -1,0 +1,22 @@
+import { patternSwitches } from './supervisor';
+
+describe(patternSwitches.name, () => {
+  it('passes pattern switches and limits, and nothing else of the caller’s environment', () => {
+    expect(
+      patternSwitches({
+        CACHE_L1_ENABLED: 'false',
+        READ_REPLICAS_ENABLED: 'false',
+        RATE_LIMITS_ENABLED: 'false',
+        TRACING_ENABLED: 'false',
+        HOME: '/root',
+        AWS_SECRET_ACCESS_KEY: 'x',
+        DATABASE_URL: 'postgres://elsewhere',
+      }),
+    ).toEqual({
+      CACHE_L1_ENABLED: 'false',
+      READ_REPLICAS_ENABLED: 'false',
+      RATE_LIMITS_ENABLED: 'false',
+      TRACING_ENABLED: 'false',
+    });
+  });
+});
