@@ -23,7 +23,7 @@ class FakeNode {
     if (text.includes('pg_last_wal_replay_lsn')) {
       return Promise.resolve([{ lsn: this.replayLsn, lag: 0 }]);
     }
-    if (text.includes('pg_current_wal_lsn')) {
+    if (text.includes('pg_current_wal_insert_lsn')) {
       return Promise.resolve([{ lsn: this.currentLsn }]);
     }
     return Promise.resolve([{ served_by: this.name }]);

@@ -80,10 +80,15 @@ export class ReplicatedCluster {
     return result;
   }
 
-  /** The primary's current WAL position. */
+  /**
+   * The primary's WAL insert position: at or past the commit record of every committed
+   * transaction. Not pg_current_wal_lsn() (the write position): with synchronous_commit off a
+   * commit record can still sit in WAL buffers behind it, and a replica that has replayed up to
+   * that position would not show the row yet (seen as a 404 for a user who had just signed up).
+   */
   async currentLsn(): Promise<string> {
     const rows = await this.primary.query<Array<{ lsn: string }>>(
-      'SELECT pg_current_wal_lsn()::text AS lsn',
+      'SELECT pg_current_wal_insert_lsn()::text AS lsn',
     );
     return rows[0].lsn;
   }
