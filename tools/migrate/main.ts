@@ -2,17 +2,12 @@
  * One-shot migration command: `npm run migrate` locally, the `migrate` service in compose and the
  * migrate Job in Kubernetes. Needs DATABASE_URL and SHARDS; `--revert` undoes the newest migration.
  */
-import { loadConfig } from '@murmur/config';
+import { loadConfig, mainDatabaseConfigSchema, shardDatabaseConfigSchema } from '@murmur/config';
 import { revertLastMigration, runMigrations } from '@murmur/database';
-import { z } from 'zod';
 
-const schema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
-  SHARDS: z
-    .string()
-    .transform((s) => JSON.parse(s) as unknown)
-    .pipe(z.array(z.object({ primary: z.string() })).min(1)),
-});
+const schema = mainDatabaseConfigSchema
+  .pick({ DATABASE_URL: true })
+  .extend(shardDatabaseConfigSchema.pick({ SHARDS: true }).shape);
 
 async function main(): Promise<void> {
   const config = loadConfig(schema);

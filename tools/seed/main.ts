@@ -20,8 +20,14 @@ import { parseArgs } from 'node:util';
 import * as argon2 from 'argon2';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
-import { z } from 'zod';
-import { loadConfig } from '@murmur/config';
+import type { z } from 'zod';
+import {
+  feedConfigSchema,
+  loadConfig,
+  mainDatabaseConfigSchema,
+  redisConfigSchema,
+  shardDatabaseConfigSchema,
+} from '@murmur/config';
 import { LOGICAL_SHARDS, logicalShardForUser, shardSchema } from '@murmur/database';
 import { planSeed } from './graph';
 import { Progress } from './progress';
@@ -37,19 +43,12 @@ const WORDS =
     ' ',
   );
 
-const schema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
-  SHARDS: z
-    .string()
-    .transform((s) => JSON.parse(s) as unknown)
-    .pipe(z.array(z.object({ primary: z.string() })).min(1)),
-  SHARD_MAP: z
-    .string()
-    .optional()
-    .transform((s) => (s ? (JSON.parse(s) as Record<string, number>) : {})),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
-  TIMELINE_MAX: z.coerce.number().int().min(10).default(800),
-});
+// The same variables, with the same validation, as the services that own the data.
+const schema = mainDatabaseConfigSchema
+  .pick({ DATABASE_URL: true })
+  .extend(shardDatabaseConfigSchema.pick({ SHARDS: true, SHARD_MAP: true }).shape)
+  .extend(redisConfigSchema.pick({ REDIS_URL: true }).shape)
+  .extend(feedConfigSchema.pick({ TIMELINE_MAX: true }).shape);
 
 interface Args {
   users: number;
