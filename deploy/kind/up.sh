@@ -82,7 +82,7 @@ fi
 
 step "waiting for migrations ($MIGRATE_JOB) and rollouts"
 kc -n "$NAMESPACE" wait --for=condition=complete "job/$MIGRATE_JOB" --timeout=10m
-for d in user post feed leaderboard feed-worker leaderboard-worker gateway jaeger; do
+for d in user post feed leaderboard feed-worker leaderboard-worker post-worker gateway jaeger; do
   kc -n "$NAMESPACE" rollout status "deployment/$d" --timeout=5m
 done
 

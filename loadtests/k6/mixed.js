@@ -1,15 +1,17 @@
 // @ts-check
 /**
  * The mixed workload, weighted like a real social app: reads far above writes. Per iteration one
- * action is drawn by weight (feed 55%, profile 20%, single post 8%, leaderboard 7%, post 5%,
- * follow 4%, unfollow 1%). Likes are not in the API yet, so they are not in the mix.
+ * action is drawn by weight (feed 50%, profile 15%, an author's posts 5%, single post 8%,
+ * leaderboard 7%, like 6%, post 4%, follow 4%, unfollow 1%).
  *   k6 run -e PROFILE=load -e RATE=300 loadtests/k6/mixed.js
  */
 import {
+  authorPosts,
   createPost,
   follow,
   getPost,
   getProfile,
+  like,
   readFeed,
   readLeaderboard,
   unfollow,
@@ -34,7 +36,7 @@ const seenPosts = [];
 /** @type {Array<[number, (s: Session, data: RunData) => void]>} */
 const ACTIONS = [
   [
-    55,
+    50,
     (s) => {
       for (const item of readFeed(s, Math.random() < 0.8 ? 1 : 3)) {
         if (item && item.id !== undefined && seenPosts.length < 200) {
@@ -43,7 +45,8 @@ const ACTIONS = [
       }
     },
   ],
-  [20, (s, data) => void getProfile(s, someUserId(data, s.userId))],
+  [15, (s, data) => void getProfile(s, someUserId(data, s.userId))],
+  [5, (s, data) => void authorPosts(s, someUserId(data, s.userId))],
   [
     8,
     (s) => {
@@ -56,7 +59,18 @@ const ACTIONS = [
     },
   ],
   [7, (s) => void readLeaderboard(s)],
-  [5, (s) => void createPost(s, `mixed workload post ${Date.now()} from VU ${__VU}`)],
+  [
+    6,
+    (s) => {
+      const id = seenPosts[Math.floor(Math.random() * seenPosts.length)];
+      if (id) {
+        like(s, id, Math.random() < 0.9);
+      } else {
+        readFeed(s, 1);
+      }
+    },
+  ],
+  [4, (s) => void createPost(s, `mixed workload post ${Date.now()} from VU ${__VU}`)],
   [4, (s, data) => follow(s, someUserId(data, s.userId))],
   [1, (s, data) => unfollow(s, someUserId(data, s.userId))],
 ];

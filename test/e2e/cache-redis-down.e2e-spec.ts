@@ -114,6 +114,24 @@ describe('the cache Redis is down: slower, never down', () => {
       expect(bypassedAfter).toBeGreaterThan(bypassedBefore);
       // 80 reads; without the breaker each would pay at least one 250 ms command timeout.
       expect(elapsed).toBeLessThan(80 * 250);
+
+      // Every user and post process stays live and ready, and says which part is degraded.
+      const procs = testTopology().services.filter(
+        (s) => (s.service === 'user' || s.service === 'post') && s.entry === 'main',
+      );
+      for (const p of procs) {
+        const live = await fetch(`http://127.0.0.1:${p.port}/health/live`);
+        expect([p.name, live.status]).toEqual([p.name, 200]);
+        const ready = await fetch(`http://127.0.0.1:${p.port}/health/ready`);
+        const body = (await ready.json()) as {
+          details: Record<string, { status: string; degraded?: boolean }>;
+        };
+        expect([p.name, ready.status]).toEqual([p.name, 200]);
+        expect([p.name, body.details.cache]).toEqual([
+          p.name,
+          { status: 'up', critical: false, degraded: true },
+        ]);
+      }
     } finally {
       resume();
     }

@@ -55,7 +55,15 @@ function composeValidator(): ReturnType<Ajv2019['compile']> {
   return ajv.compile(schema);
 }
 
-const MURMUR = ['user', 'post', 'feed', 'leaderboard', 'feed-worker', 'leaderboard-worker'];
+const MURMUR = [
+  'user',
+  'post',
+  'feed',
+  'leaderboard',
+  'post-worker',
+  'feed-worker',
+  'leaderboard-worker',
+];
 
 describe('docker-compose.yml', () => {
   it('validates against the compose specification schema', () => {
@@ -93,6 +101,16 @@ describe('docker-compose.yml', () => {
     expect(env.DATABASE_REPLICA_URLS.split(',')).toHaveLength(2);
     expect(env.POST_GRPC_URL).toBe('dns:///post:50051');
     expect(compose.services.post.environment?.GRPC_PORT).toBe('50051');
+  });
+
+  it('runs the post worker with the post service env but no gRPC server', () => {
+    const worker = compose.services['post-worker'].environment ?? {};
+    const post = compose.services.post.environment ?? {};
+    for (const key of ['SHARDS', 'REDIS_URL', 'CACHE_REDIS_URL', 'DATABASE_URL']) {
+      expect([key, worker[key]]).toEqual([key, post[key]]);
+    }
+    expect(worker.GRPC_PORT).toBeUndefined();
+    expect(worker.OTEL_SERVICE_NAME).toBe('post-worker');
   });
 
   it('starts the data tier healthy before migrate, and migrate once', () => {

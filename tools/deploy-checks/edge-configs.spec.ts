@@ -1,7 +1,24 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import {
+  EDGE_RATE_LIMIT_DEFAULTS,
+  NGINX_TEMP_DIRS,
+  POOLS,
+  renderEdgeConfig,
+  type EdgeRateLimits,
+} from '@murmur/stack';
+import YAML from 'yaml';
 import {
   composeNginxConfig,
   edgeFiles,
@@ -78,6 +95,25 @@ describe('edge configs for compose and Kubernetes', () => {
     expect(SHARED_CONF_FILES.length).toBeGreaterThan(0);
   });
 
+  it('applies the same edge limits in compose, Kubernetes and the chart (with its default values)', () => {
+    const limitLines = (config: string): string[] =>
+      config
+        .split('\n')
+        .filter((l) => l.includes('limit_req'))
+        .map((l) => l.trim());
+    const helm = renderChartFile(read('deploy/helm/murmur/files/nginx.conf'), 'murmur');
+    expect(helm).toBe(kubernetesNginxConfig('murmur'));
+    const expected = [
+      `limit_req_zone $binary_remote_addr zone=murmur_api:10m rate=${EDGE_RATE_LIMIT_DEFAULTS.api.rate}r/s;`,
+      `limit_req_zone $murmur_auth_limit_key zone=murmur_auth:10m rate=${EDGE_RATE_LIMIT_DEFAULTS.auth.rate}r/s;`,
+      `limit_req zone=murmur_api burst=${EDGE_RATE_LIMIT_DEFAULTS.api.burst} nodelay;`,
+      `limit_req zone=murmur_auth burst=${EDGE_RATE_LIMIT_DEFAULTS.auth.burst} nodelay;`,
+    ];
+    for (const config of [composeNginxConfig(), kubernetesNginxConfig('murmur'), helm]) {
+      expect(limitLines(config)).toEqual(expected);
+    }
+  });
+
   (hasNginx ? describe : describe.skip)('nginx -t (local NGINX, without `resolve`)', () => {
     it.each([
       ['compose', composeNginxConfig()],
@@ -94,4 +130,148 @@ describe('edge configs for compose and Kubernetes', () => {
       expect(nginxTest(composeNginxConfig().replace('least_conn;', 'least_connn;')).ok).toBe(false);
     });
   });
+
+  (hasNginx ? describe : describe.skip)('the edge limits at work (local NGINX)', () => {
+    it('refuses past a zone with a problem+json 429 and Retry-After; health checks are not counted, other routes not in the auth zone', async () => {
+      const limits: EdgeRateLimits = {
+        api: { rate: 1, burst: 4 },
+        auth: { rate: 1, burst: 1 },
+      };
+      await withEdge(limits, async (base, errorLog) => {
+        const health = [];
+        for (let i = 0; i < 20; i++) {
+          health.push((await fetch(`${base}/nginx/health`)).status);
+        }
+        expect(new Set(health)).toEqual(new Set([200]));
+
+        const logins = [];
+        for (let i = 0; i < 3; i++) {
+          logins.push(await fetch(`${base}/api/sessions`, { method: 'POST', body: '{}' }));
+        }
+        expect(logins.map((r) => r.status)).toEqual([200, 200, 429]);
+        const refused = logins[2];
+        const requestId = refused.headers.get('x-request-id');
+        expect(refused.headers.get('content-type')).toBe('application/problem+json');
+        expect(refused.headers.get('retry-after')).toBe('1');
+        expect(requestId).toMatch(/^[0-9a-f]{32}$/);
+        expect(await refused.json()).toMatchObject({ status: 429, code: 'rate_limited', requestId });
+        expect(errorLog()).toMatch(/\[warn\].*limiting requests, excess: .* by zone "murmur_auth"/);
+
+        // Not a log-in or sign-up: only the API zone counts it (two admitted so far, burst 4).
+        const follow = await fetch(`${base}/api/users/7/follow`, { method: 'POST' });
+        expect(follow.status).toBe(200);
+        const reads = [];
+        for (let i = 0; i < 5; i++) {
+          reads.push((await fetch(`${base}/api/posts`)).status);
+        }
+        expect(reads).toEqual([200, 200, 429, 429, 429]);
+        expect(errorLog()).toMatch(/by zone "murmur_api"/);
+      });
+    });
+  });
 });
+
+/** The chart's copy of a generated file as `tpl` renders it with the default values.yaml. */
+function renderChartFile(text: string, namespace: string): string {
+  const values = YAML.parse(read('deploy/helm/murmur/values.yaml')) as Record<string, unknown>;
+  const rendered = text.replace(
+    /\{\{ (?:int )?\.(Release\.Namespace|Values(?:\.[A-Za-z][A-Za-z0-9]*)+) \}\}/g,
+    (_action, ref: string) => {
+      if (ref === 'Release.Namespace') {
+        return namespace;
+      }
+      const value = ref
+        .split('.')
+        .slice(1)
+        .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], values);
+      if (typeof value !== 'number' && typeof value !== 'string') {
+        throw new Error(`values.yaml has no .${ref}`);
+      }
+      return String(value);
+    },
+  );
+  expect(rendered).not.toContain('{{');
+  return rendered;
+}
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const probe = createTcpServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+
+/**
+ * A real NGINX with the shared conf.d and the given limits on a free local port, every pool
+ * pointing at a stub upstream that answers 200; runs `use`, then stops both.
+ */
+async function withEdge(
+  rateLimits: EdgeRateLimits,
+  use: (base: string, errorLog: () => string) => Promise<void>,
+): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'murmur-edge-'));
+  const upstream: Server = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const upstreamPort = (upstream.address() as AddressInfo).port;
+  const port = await freePort();
+  // As root, the workers drop to nobody (as the local stack does) and need the temp dirs.
+  const asRoot = process.getuid?.() === 0;
+  chmodSync(dir, 0o755);
+  for (const sub of NGINX_TEMP_DIRS) {
+    mkdirSync(path.join(dir, 'tmp', sub), { recursive: true, mode: 0o777 });
+    chmodSync(path.join(dir, 'tmp', sub), 0o777);
+  }
+  const group = asRoot
+    ? spawnSync('id', ['-gn', 'nobody'], { encoding: 'utf8' }).stdout.trim()
+    : '';
+  const errorLogFile = path.join(dir, 'error.log');
+  const file = path.join(dir, 'nginx.conf');
+  writeFileSync(
+    file,
+    renderEdgeConfig({
+      origin: 'edge-configs.spec',
+      listen: `127.0.0.1:${port}`,
+      sharedDir: path.join(REPO_ROOT, 'infra/nginx/conf.d'),
+      stateDir: dir,
+      accessLog: path.join(dir, 'access.log'),
+      errorLog: errorLogFile,
+      workerUser: asRoot ? `nobody ${group}` : undefined,
+      workerProcesses: 1,
+      rateLimits,
+      pools: POOLS.map((name) => ({ name, servers: [`127.0.0.1:${upstreamPort}`] })),
+    }),
+  );
+  const nginx = spawn('nginx', ['-e', errorLogFile, '-p', dir, '-c', file, '-g', 'daemon off;'], {
+    stdio: 'ignore',
+  });
+  const exited = new Promise((resolve) => nginx.once('exit', resolve));
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const up = await fetch(`${base}/nginx/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (up) {
+        break;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`nginx did not start:\n${readFileSync(errorLogFile, 'utf8')}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await use(base, () => readFileSync(errorLogFile, 'utf8'));
+  } finally {
+    nginx.kill('SIGTERM');
+    await exited;
+    await new Promise((resolve) => upstream.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

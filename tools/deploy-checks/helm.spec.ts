@@ -123,7 +123,7 @@ describe('deploy/helm/murmur', () => {
     }
     // services and workers are generated from these lists, post gets the gRPC headless Service
     expect(all).toContain('list "user" "post" "feed" "leaderboard"');
-    expect(all).toContain('list "feed" "leaderboard"');
+    expect(all).toContain('list "post" "feed" "leaderboard"');
     expect(all).toContain('-grpc-headless');
     expect(all).toContain('kind: HorizontalPodAutoscaler');
     expect(all).toContain('kind: PodDisruptionBudget');

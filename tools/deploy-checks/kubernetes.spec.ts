@@ -12,13 +12,23 @@ import {
 import {
   availabilityViolations,
   imageTagViolations,
+  ingressAllowed,
   podTemplate,
   probeViolations,
   resourceViolations,
   scaledDeployments,
   securityViolations,
   serviceSelectorViolations,
+  workloads,
 } from './policies';
+
+/** The parts of a Murmur container the worker checks read. */
+interface MurmurContainer {
+  args?: string[];
+  env?: { name: string; value?: string }[];
+  ports?: { name?: string; containerPort: number }[];
+}
+const component = (o: K8sObject): string => o.metadata.labels?.['app.kubernetes.io/component'] ?? '';
 
 const TARGETS = [
   'deploy/k8s/base',
@@ -81,7 +91,7 @@ describeWithKubectl('deploy/k8s (kubectl kustomize)', () => {
     });
   });
 
-  it('scales all four services, both workers and the gateway', () => {
+  it('scales all four services, the three workers and the gateway', () => {
     const names = scaledDeployments(objectsOf('deploy/k8s/base')).map((d) => d.metadata.name);
     expect(names.sort()).toEqual(
       [
@@ -91,9 +101,55 @@ describeWithKubectl('deploy/k8s (kubectl kustomize)', () => {
         'leaderboard',
         'leaderboard-worker',
         'post',
+        'post-worker',
         'user',
       ].sort(),
     );
+  });
+
+  it("runs each worker from its service's worker.js, with that service's env and no gRPC server", () => {
+    const workers = objectsOf('deploy/k8s/base').filter(
+      (o) => o.kind === 'Deployment' && component(o) === 'worker',
+    );
+    expect(workers.map((w) => w.metadata.name).sort()).toEqual([
+      'feed-worker',
+      'leaderboard-worker',
+      'post-worker',
+    ]);
+    for (const w of workers) {
+      const service = w.metadata.name.replace(/-worker$/, '');
+      const c = podTemplate(w).spec.containers[0] as MurmurContainer;
+      const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
+      expect({ name: w.metadata.name, args: c.args, service: env.SERVICE_NAME }).toEqual({
+        name: w.metadata.name,
+        args: [`dist/services/${service}/src/worker.js`],
+        service,
+      });
+      expect('GRPC_PORT' in env).toBe(false);
+      expect((c.ports ?? []).map((p) => p.name)).toEqual(['http']);
+      expect(Object.keys(env)).toEqual(expect.arrayContaining(['DATABASE_URL', 'SHARDS']));
+    }
+  });
+
+  it('lets every service and worker, and only them, reach Postgres and Redis under the NetworkPolicies', () => {
+    const objects = objectsOf('deploy/k8s/overlays/kind');
+    expect(objects.some((o) => o.kind === 'NetworkPolicy')).toBe(true);
+    const data = workloads(objects).filter((o) => ['database', 'cache'].includes(component(o)));
+    expect(data.map((d) => d.metadata.name).sort()).toEqual(
+      ['pg-main', 'pg-shard-0', 'pg-shard-1', 'redis', 'redis-cache'].sort(),
+    );
+    const murmur = objects.filter(
+      (o) => o.kind === 'Deployment' && ['api', 'worker'].includes(component(o)),
+    );
+    expect(murmur.map((d) => d.metadata.name)).toContain('post-worker');
+    const blocked = murmur.flatMap((from) =>
+      data
+        .filter((to) => !ingressAllowed(objects, from, to))
+        .map((to) => `${from.metadata.name} → ${to.metadata.name}`),
+    );
+    expect(blocked).toEqual([]);
+    const gateway = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'gateway');
+    expect(data.filter((to) => gateway && ingressAllowed(objects, gateway, to))).toEqual([]);
   });
 
   it('lets NGINX and gRPC clients see pod IPs through headless Services', () => {

@@ -183,3 +183,65 @@ export function serviceSelectorViolations(objects: K8sObject[]): string[] {
     })
     .map((s) => `${id(s)}: its selector matches no pod template`);
 }
+
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+interface NetworkPolicySpec {
+  podSelector: LabelSelector;
+  policyTypes?: string[];
+  ingress?: { from?: { podSelector?: LabelSelector; namespaceSelector?: LabelSelector }[] }[];
+}
+
+/** Kubernetes label selector semantics; an empty selector selects every pod. */
+export function selects(selector: LabelSelector, labels: Record<string, string> = {}): boolean {
+  const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpression = (selector.matchExpressions ?? []).every((e) => {
+    const has = e.key in labels;
+    switch (e.operator) {
+      case 'In':
+        return has && (e.values ?? []).includes(labels[e.key]);
+      case 'NotIn':
+        return !has || !(e.values ?? []).includes(labels[e.key]);
+      case 'Exists':
+        return has;
+      case 'DoesNotExist':
+        return !has;
+      default:
+        return false;
+    }
+  });
+  return byLabel && byExpression;
+}
+
+/**
+ * Whether the NetworkPolicies let pods of workload `from` open connections to pods of workload
+ * `to` in the same namespace: allowed when no policy isolates `to` for ingress, or when one that
+ * does has a rule whose peers include `from` (no `from` at all means every peer).
+ */
+export function ingressAllowed(objects: K8sObject[], from: K8sObject, to: K8sObject): boolean {
+  const source = podTemplate(from).metadata?.labels;
+  const target = podTemplate(to).metadata?.labels;
+  const isolating = objects
+    .filter((o) => o.kind === 'NetworkPolicy')
+    .map((o) => o.spec as unknown as NetworkPolicySpec)
+    .filter((p) => (p.policyTypes ?? ['Ingress']).includes('Ingress'))
+    .filter((p) => selects(p.podSelector, target));
+  return (
+    isolating.length === 0 ||
+    isolating.some((p) =>
+      (p.ingress ?? []).some(
+        (rule) =>
+          rule.from === undefined ||
+          rule.from.length === 0 ||
+          rule.from.some(
+            (peer) =>
+              peer.namespaceSelector === undefined &&
+              peer.podSelector !== undefined &&
+              selects(peer.podSelector, source),
+          ),
+      ),
+    )
+  );
+}

@@ -13,6 +13,15 @@ export class AuthError extends DomainError<AuthErrorCode> {
   readonly kind: ErrorKind = 'unauthorized';
 }
 
+/** The session store (the data Redis) cannot answer: 503, never a 500 and never "let in". */
+export class SessionStoreUnavailable extends DomainError<'sessions_unavailable'> {
+  readonly kind: ErrorKind = 'unavailable';
+
+  constructor() {
+    super('sessions_unavailable', 'Sessions cannot be checked right now; try again shortly.');
+  }
+}
+
 export interface AuthenticatedRequest extends FastifyRequest {
   session?: Session;
 }
@@ -58,7 +67,12 @@ export class AuthGuard implements CanActivate {
     if (!SESSION_TOKEN_PATTERN.test(token)) {
       throw new AuthError(AuthErrorCode.InvalidToken, 'The session token is not valid.');
     }
-    const session = await this.sessions.touch(token);
+    let session: Session | undefined;
+    try {
+      session = await this.sessions.touch(token);
+    } catch {
+      throw new SessionStoreUnavailable();
+    }
     if (!session) {
       throw new AuthError(AuthErrorCode.InvalidToken, 'The session has expired or was revoked.');
     }

@@ -37,6 +37,13 @@ export class CacheFactory implements OnModuleInit, OnApplicationShutdown {
     await this.bus.stop();
   }
 
+  /** How many hot keys to warm at start-up (`CACHE_WARM_KEYS`, 0 = off). */
+  get warmKeys(): number {
+    return this.config.CACHE_L1_ENABLED || this.config.CACHE_L2_ENABLED
+      ? this.config.CACHE_WARM_KEYS
+      : 0;
+  }
+
   create<T>(options: NamedCacheOptions<T>): Cache<T> {
     return new Cache<T>({
       name: options.name,

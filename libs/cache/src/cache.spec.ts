@@ -236,4 +236,72 @@ describe(Cache.name, () => {
       v: 1,
     });
   });
+
+  it('does not cache a tagged load that may predate an invalidation of its tag', async () => {
+    let clock = 10_000;
+    const sut = new Cache<{ v: number }>({
+      name: 'test',
+      ttlSeconds: 60,
+      negativeTtlSeconds: 0,
+      l1: { enabled: true, maxEntries: 100 },
+      tagGraceMs: 1_000,
+      now: () => clock,
+    });
+    let loads = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = async (): Promise<{ v: number }> => {
+      loads++;
+      await gate;
+      return { v: loads };
+    };
+    const pending = sut.getOrSet('page', slow, { tags: ['author:1'] });
+    await sut.invalidateTag('author:1'); // the change lands while the load is in flight
+    release();
+    await expect(pending).resolves.toEqual({ v: 1 });
+    // Served, not cached: the next read loads again. Still within the grace: not cached either.
+    clock += 500;
+    await sut.getOrSet('page', slow, { tags: ['author:1'] });
+    expect(loads).toBe(2);
+    // Past the grace a load is cached as usual.
+    clock += 1_000;
+    await sut.getOrSet('page', slow, { tags: ['author:1'] });
+    await sut.getOrSet('page', slow, { tags: ['author:1'] });
+    expect(loads).toBe(3);
+  });
+
+  it('drops tagged entries loaded by read-through when the tag is invalidated', async () => {
+    let clock = 10_000;
+    const sut = new Cache<{ v: number }>({
+      name: 'test',
+      ttlSeconds: 60,
+      negativeTtlSeconds: 0,
+      l1: { enabled: true, maxEntries: 100 },
+      now: () => clock,
+    });
+    let loads = 0;
+    const loader = (): Promise<{ v: number }> => Promise.resolve({ v: ++loads });
+    await sut.getOrSet('a:top', loader, { tags: ['author:1'] });
+    await sut.getOrSet('a:older', loader, { tags: ['author:1'] });
+    await sut.getOrSet('b:top', loader, { tags: ['author:2'] });
+    expect(loads).toBe(3);
+    await sut.invalidateTag('author:1');
+    clock += 5_000;
+    await sut.getOrSet('a:top', loader, { tags: ['author:1'] });
+    await sut.getOrSet('a:older', loader, { tags: ['author:1'] });
+    await sut.getOrSet('b:top', loader, { tags: ['author:2'] });
+    expect(loads).toBe(5);
+  });
+
+  it('serves warmed keys without loading them', async () => {
+    const sut = l1Only();
+    await sut.warm([
+      ['a', { v: 1 }],
+      ['b', { v: 2 }],
+    ]);
+    const loader = jest.fn(() => Promise.resolve({ v: 0 }));
+    await expect(sut.getOrSet('a', loader)).resolves.toEqual({ v: 1 });
+    await expect(sut.getOrSet('b', loader)).resolves.toEqual({ v: 2 });
+    expect(loader).not.toHaveBeenCalled();
+  });
 });

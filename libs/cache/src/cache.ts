@@ -65,6 +65,12 @@ export interface CacheOptions<T> {
    * 0 (default) switches it off.
    */
   refreshAheadRatio?: number;
+  /**
+   * A tagged load that started less than this long after an invalidation of one of its tags is
+   * returned but not cached: it may have read a replica that had not yet replayed the change the
+   * invalidation announced, or started before the change. Default 1000 ms.
+   */
+  tagGraceMs?: number;
   /** injected for tests: the clock (ms) and the random source of XFetch */
   now?: () => number;
   random?: () => number;
@@ -118,6 +124,8 @@ for _, m in ipairs(members) do redis.call('DEL', ARGV[2] .. m) end
 return members
 `;
 const TAG_BATCH = 500;
+/** how long the time of a tag's last invalidation is remembered (ms) */
+const TAG_INVALIDATED_MEMORY_MS = 60_000;
 const TAG_PRUNE_SAMPLE = 3;
 
 /** ±10% so that keys written together do not all expire together. */
@@ -138,6 +146,8 @@ export class Cache<T> {
   /** this process's L1 keys by tag (and back), so a tag invalidation needs no L2 to reach L1 */
   private readonly localTags = new Map<string, Set<string>>();
   private readonly tagsOfKey = new Map<string, string[]>();
+  /** when each tag was last invalidated (ms), as this process heard it */
+  private readonly tagInvalidatedAt = new Map<string, number>();
 
   constructor(private readonly options: CacheOptions<T>) {
     if (options.l2) {
@@ -175,7 +185,10 @@ export class Cache<T> {
     }
     options.bus?.register(options.name, (keys, tags) => {
       keys.forEach((k) => this.l1?.delete(k));
-      tags.forEach((t) => this.dropLocalTag(t));
+      tags.forEach((t) => {
+        this.noteTagInvalidated(t, this.now());
+        this.dropLocalTag(t);
+      });
     });
   }
 
@@ -248,17 +261,17 @@ export class Cache<T> {
   async getOrSet(
     key: string,
     loader: () => Promise<T | null>,
-    read: { bypassL1?: boolean; refresh?: boolean } = {},
+    read: { bypassL1?: boolean; refresh?: boolean; tags?: string[] } = {},
   ): Promise<T | null> {
     if (read.refresh) {
-      return this.refresh(key, loader);
+      return this.refresh(key, loader, read.tags);
     }
     // A caller who just wrote may be on a process whose L1 has not yet heard the invalidation:
     // skip L1 for them (L2 holds the write-through value).
     const local = read.bypassL1 ? undefined : this.l1?.get(key);
     if (local) {
       this.count('l1', 'hit');
-      this.maybeRefreshEarly(key, local, loader);
+      this.maybeRefreshEarly(key, local, loader, read.tags);
       return local.v;
     }
     if (this.l1 && !read.bypassL1) {
@@ -269,7 +282,7 @@ export class Cache<T> {
       cacheLoadsTotal.inc({ cache: this.name, outcome: 'collapsed' });
       return pending;
     }
-    const load = this.loadThrough(key, loader).finally(() => this.inflight.delete(key));
+    const load = this.loadThrough(key, loader, read.tags).finally(() => this.inflight.delete(key));
     this.inflight.set(key, load);
     return load;
   }
@@ -278,11 +291,11 @@ export class Cache<T> {
    * Load from the source now (a client's `Cache-Control: no-cache`), and store the result: the
    * version guard keeps a newer cached value if the source answered with an older one.
    */
-  async refresh(key: string, loader: () => Promise<T | null>): Promise<T | null> {
+  async refresh(key: string, loader: () => Promise<T | null>, tags?: string[]): Promise<T | null> {
     const value = await loader();
     cacheLoadsTotal.inc({ cache: this.name, outcome: 'refreshed' });
     if (value !== null) {
-      await this.set(key, value);
+      await this.set(key, value, { tags });
     }
     return value;
   }
@@ -309,11 +322,31 @@ export class Cache<T> {
   }
 
   /**
+   * Warming: put freshly loaded values in this process's L1 and in L2 (version-guarded, so a
+   * newer value already cached wins). Unlike `set`, nothing is broadcast: warming is not a
+   * change, and every process warms its own L1.
+   */
+  async warm(entries: Array<[string, T]>): Promise<void> {
+    await Promise.all(entries.map(([key, value]) => this.store(key, value)));
+  }
+
+  /**
    * Invalidate every key set with `tag`: in L2 (the tag set is drained in batches and removed)
    * and in every process's L1 (each drops the keys it tagged, plus the keys found in L2).
    */
   async invalidateTag(tag: string): Promise<void> {
+    const now = this.now();
+    this.noteTagInvalidated(tag, now);
     this.dropLocalTag(tag);
+    await this.l2Call((l2) =>
+      l2.eval(
+        'return redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])',
+        1,
+        this.tagInvalidatedKey(tag),
+        String(now),
+        String(TAG_INVALIDATED_MEMORY_MS),
+      ),
+    );
     const keys: string[] = [];
     for (;;) {
       const batch = await this.l2Call(
@@ -330,6 +363,32 @@ export class Cache<T> {
     }
     keys.forEach((k) => this.l1?.delete(k));
     await this.options.bus?.publish(this.name, keys, [tag]);
+  }
+
+  private noteTagInvalidated(tag: string, at: number): void {
+    this.tagInvalidatedAt.set(tag, Math.max(at, this.tagInvalidatedAt.get(tag) ?? 0));
+    if (this.tagInvalidatedAt.size > 10_000) {
+      for (const [t, when] of this.tagInvalidatedAt) {
+        if (at - when > TAG_INVALIDATED_MEMORY_MS) {
+          this.tagInvalidatedAt.delete(t);
+        }
+      }
+    }
+  }
+
+  /**
+   * True when a load that started at `startedAt` may predate an invalidation of one of `tags`
+   * (or have read a replica behind it): such a value is served but not cached.
+   */
+  private async tagsInvalidatedSince(tags: string[], startedAt: number): Promise<boolean> {
+    const since = startedAt - (this.options.tagGraceMs ?? 1_000);
+    if (tags.some((t) => (this.tagInvalidatedAt.get(t) ?? 0) >= since)) {
+      return true;
+    }
+    const remote = await this.l2Call((l2) =>
+      l2.mget(...tags.map((t) => this.tagInvalidatedKey(t))),
+    );
+    return (remote?.ok ?? []).some((at) => at !== null && Number(at) >= since);
   }
 
   private async tagL2(key: string, tag: string, ttlSeconds: number): Promise<void> {
@@ -401,7 +460,11 @@ export class Cache<T> {
     }
   }
 
-  private async loadThrough(key: string, loader: () => Promise<T | null>): Promise<T | null> {
+  private async loadThrough(
+    key: string,
+    loader: () => Promise<T | null>,
+    tags?: string[],
+  ): Promise<T | null> {
     const remote = await this.readL2(key);
     if (remote) {
       // A cached "not found" stays in L2 only, for its short TTL: in L1 it would live for the L1
@@ -410,23 +473,32 @@ export class Cache<T> {
         this.l1?.set(key, remote);
       }
       // This caller still holds the in-flight slot: look at an early refresh once it let go.
-      setImmediate(() => this.maybeRefreshEarly(key, remote, loader));
+      if (remote.v !== null && tags && tags.length > 0) {
+        // L2 already has the key in its tag sets; this process's L1 must learn the tags too.
+        this.tagLocal(key, tags);
+      }
+      setImmediate(() => this.maybeRefreshEarly(key, remote, loader, tags));
       return remote.v;
     }
-    return this.loadFromSource(key, loader, 'loaded');
+    return this.loadFromSource(key, loader, 'loaded', tags);
   }
 
   private async loadFromSource(
     key: string,
     loader: () => Promise<T | null>,
     outcome: 'loaded' | 'early',
+    tags?: string[],
   ): Promise<T | null> {
     const started = this.now();
     const value = await loader();
     const took = this.now() - started;
     cacheLoadsTotal.inc({ cache: this.name, outcome });
     cacheLoadDurationSeconds.observe({ cache: this.name }, took / 1000);
-    await this.store(key, value, took);
+    if (tags && tags.length > 0 && (await this.tagsInvalidatedSince(tags, started))) {
+      cacheLoadsTotal.inc({ cache: this.name, outcome: 'uncached' });
+      return value;
+    }
+    await this.store(key, value, took, tags);
     return value;
   }
 
@@ -439,6 +511,7 @@ export class Cache<T> {
     key: string,
     envelope: Envelope<T>,
     loader: () => Promise<T | null>,
+    tags?: string[],
   ): void {
     if (envelope.v === null || envelope.exp === undefined || this.inflight.has(key)) {
       return;
@@ -455,14 +528,19 @@ export class Cache<T> {
     if (!xfetch && !ahead) {
       return;
     }
-    const load = this.loadFromSource(key, loader, 'early')
+    const load = this.loadFromSource(key, loader, 'early', tags)
       .catch(() => null)
       .finally(() => this.inflight.delete(key));
     this.inflight.set(key, load);
   }
 
   /** Cache a freshly loaded value (or "not found", for the negative TTL). */
-  private async store(key: string, value: T | null, tookMs?: number): Promise<void> {
+  private async store(
+    key: string,
+    value: T | null,
+    tookMs?: number,
+    tags: string[] = [],
+  ): Promise<void> {
     if (value === null && this.options.negativeTtlSeconds <= 0) {
       return;
     }
@@ -477,8 +555,13 @@ export class Cache<T> {
     const current = this.l1?.peek(key);
     if (value !== null && !(current && current.ver > envelope.ver)) {
       this.l1?.set(key, envelope);
+      if (tags.length > 0) {
+        this.tagLocal(key, tags);
+      }
     }
-    await this.writeL2(key, envelope, ttl);
+    if ((await this.writeL2(key, envelope, ttl)) && value !== null) {
+      await Promise.all(tags.map((tag) => this.tagL2(key, tag, ttl)));
+    }
   }
 
   /**
@@ -561,6 +644,10 @@ export class Cache<T> {
 
   private tagKey(tag: string): string {
     return `cache-tag:${this.name}:${tag}`;
+  }
+
+  private tagInvalidatedKey(tag: string): string {
+    return `cache-tag-at:${this.name}:${tag}`;
   }
 
   private count(layer: 'l1' | 'l2', result: 'hit' | 'miss' | 'error' | 'bypass'): void {

@@ -10,3 +10,4 @@
 export * from './cache';
 export * from './invalidation-bus';
 export * from './cache.module';
+export * from './warm';

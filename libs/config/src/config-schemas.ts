@@ -120,6 +120,8 @@ export const cacheConfigSchema = z.object({
   CACHE_L2_ENABLED: bool.default(true),
   CACHE_L1_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
   CACHE_DEFAULT_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
+  /** how many hot keys each process loads into its caches at start-up (0: no warming) */
+  CACHE_WARM_KEYS: z.coerce.number().int().min(0).max(100_000).default(1_000),
 });
 
 /** `N/S`: N requests per S seconds, e.g. `10/60`. */
@@ -164,6 +166,26 @@ export const feedConfigSchema = z.object({
   POST_GRPC_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
 });
 
+/** Likes: counters in Redis written behind to Postgres (or through, for comparison). */
+export const likesConfigSchema = z.object({
+  /**
+   * On: a like is acknowledged once Redis holds it and a BullMQ job flushes pending likes to
+   * Postgres in coalesced batches. Off (write-through): each like is a Postgres transaction
+   * before the answer. Switch only with the post worker drained (no pending likes).
+   */
+  WRITE_BEHIND_ENABLED: bool.default(true),
+  /** how long likes gather before a flush (the coalescing window) */
+  WRITE_BEHIND_FLUSH_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  /** posts flushed per Postgres round (one transaction per physical shard) */
+  WRITE_BEHIND_BATCH: z.coerce.number().int().min(1).max(5_000).default(500),
+  /** how long an idle post's like set and counter stay in Redis after their last flush */
+  LIKES_IDLE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(24 * 3600),
+});
+
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 export type HttpConfig = z.infer<typeof httpConfigSchema>;
 export type MainDatabaseConfig = z.infer<typeof mainDatabaseConfigSchema>;
@@ -173,3 +195,4 @@ export type SessionConfig = z.infer<typeof sessionConfigSchema>;
 export type CacheConfig = z.infer<typeof cacheConfigSchema>;
 export type QueueConfig = z.infer<typeof queueConfigSchema>;
 export type FeedConfig = z.infer<typeof feedConfigSchema>;
+export type LikesConfig = z.infer<typeof likesConfigSchema>;

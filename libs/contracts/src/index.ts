@@ -29,12 +29,19 @@ export const QUEUES = {
   feed: 'feed',
   /** score events for leaderboards */
   leaderboard: 'leaderboard',
+  /** write-behind flushes of like counters to the post shards (post) */
+  likes: 'likes',
 } as const;
 
 export const FEED_JOBS = {
   fanout: 'fanout',
   follow: 'follow',
   unfollow: 'unfollow',
+} as const;
+
+export const LIKES_JOBS = {
+  /** flush every pending like and unlike to Postgres; coalesced, one at a time */
+  flush: 'flush',
 } as const;
 
 export const LEADERBOARD_JOBS = {

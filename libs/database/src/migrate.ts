@@ -2,13 +2,16 @@ import { Logger } from '@nestjs/common';
 import { createDataSource, nodeName } from './data-source';
 import { CreateLeaderboardScores1763856100000 } from './migrations/main/1763856100000-create-leaderboard-scores';
 import { CreateUsersAndFollows1763856000000 } from './migrations/main/1763856000000-create-users-and-follows';
+import { IndexUsersByFollowers1763900000000 } from './migrations/main/1763900000000-index-users-by-followers';
 import { CreatePostShards1763856000000 } from './migrations/shard/1763856000000-create-post-shards';
+import { CreatePostLikes1763900000000 } from './migrations/shard/1763900000000-create-post-likes';
 
 export const MAIN_MIGRATIONS = [
   CreateUsersAndFollows1763856000000,
   CreateLeaderboardScores1763856100000,
+  IndexUsersByFollowers1763900000000,
 ];
-export const SHARD_MIGRATIONS = [CreatePostShards1763856000000];
+export const SHARD_MIGRATIONS = [CreatePostShards1763856000000, CreatePostLikes1763900000000];
 
 export interface MigrateTargets {
   mainUrl: string;

@@ -49,7 +49,9 @@ describe(toProblem.name, () => {
 
 describe('malformed JSON wrapped by Nest', () => {
   it('is reported as malformed_json', () => {
-    const wrapped = new BadRequestException("Body is not valid JSON but content-type is set to 'application/json'");
+    const wrapped = new BadRequestException(
+      "Body is not valid JSON but content-type is set to 'application/json'",
+    );
     expect(toProblem(wrapped)).toMatchObject({ status: 400, code: 'malformed_json' });
   });
 });

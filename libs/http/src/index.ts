@@ -6,3 +6,4 @@
 export * from './readiness';
 export * from './http-core.module';
 export * from './create-http-app';
+export * from './cache-control';

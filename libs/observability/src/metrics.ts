@@ -54,7 +54,7 @@ export const cacheRequestsTotal = new Counter({
 
 export const cacheLoadsTotal = new Counter({
   name: 'murmur_cache_loads_total',
-  help: 'Loads from the source, and loads collapsed into one by single flight',
+  help: 'Source loads by outcome: loaded (miss), early (XFetch or refresh-ahead), refreshed (Cache-Control: no-cache), collapsed (joined an in-flight load), uncached (a tagged load too close to an invalidation of its tag, served but not cached)',
   labelNames: ['cache', 'outcome'] as const,
   registers: [metricsRegistry],
 });
@@ -122,5 +122,32 @@ export const rpcServerRequestsTotal = new Counter({
   name: 'murmur_rpc_server_requests_total',
   help: 'Service-to-service calls served, by method and outcome (shows how calls spread over replicas)',
   labelNames: ['method', 'outcome'] as const,
+  registers: [metricsRegistry],
+});
+
+export const likeWritesTotal = new Counter({
+  name: 'murmur_like_writes_total',
+  help: 'Likes and unlikes accepted, by mode (behind: acknowledged from Redis; through: committed to Postgres first)',
+  labelNames: ['mode', 'op'] as const,
+  registers: [metricsRegistry],
+});
+
+export const likeFlushesTotal = new Counter({
+  name: 'murmur_like_flushed_total',
+  help: 'Write-behind flushes: rounds, posts written and like changes carried (changes per post and posts per round show the coalescing)',
+  labelNames: ['unit'] as const,
+  registers: [metricsRegistry],
+});
+
+export const likesPendingPosts = new Gauge({
+  name: 'murmur_likes_pending_posts',
+  help: 'Posts with like changes in Redis not yet written to Postgres',
+  registers: [metricsRegistry],
+});
+
+export const cacheWarmedTotal = new Counter({
+  name: 'murmur_cache_warmed_total',
+  help: 'Entries loaded into a cache at start-up (warming), by cache',
+  labelNames: ['cache'] as const,
   registers: [metricsRegistry],
 });

@@ -1,3 +1,11 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+  type Type,
+} from '@nestjs/common';
 import type { Job, Queue, Worker } from 'bullmq';
 import { queueDepth, queueJobsTotal, queueLagSeconds } from '@murmur/observability';
 
@@ -35,4 +43,26 @@ export function watchQueueDepth(queues: Queue[], everyMs = 2_000): () => void {
 /** Apply the configured concurrency to a worker created by @nestjs/bullmq. */
 export function configureWorker(worker: Worker, concurrency: number): void {
   worker.concurrency = concurrency;
+}
+
+/**
+ * A provider that polls the depth of queue `name` into `murmur_queue_depth` while the module
+ * lives: add `queueDepthWatcher(QUEUES.x)` to the providers of the module that processes it.
+ */
+export function queueDepthWatcher(name: string): Type<OnModuleInit & OnApplicationShutdown> {
+  @Injectable()
+  class QueueDepthWatcher implements OnModuleInit, OnApplicationShutdown {
+    private stop?: () => void;
+
+    constructor(@Inject(getQueueToken(name)) private readonly queue: Queue) {}
+
+    onModuleInit(): void {
+      this.stop = watchQueueDepth([this.queue]);
+    }
+
+    onApplicationShutdown(): void {
+      this.stop?.();
+    }
+  }
+  return QueueDepthWatcher;
 }

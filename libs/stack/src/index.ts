@@ -21,11 +21,20 @@ export {
 export type { ComponentStatus } from './output';
 export { pgIdentity, type PgIdentity } from './postgres';
 export {
+  EDGE_RATE_ENV,
+  EDGE_RATE_LIMIT_DEFAULTS,
+  EDGE_RATE_ZONES,
+  edgeRateLimitsFromEnv,
   localEdgeConfig,
+  NGINX_TEMP_DIRS,
   POOLS,
   renderEdgeConfig,
   renderNginxConfig,
+  renderRateLimits,
   type EdgeConfig,
   type EdgePool,
+  type EdgeRateLimit,
+  type EdgeRateLimits,
+  type EdgeRateValue,
 } from './nginx-config';
 export type { ComponentState, StackState } from './state';

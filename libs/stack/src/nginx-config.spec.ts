@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import {
+  EDGE_RATE_LIMIT_DEFAULTS,
   type EdgeConfig,
+  edgeRateLimitsFromEnv,
   localEdgeConfig,
   renderEdgeConfig,
   renderNginxConfig,
@@ -98,5 +102,170 @@ describe(renderUpstream.name, () => {
   it('refuses an empty pool', () => {
     const edge = localEdgeConfig(buildTopology({ root: '/repo' }), { sharedDir: '/x' });
     expect(() => renderUpstream({ name: 'user', servers: [] }, edge)).toThrow(/no servers/);
+  });
+});
+
+describe(`${renderEdgeConfig.name}: edge rate limits`, () => {
+  const t = buildTopology({ profile: 'test', root: '/repo' });
+  const render = (edge: Partial<EdgeConfig> = {}): string =>
+    renderEdgeConfig({ ...localEdgeConfig(t, { sharedDir: '/x' }), ...edge });
+  /** The http-level part before the first upstream, and the server block. */
+  const http = (conf: string): string => conf.slice(0, conf.indexOf('upstream '));
+  const server = (conf: string): string => conf.slice(conf.indexOf('  server {'));
+
+  it('declares a per-address zone for the whole API and one for log-in and sign-up, at http level', () => {
+    const conf = render();
+    expect(http(conf)).toContain(
+      'limit_req_zone $binary_remote_addr zone=murmur_api:10m rate=10000r/s;',
+    );
+    // keyed by a map in murmur-http.conf: the address for POST /api/sessions|users, else empty
+    expect(http(conf)).toContain(
+      'limit_req_zone $murmur_auth_limit_key zone=murmur_auth:10m rate=100r/s;',
+    );
+  });
+
+  it('applies both zones at server level with a burst and nodelay, before the shared routes', () => {
+    const block = server(render());
+    const api = block.indexOf('limit_req zone=murmur_api burst=5000 nodelay;');
+    const auth = block.indexOf('limit_req zone=murmur_auth burst=200 nodelay;');
+    expect(api).toBeGreaterThan(0);
+    expect(auth).toBeGreaterThan(api);
+    expect(block.indexOf('murmur-routes.conf')).toBeGreaterThan(auth);
+  });
+
+  it('renders the rates and bursts it is given', () => {
+    const conf = render({
+      rateLimits: { api: { rate: 2500, burst: 100 }, auth: { rate: 7, burst: 0 } },
+    });
+    expect(conf).toContain('zone=murmur_api:10m rate=2500r/s;');
+    expect(conf).toContain('limit_req zone=murmur_api burst=100 nodelay;');
+    expect(conf).toContain('zone=murmur_auth:10m rate=7r/s;');
+    expect(conf).toContain('limit_req zone=murmur_auth burst=0 nodelay;');
+  });
+
+  it('leaves out a zone that is switched off, and both', () => {
+    const noAuth = render({ rateLimits: { ...EDGE_RATE_LIMIT_DEFAULTS, auth: false } });
+    expect(noAuth).toContain('zone=murmur_api');
+    expect(noAuth).not.toContain('murmur_auth');
+    const none = render({ rateLimits: { api: false, auth: false } });
+    expect(none).not.toMatch(/limit_req/);
+  });
+
+  it('passes template actions through for Helm, and refuses a rate that is not a whole number ≥ 1', () => {
+    const conf = render({
+      rateLimits: {
+        ...EDGE_RATE_LIMIT_DEFAULTS,
+        api: { rate: '{{ int .Values.r }}', burst: '{{ int .Values.b }}' },
+      },
+    });
+    expect(conf).toContain('rate={{ int .Values.r }}r/s;');
+    expect(conf).toContain('burst={{ int .Values.b }} nodelay;');
+    expect(() => render({ rateLimits: { api: { rate: 0, burst: 1 }, auth: false } })).toThrow(
+      /api edge rate must be a whole number ≥ 1/,
+    );
+    expect(() => render({ rateLimits: { api: { rate: 10, burst: 1.5 }, auth: false } })).toThrow(
+      /api edge burst/,
+    );
+  });
+
+  it('uses the defaults in the local stack unless told otherwise', () => {
+    expect(renderNginxConfig(t, { sharedDir: '/x' })).toContain('rate=10000r/s;');
+    expect(
+      renderNginxConfig(t, {
+        sharedDir: '/x',
+        rateLimits: { api: { rate: 50_000, burst: 1 }, auth: false },
+      }),
+    ).toContain('zone=murmur_api:10m rate=50000r/s;');
+  });
+});
+
+describe('infra/nginx/conf.d: edge rate limits', () => {
+  const shared = (file: string): string =>
+    readFileSync(path.join(__dirname, '..', '..', '..', 'infra', 'nginx', 'conf.d', file), 'utf8');
+
+  it('refuses with 429 and logs refusals as warnings', () => {
+    const http = shared('murmur-http.conf');
+    expect(http).toMatch(/^limit_req_status 429;$/m);
+    expect(http).toMatch(/^limit_req_log_level warn;$/m);
+  });
+
+  it('keys the auth zone on the address for POST /api/sessions and POST /api/users only', () => {
+    const http = shared('murmur-http.conf');
+    const map = http.slice(http.indexOf('map "$request_method:$uri" $murmur_auth_limit_key {'));
+    const body = map.slice(0, map.indexOf('}'));
+    expect(body).toMatch(/default\s+"";/);
+    const [, pattern] = /"~(\^POST:[^"]+)"\s+\$binary_remote_addr;/.exec(body) ?? [];
+    const re = new RegExp(pattern);
+    expect(['POST:/api/sessions', 'POST:/api/users', 'POST:/api/users/'].filter((k) => re.test(k)))
+      .toHaveLength(3);
+    expect(
+      ['GET:/api/users', 'POST:/api/users/7/follow', 'DELETE:/api/sessions', 'POST:/api/posts'].filter(
+        (k) => re.test(k),
+      ),
+    ).toEqual([]);
+  });
+
+  it('answers its own 429 as problem+json with Retry-After and the request id', () => {
+    const errors = shared('problem-json.conf');
+    expect(errors).toContain('error_page 429 /_murmur/problem/429;');
+    const page = errors.slice(errors.indexOf('location = /_murmur/problem/429 {'));
+    const body = page.slice(0, page.indexOf('\n}'));
+    expect(body).toContain('default_type application/problem+json;');
+    expect(body).toContain('add_header Retry-After 1 always;');
+    // an add_header in a location replaces the server's: the request id must be repeated
+    expect(body).toContain('add_header X-Request-Id $murmur_request_id always;');
+    const [, json] = /return 429 '([^']+)';/.exec(body) ?? [];
+    expect(JSON.parse(json.replace('$murmur_request_id', 'r1'))).toEqual({
+      type: 'urn:murmur:problem:rate_limited',
+      title: 'Too Many Requests',
+      status: 429,
+      detail: expect.any(String) as string,
+      code: 'rate_limited',
+      requestId: 'r1',
+    });
+  });
+
+  it('keeps limit_req out of the routes (a location-level one would replace the server-level zones)', () => {
+    expect(shared('murmur-routes.conf')).not.toMatch(/^\s*limit_req /m);
+  });
+});
+
+describe(edgeRateLimitsFromEnv.name, () => {
+  it('falls back to the defaults when nothing is set', () => {
+    expect(edgeRateLimitsFromEnv({})).toEqual(EDGE_RATE_LIMIT_DEFAULTS);
+    expect(edgeRateLimitsFromEnv({ EDGE_RATE_PER_IP: '' })).toEqual(EDGE_RATE_LIMIT_DEFAULTS);
+  });
+
+  it('reads the rate and burst of each zone', () => {
+    expect(
+      edgeRateLimitsFromEnv({
+        EDGE_RATE_PER_IP: '20000',
+        EDGE_BURST_PER_IP: '0',
+        EDGE_AUTH_RATE_PER_IP: ' 5 ',
+        EDGE_AUTH_BURST_PER_IP: '10',
+      }),
+    ).toEqual({ api: { rate: 20_000, burst: 0 }, auth: { rate: 5, burst: 10 } });
+    expect(edgeRateLimitsFromEnv({ EDGE_AUTH_RATE_PER_IP: '50' })).toEqual({
+      api: EDGE_RATE_LIMIT_DEFAULTS.api,
+      auth: { rate: 50, burst: EDGE_RATE_LIMIT_DEFAULTS.auth.burst },
+    });
+  });
+
+  it('switches a zone off with "off"', () => {
+    expect(edgeRateLimitsFromEnv({ EDGE_RATE_PER_IP: 'off' }).api).toBe(false);
+    expect(edgeRateLimitsFromEnv({ EDGE_AUTH_RATE_PER_IP: 'OFF' })).toEqual({
+      api: EDGE_RATE_LIMIT_DEFAULTS.api,
+      auth: false,
+    });
+  });
+
+  it.each([
+    ['EDGE_RATE_PER_IP', '0'],
+    ['EDGE_RATE_PER_IP', '10r/s'],
+    ['EDGE_AUTH_RATE_PER_IP', '-1'],
+    ['EDGE_BURST_PER_IP', '1.5'],
+    ['EDGE_AUTH_BURST_PER_IP', 'off'],
+  ])('refuses %s=%s, naming the variable', (name, value) => {
+    expect(() => edgeRateLimitsFromEnv({ [name]: value })).toThrow(new RegExp(`^${name} must be`));
   });
 });

@@ -47,6 +47,112 @@ export interface EdgeConfig {
   keepalive?: number;
   maxFails?: number;
   failTimeout?: string;
+  /** the edge's per-address request limits; absent: EDGE_RATE_LIMIT_DEFAULTS */
+  rateLimits?: EdgeRateLimits;
+}
+
+/** A number, or a template action (`{{ … }}`) that Helm's `tpl` replaces with a value. */
+export type EdgeRateValue = number | `{{${string}}}`;
+
+/** A `limit_req` zone: a leaky bucket per client address, refusing beyond it (nodelay). */
+export interface EdgeRateLimit {
+  /** sustained requests per second per client address */
+  rate: EdgeRateValue;
+  /** requests above the rate admitted at once before refusing (not queued: `nodelay`) */
+  burst: EdgeRateValue;
+}
+
+/**
+ * The edge's coarse per-address flood guard. The exact limits (per IP and per user, with
+ * RateLimit-* headers) are the services' (libs/rate-limit); these sit well above them, so a
+ * normal client only ever meets the services' limits.
+ */
+export interface EdgeRateLimits {
+  /** every request to a proxied route (`/api/…`); `false` leaves the zone out */
+  api: EdgeRateLimit | false;
+  /** log-in and sign-up: `POST /api/sessions` and `POST /api/users`; `false` leaves it out */
+  auth: EdgeRateLimit | false;
+}
+
+/**
+ * Above what the project's own traffic from one address reaches: the benchmark's closed loop
+ * (≈ 9,000 req/s through a service, bench/results/2026-11-23-vm.md), the e2e suite's bursts
+ * (1,000 concurrent writes; 40 concurrent sign-ups, each with a log-in) and k6's sign-up journey
+ * at its stress peak (≈ 60 auth req/s). The same numbers in compose, deploy/k8s and the chart.
+ */
+export const EDGE_RATE_LIMIT_DEFAULTS = {
+  api: { rate: 10_000, burst: 5_000 },
+  auth: { rate: 100, burst: 200 },
+} as const satisfies EdgeRateLimits;
+
+/** The `limit_req_zone`s the generated file declares; `murmur-http.conf` defines their keys. */
+export const EDGE_RATE_ZONES = {
+  api: { zone: 'murmur_api', key: '$binary_remote_addr' },
+  auth: { zone: 'murmur_auth', key: '$murmur_auth_limit_key' },
+} as const;
+
+const rateValue = (v: EdgeRateValue, what: string, min: number): string => {
+  if (typeof v === 'number' && !(Number.isSafeInteger(v) && v >= min)) {
+    throw new Error(`${what} must be a whole number ≥ ${min} (got ${v})`);
+  }
+  return String(v);
+};
+
+/** `limit_req_zone` lines (http level) and `limit_req` lines (server level) of the edge. */
+export function renderRateLimits(limits: EdgeRateLimits): { zones: string[]; apply: string[] } {
+  const zones: string[] = [];
+  const apply: string[] = [];
+  for (const name of ['api', 'auth'] as const) {
+    const limit = limits[name];
+    if (limit === false) {
+      continue;
+    }
+    const { zone, key } = EDGE_RATE_ZONES[name];
+    const rate = rateValue(limit.rate, `the ${name} edge rate`, 1);
+    const burst = rateValue(limit.burst, `the ${name} edge burst`, 0);
+    // 10 MB keeps about 160,000 addresses (16,000 states per MB); when it is full NGINX drops the
+    // least recently used one.
+    zones.push(`limit_req_zone ${key} zone=${zone}:10m rate=${rate}r/s;`);
+    apply.push(`limit_req zone=${zone} burst=${burst} nodelay;`);
+  }
+  return { zones, apply };
+}
+
+/** Variables that set the local stack's edge limits (`npm start`, `stack:up`, the test stack). */
+export const EDGE_RATE_ENV = {
+  api: { rate: 'EDGE_RATE_PER_IP', burst: 'EDGE_BURST_PER_IP' },
+  auth: { rate: 'EDGE_AUTH_RATE_PER_IP', burst: 'EDGE_AUTH_BURST_PER_IP' },
+} as const;
+
+/**
+ * The edge limits from the environment, defaults for what is unset. A rate of `off` leaves that
+ * zone out (e.g. a benchmark that measures past the API zone). A bad value fails the start with
+ * the variable's name.
+ */
+export function edgeRateLimitsFromEnv(env: NodeJS.ProcessEnv): EdgeRateLimits {
+  const whole = (name: string, fallback: number, min: number, off: boolean): number => {
+    const raw = env[name]?.trim() ?? '';
+    if (raw === '') {
+      return fallback;
+    }
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min) {
+      throw new Error(`${name} must be a whole number ≥ ${min}${off ? ' or "off"' : ''}, got "${raw}"`);
+    }
+    return n;
+  };
+  const zone = (name: keyof EdgeRateLimits): EdgeRateLimit | false => {
+    const vars = EDGE_RATE_ENV[name];
+    const defaults = EDGE_RATE_LIMIT_DEFAULTS[name];
+    if (env[vars.rate]?.trim().toLowerCase() === 'off') {
+      return false;
+    }
+    return {
+      rate: whole(vars.rate, defaults.rate, 1, true),
+      burst: whole(vars.burst, defaults.burst, 0, false),
+    };
+  };
+  return { api: zone('api'), auth: zone('auth') };
 }
 
 /** Temp directories NGINX may write request bodies and proxied responses to. */
@@ -98,15 +204,28 @@ export function renderEdgeConfig(edge: EdgeConfig): string {
   if (edge.resolver) {
     http.push(`  resolver ${edge.resolver} valid=5s ipv6=off;`);
   }
+  const limits = renderRateLimits(edge.rateLimits ?? EDGE_RATE_LIMIT_DEFAULTS);
   http.push(
     `  include ${shared('murmur-http.conf')};`,
     // Buffered: a log write per request would cost more than the request at benchmark rates.
     `  access_log ${edge.accessLog} murmur_json${edge.accessLog.startsWith('/dev/') ? '' : ' buffer=64k flush=1s'};`,
+  );
+  if (limits.zones.length > 0) {
+    http.push(
+      '',
+      '  # Coarse per-address flood guard; the exact limits are the services\' (see murmur-http.conf).',
+      ...limits.zones.map((z) => `  ${z}`),
+    );
+  }
+  http.push(
     '',
     edge.pools.map((p) => renderUpstream(p, edge)).join('\n\n'),
     '',
     '  server {',
     `    listen ${edge.listen} reuseport;`,
+    // Server level, so every location inherits them; a location with its own limit_req would not.
+    // Locations that only `return` (health, 404, error pages) answer before limit_req runs.
+    ...limits.apply.map((a) => `    ${a}`),
     `    include ${shared('murmur-routes.conf')};`,
     `    include ${shared('problem-json.conf')};`,
     '  }',
@@ -119,6 +238,8 @@ export interface LocalEdgeOptions {
   sharedDir: string;
   /** run workers as this user (only when the master runs as root) */
   workerUser?: string;
+  /** absent: EDGE_RATE_LIMIT_DEFAULTS (the supervisor passes edgeRateLimitsFromEnv) */
+  rateLimits?: EdgeRateLimits;
 }
 
 /** The edge of the local stack: every `main` process of a service is a server of its pool. */
@@ -131,6 +252,7 @@ export function localEdgeConfig(t: Topology, options: LocalEdgeOptions): EdgeCon
     accessLog: path.join(t.nginx.dir, 'access.log'),
     errorLog: 'stderr',
     workerUser: options.workerUser,
+    rateLimits: options.rateLimits,
     pools: POOLS.map((name) => ({
       name,
       servers: t.services

@@ -11,7 +11,13 @@ import {
 } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { NGINX_TEMP_DIRS, renderNginxConfig } from './nginx-config';
+import {
+  EDGE_RATE_LIMIT_DEFAULTS,
+  edgeRateLimitsFromEnv,
+  NGINX_TEMP_DIRS,
+  renderNginxConfig,
+  type EdgeRateLimits,
+} from './nginx-config';
 import { LineSplitter, linePrefix, seconds } from './output';
 import {
   assertReachable,
@@ -103,6 +109,7 @@ export class Supervisor {
   private readonly width: number;
   private readonly colour = process.stdout.isTTY === true;
   private readonly node: string;
+  private edgeRateLimits: EdgeRateLimits = EDGE_RATE_LIMIT_DEFAULTS;
 
   constructor(
     private readonly t: Topology,
@@ -143,6 +150,12 @@ export class Supervisor {
         this.note(`stopped ${leftovers} processes left by an earlier run`);
       }
       await this.checkPorts();
+      // Read now, so a bad EDGE_* value fails the start before anything runs.
+      try {
+        this.edgeRateLimits = edgeRateLimitsFromEnv(process.env);
+      } catch (error) {
+        throw new StackStartError('nginx', (error as Error).message);
+      }
       id = pgIdentity();
       bin = pgBinDir();
       mkdirSync(path.join(this.t.stateDir, 'pg'), { recursive: true });
@@ -354,6 +367,7 @@ export class Supervisor {
       renderNginxConfig(this.t, {
         sharedDir: path.join(this.t.root, 'infra', 'nginx', 'conf.d'),
         workerUser: workerUser?.directive,
+        rateLimits: this.edgeRateLimits,
       }),
     );
     // `-e stderr`: the log NGINX opens before reading its config, which would otherwise be

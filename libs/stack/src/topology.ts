@@ -153,6 +153,13 @@ export function buildTopology(options: TopologyOptions = {}): Topology {
     entry: 'worker',
     port: 3502 + off,
   });
+  services.push({
+    kind: 'service',
+    name: 'post-worker',
+    service: 'post',
+    entry: 'worker',
+    port: 3503 + off,
+  });
 
   return {
     profile,

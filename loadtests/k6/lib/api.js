@@ -148,6 +148,32 @@ export function getPost(s, postId) {
 }
 
 /**
+ * Like (or unlike) a post: PUT/DELETE, idempotent. The answer carries the live count.
+ * @param {Session} s @param {string} postId @param {boolean} [liked]
+ */
+export function like(s, postId, liked = true) {
+  const name = liked ? 'like' : 'unlike';
+  const url = `${BASE_URL}/api/posts/${postId}/like`;
+  const p = params(name, '/api/posts/:id/like', s.token);
+  const res = liked ? http.put(url, null, p) : http.del(url, null, p);
+  expect(res, name, 200, (b) => b && b.liked === liked && typeof b.likeCount === 'number');
+}
+
+/**
+ * An author's posts, newest first (the tagged page cache).
+ * @param {Session} s @param {string} authorId @returns {any[]} the first page
+ */
+export function authorPosts(s, authorId) {
+  const res = http.get(
+    `${BASE_URL}/api/posts?author=${authorId}&limit=20`,
+    params('author_posts', '/api/posts?author', s.token),
+  );
+  expect(res, 'author_posts', 200, (b) => b && Array.isArray(b.items));
+  const page = body(res);
+  return page && Array.isArray(page.items) ? page.items : [];
+}
+
+/**
  * Read the home feed, following `nextCursor` for up to `pages` pages.
  * @param {Session} s @param {number} pages @param {number} [limit]
  * @returns {any[]} the items read

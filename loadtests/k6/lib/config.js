@@ -17,6 +17,9 @@ export const ENDPOINTS = /** @type {const} */ ([
   'unfollow',
   'post_create',
   'post_read',
+  'author_posts',
+  'like',
+  'unlike',
   'feed',
   'leaderboard',
 ]);

@@ -2,8 +2,8 @@ import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { POST_GRPC_PACKAGE, POST_PROTO_PATH } from '@murmur/contracts';
 import { createHttpApp } from '@murmur/http';
 import type { Telemetry } from '@murmur/observability';
-import { AppModule } from './app.module';
-import type { PostConfig } from './config';
+import { AppModule, WorkerModule } from './app.module';
+import type { PostConfig, PostWorkerConfig } from './config';
 
 export async function bootstrap(config: PostConfig, telemetry: Telemetry): Promise<void> {
   await createHttpApp(AppModule.forRoot(config), {
@@ -25,5 +25,16 @@ export async function bootstrap(config: PostConfig, telemetry: Telemetry): Promi
       );
       await app.startAllMicroservices();
     },
+  });
+}
+
+/** The worker serves only health and metrics over HTTP. */
+export async function bootstrapWorker(
+  config: PostWorkerConfig,
+  telemetry: Telemetry,
+): Promise<void> {
+  await createHttpApp(WorkerModule.forRoot(config), {
+    config,
+    afterClose: () => telemetry.shutdown(),
   });
 }

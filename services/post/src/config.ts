@@ -2,6 +2,7 @@ import {
   baseConfigSchema,
   cacheConfigSchema,
   httpConfigSchema,
+  likesConfigSchema,
   loadConfig,
   queueConfigSchema,
   rateLimitConfigSchema,
@@ -19,6 +20,7 @@ export const postConfigSchema = baseConfigSchema
   .extend(cacheConfigSchema.shape)
   .extend(queueConfigSchema.shape)
   .extend(rateLimitConfigSchema.shape)
+  .extend(likesConfigSchema.shape)
   .extend({
     /** where the gRPC server for other services listens */
     GRPC_HOST: z.string().default('0.0.0.0'),
@@ -28,3 +30,12 @@ export const postConfigSchema = baseConfigSchema
 export type PostConfig = z.infer<typeof postConfigSchema>;
 
 export const loadPostConfig = (): PostConfig => loadConfig(postConfigSchema);
+
+/** The worker (write-behind flushes) serves no gRPC. */
+export const postWorkerConfigSchema = postConfigSchema.extend({
+  GRPC_PORT: postConfigSchema.shape.GRPC_PORT.optional(),
+});
+
+export type PostWorkerConfig = z.infer<typeof postWorkerConfigSchema>;
+
+export const loadPostWorkerConfig = (): PostWorkerConfig => loadConfig(postWorkerConfigSchema);

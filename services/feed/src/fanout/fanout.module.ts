@@ -1,25 +1,13 @@
-import { getQueueToken } from '@nestjs/bullmq';
-import {
-  type DynamicModule,
-  Inject,
-  Module,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { QUEUES } from '@murmur/contracts';
-import { watchQueueDepth } from '@murmur/queue';
-import type { Queue } from 'bullmq';
+import { queueDepthWatcher } from '@murmur/queue';
 import type { FeedWorkerConfig } from '../config';
 import { FanoutProcessor } from './fanout.processor';
 import { FanoutRepository } from './fanout.repository';
 import { FanoutService, TIMELINE_MAX } from './fanout.service';
 
 @Module({})
-export class FanoutModule implements OnModuleInit, OnApplicationShutdown {
-  private stopWatching?: () => void;
-
-  constructor(@Inject(getQueueToken(QUEUES.feed)) private readonly queue: Queue) {}
-
+export class FanoutModule {
   static forRoot(config: FeedWorkerConfig): DynamicModule {
     return {
       module: FanoutModule,
@@ -27,16 +15,9 @@ export class FanoutModule implements OnModuleInit, OnApplicationShutdown {
         FanoutProcessor,
         FanoutService,
         FanoutRepository,
+        queueDepthWatcher(QUEUES.feed),
         { provide: TIMELINE_MAX, useValue: config.TIMELINE_MAX },
       ],
     };
-  }
-
-  onModuleInit(): void {
-    this.stopWatching = watchQueueDepth([this.queue]);
-  }
-
-  onApplicationShutdown(): void {
-    this.stopWatching?.();
   }
 }

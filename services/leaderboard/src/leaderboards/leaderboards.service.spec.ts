@@ -1,5 +1,5 @@
 import type { LeaderboardRepository, RankedEntry } from './leaderboard.repository';
-import { LeaderboardsService } from './leaderboards.service';
+import { DEFAULT_TOP, LeaderboardsService } from './leaderboards.service';
 
 class FakeBoards implements Pick<LeaderboardRepository, 'top'> {
   reads = 0;
@@ -28,5 +28,15 @@ describe(LeaderboardsService.name, () => {
     await sut.top('posters', 3);
     await sut.top('posters', 3);
     expect(boards.reads).toBe(2);
+  });
+
+  it('warms the default top of every board at start-up, so the first read is a hit', async () => {
+    const boards = new FakeBoards();
+    const sut = new LeaderboardsService(boards as unknown as LeaderboardRepository, 60_000);
+    await sut.onApplicationBootstrap();
+    const warmed = boards.reads;
+    expect(warmed).toBeGreaterThan(0);
+    await sut.top('posters', DEFAULT_TOP);
+    expect(boards.reads).toBe(warmed);
   });
 });

@@ -1,14 +1,17 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { Cache } from '@murmur/cache';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Cache, warmCache } from '@murmur/cache';
 import { BOARDS } from '@murmur/contracts';
 import { type RankedEntry, LeaderboardRepository } from './leaderboard.repository';
 import { LeaderboardError, LeaderboardErrorCode } from './leaderboards.errors';
 
 const KNOWN_BOARDS = new Set<string>(Object.values(BOARDS));
 export const LEADERBOARD_TOP_CACHE_MS = Symbol('LEADERBOARD_TOP_CACHE_MS');
+/** the page clients ask for unless they say otherwise (the request's default `limit`) */
+export const DEFAULT_TOP = 10;
 
 @Injectable()
-export class LeaderboardsService {
+export class LeaderboardsService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(LeaderboardsService.name);
   /**
    * The top-N of a board is the hottest read there is and the same for every reader: keep it in
    * process for a moment (L1 only: the board already lives in Redis, an L2 copy would save
@@ -31,6 +34,21 @@ export class LeaderboardsService {
         refreshAheadRatio: 0.5,
       });
     }
+  }
+
+  /** Warm the top of every board before serving; refresh-ahead keeps it warm while it is read. */
+  async onApplicationBootstrap(): Promise<void> {
+    const cache = this.topCache;
+    if (!cache) {
+      return;
+    }
+    const boards = this.boards;
+    async function* batches(): AsyncGenerator<Array<[string, RankedEntry[]]>> {
+      for (const board of KNOWN_BOARDS) {
+        yield [[`${board}:${DEFAULT_TOP}`, await boards.top(board, DEFAULT_TOP)]];
+      }
+    }
+    await warmCache(cache, batches(), { expected: KNOWN_BOARDS.size, logger: this.logger });
   }
 
   async top(board: string, limit: number): Promise<RankedEntry[]> {

@@ -1,6 +1,19 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
 import { AuthGuard, CurrentSession, type Session } from '@murmur/auth';
+import { wantsFresh } from '@murmur/http';
 import { RateLimit, RateLimitGuard } from '@murmur/rate-limit';
+import { AuthorPostsQuery } from './dto/author-posts.query';
 import { CreatePostRequest } from './dto/create-post.request';
 import { PostIdParams } from './dto/post-id.params';
 import { type PostResponse, toPostResponse } from './dto/post.response';
@@ -19,6 +32,18 @@ export class PostsController {
     @Body() body: CreatePostRequest,
   ): Promise<PostResponse> {
     return toPostResponse(await this.posts.create(session.userId, body.text));
+  }
+
+  /** `GET /api/posts?author=<id>&before=<cursor>&limit=20`: an author's posts, newest first. */
+  @Get()
+  async byAuthor(
+    @Query() query: AuthorPostsQuery,
+    @Headers('cache-control') cacheControl?: string,
+  ): Promise<{ items: PostResponse[]; nextCursor: string | null }> {
+    const page = await this.posts.byAuthor(query.author, query.before, query.limit ?? 20, {
+      fresh: wantsFresh(cacheControl),
+    });
+    return { items: page.items.map(toPostResponse), nextCursor: page.nextCursor };
   }
 
   @Get(':id')

@@ -4,12 +4,14 @@ export enum PostErrorCode {
   NotFound = 'post_not_found',
   InvalidId = 'invalid_post_id',
   TooManyIds = 'too_many_ids',
+  LikesUnavailable = 'likes_unavailable',
 }
 
 const KINDS: Record<PostErrorCode, ErrorKind> = {
   [PostErrorCode.NotFound]: 'not_found',
   [PostErrorCode.InvalidId]: 'invalid',
   [PostErrorCode.TooManyIds]: 'invalid',
+  [PostErrorCode.LikesUnavailable]: 'unavailable',
 };
 
 export class PostError extends DomainError<PostErrorCode> {

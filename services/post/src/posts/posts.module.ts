@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { PostConfig } from '../config';
+import { LikesModule } from '../likes/likes.module';
 import { PostsController } from './posts.controller';
 import { PostsGrpcController } from './posts.grpc.controller';
 import { PostsRepository } from './posts.repository';
@@ -7,9 +8,10 @@ import { PostsService } from './posts.service';
 
 @Module({})
 export class PostsModule {
-  static forRoot(_config: PostConfig): DynamicModule {
+  static forRoot(config: PostConfig): DynamicModule {
     return {
       module: PostsModule,
+      imports: [LikesModule.forRoot(config)],
       controllers: [PostsController, PostsGrpcController],
       providers: [PostsRepository, PostsService],
     };

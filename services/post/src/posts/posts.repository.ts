@@ -28,6 +28,23 @@ export class PostsRepository {
     return rows[0];
   }
 
+  /** An author's posts, newest first, older than `before` when given: one shard, one index. */
+  async findByAuthor(
+    authorId: string,
+    before: bigint | undefined,
+    limit: number,
+  ): Promise<PostRow[]> {
+    const target = this.shards.forAuthor(authorId);
+    return this.shards.read(target, (sql, schema) =>
+      sql.query<PostRow>(
+        `SELECT ${COLUMNS} FROM ${schema}.posts
+          WHERE author_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
+          ORDER BY id DESC LIMIT $3`,
+        [authorId, before === undefined ? null : before.toString(), limit],
+      ),
+    );
+  }
+
   /** Many posts in one query per physical shard touched, the shards in parallel. */
   async findMany(ids: bigint[]): Promise<PostRow[]> {
     const groups = [...this.shards.groupPostIds(ids).values()];

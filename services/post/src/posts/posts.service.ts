@@ -11,28 +11,44 @@ import {
 } from '@murmur/contracts';
 import { isKnownShardId, parseId } from '@murmur/database';
 import type { Queue } from 'bullmq';
+import { LikesService } from '../likes/likes.service';
 import { type Post, toPost } from './post.entity';
 import { PostError, PostErrorCode } from './posts.errors';
 import { PostsRepository } from './posts.repository';
 
 export const MAX_IDS_PER_CALL = 200;
 
+const authorTag = (authorId: string): string => `author:${authorId}`;
+
 @Injectable()
 export class PostsService {
   private readonly logger = new Logger(PostsService.name);
   private readonly cache: Cache<Post>;
+  /**
+   * Pages of an author's posts, every page of one author tagged `author:<id>`: a new post
+   * invalidates all of them (in L2 and every process's L1) with one tag invalidation.
+   */
+  private readonly authorPages: Cache<Post[]>;
 
   constructor(
     @Inject(PostsRepository) private readonly posts: PostsRepository,
     @Inject(CacheFactory) caches: CacheFactory,
     @InjectQueue(QUEUES.feed) private readonly feedQueue: Queue<FanoutJob>,
     @InjectQueue(QUEUES.leaderboard) private readonly leaderboardQueue: Queue<ScoreJob>,
+    @Inject(LikesService) private readonly likes: LikesService,
   ) {
-    // Post text never changes, so entries live long; like counts are refreshed by their own path.
+    // Post text never changes, so entries live long; like counts come from Redis on each read
+    // (see withLiveCounts), the cached row's count is only the fallback.
     this.cache = caches.create<Post>({
       name: 'post',
       ttlSeconds: 600,
       negativeTtlSeconds: 5,
+      versionOf: () => 0,
+    });
+    this.authorPages = caches.create<Post[]>({
+      name: 'author-posts',
+      ttlSeconds: 60,
+      negativeTtlSeconds: 0,
       versionOf: () => 0,
     });
   }
@@ -48,6 +64,8 @@ export class PostsService {
     // Write-through on create: reads by id go to a replica, and a reader racing replication (a
     // follower's feed, the author's own page) would otherwise cache "not found" for the new post.
     await this.cache.set(post.id, post);
+    // Event invalidation by tag: every cached page of this author's posts is now out of date.
+    await this.authorPages.invalidateTag(authorTag(authorId));
     const createdAt = Date.parse(post.createdAt);
     await Promise.all([
       this.feedQueue.add(
@@ -79,7 +97,33 @@ export class PostsService {
     if (!post) {
       throw new PostError(PostErrorCode.NotFound, `No post with id ${id}.`);
     }
-    return post;
+    return (await this.withLiveCounts([post]))[0];
+  }
+
+  /**
+   * One page of an author's posts, newest first, through the tagged page cache. `nextCursor` is
+   * the id to pass as `before` for the next page, null on the last page.
+   */
+  async byAuthor(
+    authorId: string,
+    before: string | undefined,
+    limit: number,
+    read: { fresh?: boolean } = {},
+  ): Promise<{ items: Post[]; nextCursor: string | null }> {
+    const beforeId = before === undefined ? undefined : parseId(before);
+    if (before !== undefined && beforeId === undefined) {
+      throw new PostError(PostErrorCode.InvalidId, `"${before.slice(0, 40)}" is not a post id.`);
+    }
+    // One more than asked tells whether a next page exists.
+    const page = await this.authorPages.getOrSet(
+      `${authorId}:${before ?? 'top'}:${limit}`,
+      async () =>
+        (await this.posts.findByAuthor(authorId, beforeId, limit + 1)).map((r) => toPost(r)),
+      { tags: [authorTag(authorId)], refresh: read.fresh },
+    );
+    const rows = page ?? [];
+    const items = await this.withLiveCounts(rows.slice(0, limit));
+    return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
   }
 
   /** Posts by id in the order asked, unknown ids left out (hydration of a timeline page). */
@@ -102,6 +146,20 @@ export class PostsService {
         return new Map(rows.map((r) => [r.id, toPost(r)]));
       },
     );
-    return ids.map((id) => byId.get(id.toString())).filter((p): p is Post => !!p);
+    return this.withLiveCounts(
+      ids.map((id) => byId.get(id.toString())).filter((p): p is Post => !!p),
+    );
+  }
+
+  /**
+   * A cached post's `likeCount` is its row's, which write-behind updates only at the next flush:
+   * lay the counts Redis holds over it (one MGET for a whole page).
+   */
+  private async withLiveCounts(posts: Post[]): Promise<Post[]> {
+    const counts = await this.likes.liveCounts(posts.map((p) => p.id));
+    return posts.map((p) => {
+      const live = counts.get(p.id);
+      return live === undefined ? p : { ...p, likeCount: live };
+    });
   }
 }

@@ -11,6 +11,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { AuthGuard, CurrentSession, OptionalAuthGuard, type Session } from '@murmur/auth';
+import { wantsFresh } from '@murmur/http';
 import { RateLimit, RateLimitGuard } from '@murmur/rate-limit';
 import { CreateUserRequest } from './dto/create-user.request';
 import {
@@ -21,15 +22,6 @@ import {
 import { UpdateProfileRequest } from './dto/update-profile.request';
 import { UserIdParams } from './dto/user-id.params';
 import { UsersService } from './users.service';
-
-/** `Cache-Control: no-cache` (or `max-age=0`) on a request asks for a read from the database. */
-export function wantsFresh(header: string | undefined): boolean {
-  return (
-    typeof header === 'string' &&
-    header.length <= 200 &&
-    /(^|,)\s*(no-cache|max-age=0)\s*(,|$)/i.test(header)
-  );
-}
 
 @Controller('api/users')
 export class UsersController {

@@ -75,6 +75,24 @@ export class UsersRepository {
     return rows[0];
   }
 
+  /** The `limit` most-followed users, most first, in batches (replica reads; for cache warming). */
+  async *mostFollowed(limit: number, batchSize = 500): AsyncGenerator<UserRow[]> {
+    for (let offset = 0; offset < limit; offset += batchSize) {
+      const rows = await this.db.read((sql) =>
+        sql.query<UserRow>(
+          `SELECT ${USER_COLUMNS} FROM users ORDER BY follower_count DESC, id LIMIT $1 OFFSET $2`,
+          [Math.min(batchSize, limit - offset), offset],
+        ),
+      );
+      if (rows.length > 0) {
+        yield rows;
+      }
+      if (rows.length < batchSize) {
+        return;
+      }
+    }
+  }
+
   /** Where the primary's WAL is now: a new session starts consistent with it. */
   async walPosition(): Promise<Record<string, string>> {
     return { [this.db.name]: await this.db.currentLsn() };

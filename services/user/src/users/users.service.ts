@@ -1,5 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { type Cache, CacheFactory } from '@murmur/cache';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { type Cache, CacheFactory, warmCache } from '@murmur/cache';
 import { ConsistencyContext } from '@murmur/database';
 import { PasswordHasher } from './password-hasher';
 import { type Profile, toProfile, type UserRow } from './user.entity';
@@ -10,13 +10,14 @@ import { UniqueViolation, UsersRepository } from './users.repository';
 const L1_BYPASS_AFTER_WRITE_MS = 5_000;
 
 @Injectable()
-export class UsersService {
+export class UsersService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(UsersService.name);
   private readonly profiles: Cache<Profile>;
 
   constructor(
     @Inject(UsersRepository) private readonly users: UsersRepository,
     @Inject(PasswordHasher) private readonly hasher: PasswordHasher,
-    @Inject(CacheFactory) caches: CacheFactory,
+    @Inject(CacheFactory) private readonly caches: CacheFactory,
   ) {
     this.profiles = caches.create<Profile>({
       name: 'profile',
@@ -24,6 +25,24 @@ export class UsersService {
       negativeTtlSeconds: 5,
       versionOf: (p) => p.version,
     });
+  }
+
+  /**
+   * Warm the profile cache with the most-followed users before serving: theirs are the profiles
+   * every follower's client shows, so they would be the first misses after a deploy.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    const limit = this.caches.warmKeys;
+    if (limit === 0) {
+      return;
+    }
+    const users = this.users;
+    async function* batches(): AsyncGenerator<Array<[string, Profile]>> {
+      for await (const rows of users.mostFollowed(limit)) {
+        yield rows.map((row) => [String(row.id), toProfile(row)]);
+      }
+    }
+    await warmCache(this.profiles, batches(), { expected: limit, logger: this.logger });
   }
 
   async register(input: { username: string; email: string; password: string }): Promise<UserRow> {

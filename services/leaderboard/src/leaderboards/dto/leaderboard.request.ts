@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { DEFAULT_TOP } from '../leaderboards.service';
 
 export class BoardParams {
   @Matches(/^[a-z0-9-]{1,32}$/, {
@@ -14,5 +15,5 @@ export class LeaderboardQuery {
   @IsInt()
   @Min(1)
   @Max(100)
-  limit: number = 10;
+  limit: number = DEFAULT_TOP;
 }

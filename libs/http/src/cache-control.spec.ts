@@ -1,4 +1,4 @@
-import { wantsFresh } from './users.controller';
+import { wantsFresh } from './cache-control';
 
 describe(wantsFresh.name, () => {
   it('asks for a fresh read on no-cache or max-age=0 only', () => {

@@ -1,0 +1,243 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { REDIS } from '@murmur/redis';
+import type { Redis } from 'ioredis';
+
+/**
+ * The write-behind side of likes, in the data Redis (AOF, noeviction). Per post P:
+ *   likes:count:P    the live count; its presence means P's like set is loaded
+ *   likes:users:P    who likes P (a set), so a second like by the same user changes nothing
+ *   likes:pending:P  user → 1 (like) / 0 (unlike), the last word per user since the last flush
+ *   likes:flushing:P what a flush took from `pending` and has not yet committed to Postgres
+ *   likes:dirty      the posts with pending or flushing changes
+ * While P has changes the keys never expire; after a flush leaves nothing pending they expire
+ * after the idle time, and the next like loads them again from Postgres.
+ * In write-through mode only `likes:committed:P` (+ its version) is kept: Postgres's count.
+ */
+export const KEYS = {
+  count: (postId: string) => `likes:count:${postId}`,
+  users: (postId: string) => `likes:users:${postId}`,
+  pending: (postId: string) => `likes:pending:${postId}`,
+  flushing: (postId: string) => `likes:flushing:${postId}`,
+  committed: (postId: string) => `likes:committed:${postId}`,
+  version: (postId: string) => `likes:version:${postId}`,
+  dirty: 'likes:dirty',
+};
+
+/**
+ * Like (ARGV[3] = '1') or unlike ('0') in one step. KEYS: count, users, pending, dirty.
+ * ARGV: user id, post id, op. Returns -1 when the post's likes are not loaded, else
+ * {changed 0|1, count}.
+ */
+const APPLY = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local changed
+if ARGV[3] == '1' then
+  changed = redis.call('SADD', KEYS[2], ARGV[1])
+else
+  changed = redis.call('SREM', KEYS[2], ARGV[1])
+end
+if changed == 0 then return {0, tonumber(redis.call('GET', KEYS[1]))} end
+local count = redis.call('INCRBY', KEYS[1], ARGV[3] == '1' and 1 or -1)
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+redis.call('SADD', KEYS[4], ARGV[2])
+redis.call('PERSIST', KEYS[1])
+redis.call('PERSIST', KEYS[2])
+return {1, count}
+`;
+
+/**
+ * Load a post's likes from Postgres unless they are loaded already. KEYS: count, users.
+ * ARGV: count, idle ttl, user ids…
+ */
+const LOAD = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('DEL', KEYS[2])
+for i = 3, #ARGV, 5000 do
+  redis.call('SADD', KEYS[2], unpack(ARGV, i, math.min(i + 4999, #ARGV)))
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+if #ARGV > 2 then redis.call('EXPIRE', KEYS[2], ARGV[2]) end
+return 1
+`;
+
+/**
+ * Take a post's pending changes for a flush: merge them over what an unfinished flush left (the
+ * newer word per user wins) and return the lot. KEYS: pending, flushing.
+ */
+const CLAIM = `
+local pending = redis.call('HGETALL', KEYS[1])
+if #pending > 0 then
+  redis.call('HSET', KEYS[2], unpack(pending))
+  redis.call('DEL', KEYS[1])
+end
+return redis.call('HGETALL', KEYS[2])
+`;
+
+/**
+ * A flush committed: forget what it wrote; if nothing new arrived meanwhile the post is clean and
+ * its keys may expire. KEYS: flushing, pending, dirty, count, users. ARGV: post id, idle ttl.
+ */
+const FINISH = `
+redis.call('DEL', KEYS[1])
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('SREM', KEYS[3], ARGV[1])
+  redis.call('EXPIRE', KEYS[4], ARGV[2])
+  redis.call('EXPIRE', KEYS[5], ARGV[2])
+end
+return 1
+`;
+
+/**
+ * Write-through mode: store the count Postgres committed, unless a later commit already stored
+ * its own (versions are the committing transaction's clock, taken under the post's row lock).
+ * The write-behind keys of the post are dropped unless they hold unflushed changes, so switching
+ * back to write-behind reloads them from Postgres. KEYS: committed, version, count, users,
+ * pending, flushing. ARGV: count, version, ttl.
+ */
+const STORE_COMMITTED = `
+local current = tonumber(redis.call('GET', KEYS[2]) or '-1')
+if current >= tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+if redis.call('EXISTS', KEYS[5]) == 0 and redis.call('EXISTS', KEYS[6]) == 0 then
+  redis.call('DEL', KEYS[3], KEYS[4])
+end
+return 1
+`;
+
+export type LikeChange = Map<string, boolean>;
+
+@Injectable()
+export class LikeStore {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  /** Undefined: the post's likes are not loaded (call `load`, then again). */
+  async apply(
+    postId: string,
+    userId: string,
+    like: boolean,
+  ): Promise<{ changed: boolean; count: number } | undefined> {
+    const result = (await this.redis.eval(
+      APPLY,
+      4,
+      KEYS.count(postId),
+      KEYS.users(postId),
+      KEYS.pending(postId),
+      KEYS.dirty,
+      userId,
+      postId,
+      like ? '1' : '0',
+    )) as number | [number, number];
+    if (result === -1) {
+      return undefined;
+    }
+    const [changed, count] = result as [number, number];
+    return { changed: changed === 1, count };
+  }
+
+  async load(postId: string, count: number, userIds: string[], idleSeconds: number): Promise<void> {
+    await this.redis.eval(
+      LOAD,
+      2,
+      KEYS.count(postId),
+      KEYS.users(postId),
+      String(count),
+      String(idleSeconds),
+      ...userIds,
+    );
+  }
+
+  /**
+   * The counts Redis holds for these posts (one MGET): the live write-behind counter, or in
+   * write-through mode the last committed count.
+   */
+  async counts(postIds: string[], mode: 'behind' | 'through'): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    if (postIds.length === 0) {
+      return found;
+    }
+    const key = mode === 'behind' ? KEYS.count : KEYS.committed;
+    const values = await this.redis.mget(...postIds.map(key));
+    postIds.forEach((id, i) => {
+      const v = values[i];
+      if (v !== null && v !== undefined) {
+        found.set(id, Number(v));
+      }
+    });
+    return found;
+  }
+
+  /** Up to `limit` posts with changes to flush. */
+  async dirtyPosts(limit: number): Promise<string[]> {
+    return this.redis.srandmember(KEYS.dirty, limit);
+  }
+
+  async dirtyCount(): Promise<number> {
+    return this.redis.scard(KEYS.dirty);
+  }
+
+  /** The changes of each post to write now: user id → liked. */
+  async claim(postIds: string[]): Promise<Map<string, LikeChange>> {
+    const pipeline = this.redis.pipeline();
+    postIds.forEach((id) => pipeline.eval(CLAIM, 2, KEYS.pending(id), KEYS.flushing(id)));
+    const results = (await pipeline.exec()) ?? [];
+    const claimed = new Map<string, LikeChange>();
+    results.forEach(([error, flat], i) => {
+      if (error) {
+        throw error;
+      }
+      const fields = flat as string[];
+      const changes: LikeChange = new Map();
+      for (let f = 0; f < fields.length; f += 2) {
+        changes.set(fields[f], fields[f + 1] === '1');
+      }
+      if (changes.size > 0) {
+        claimed.set(postIds[i], changes);
+      }
+    });
+    return claimed;
+  }
+
+  async finish(postIds: string[], idleSeconds: number): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const id of postIds) {
+      pipeline.eval(
+        FINISH,
+        5,
+        KEYS.flushing(id),
+        KEYS.pending(id),
+        KEYS.dirty,
+        KEYS.count(id),
+        KEYS.users(id),
+        id,
+        String(idleSeconds),
+      );
+    }
+    const failed = ((await pipeline.exec()) ?? []).find(([error]) => error)?.[0];
+    if (failed) {
+      throw failed;
+    }
+  }
+
+  /** Write-through mode: the count Postgres committed, version-guarded. */
+  async storeCommitted(
+    postId: string,
+    count: number,
+    version: string,
+    idleSeconds: number,
+  ): Promise<void> {
+    await this.redis.eval(
+      STORE_COMMITTED,
+      6,
+      KEYS.committed(postId),
+      KEYS.version(postId),
+      KEYS.count(postId),
+      KEYS.users(postId),
+      KEYS.pending(postId),
+      KEYS.flushing(postId),
+      String(count),
+      version,
+      String(idleSeconds),
+    );
+  }
+}
