@@ -11,6 +11,8 @@ const CONSTRAINTS = [
   ['type:util', ['type:util']],
   ['type:testing', ['type:util', 'type:data-access', 'type:tooling']],
   ['type:tooling', ['type:util', 'type:tooling']],
+  // benchmarks exercise the data-access libs directly (like tests) against the running stack
+  ['type:bench', ['type:util', 'type:data-access', 'type:feature-lib', 'type:tooling']],
   ['scope:user', ['scope:shared', 'scope:user']],
   ['scope:post', ['scope:shared', 'scope:post']],
   ['scope:feed', ['scope:shared', 'scope:feed']],

@@ -1,12 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -154,7 +147,11 @@ describe('edge configs for compose and Kubernetes', () => {
         expect(refused.headers.get('content-type')).toBe('application/problem+json');
         expect(refused.headers.get('retry-after')).toBe('1');
         expect(requestId).toMatch(/^[0-9a-f]{32}$/);
-        expect(await refused.json()).toMatchObject({ status: 429, code: 'rate_limited', requestId });
+        expect(await refused.json()).toMatchObject({
+          status: 429,
+          code: 'rate_limited',
+          requestId,
+        });
         expect(errorLog()).toMatch(/\[warn\].*limiting requests, excess: .* by zone "murmur_auth"/);
 
         // Not a log-in or sign-up: only the API zone counts it (two admitted so far, burst 4).
@@ -183,7 +180,10 @@ function renderChartFile(text: string, namespace: string): string {
       const value = ref
         .split('.')
         .slice(1)
-        .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], values);
+        .reduce<unknown>(
+          (node, key) => (node as Record<string, unknown> | undefined)?.[key],
+          values,
+        );
       if (typeof value !== 'number' && typeof value !== 'string') {
         throw new Error(`values.yaml has no .${ref}`);
       }

@@ -1,5 +1,10 @@
 import path from 'node:path';
-import { EDGE_RATE_LIMIT_DEFAULTS, POOLS, renderEdgeConfig, type EdgeRateLimits } from '@murmur/stack';
+import {
+  EDGE_RATE_LIMIT_DEFAULTS,
+  POOLS,
+  renderEdgeConfig,
+  type EdgeRateLimits,
+} from '@murmur/stack';
 
 /**
  * The NGINX main files of compose, the kustomize base and the Helm chart, rendered by the same

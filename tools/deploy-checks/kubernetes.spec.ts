@@ -28,7 +28,8 @@ interface MurmurContainer {
   env?: { name: string; value?: string }[];
   ports?: { name?: string; containerPort: number }[];
 }
-const component = (o: K8sObject): string => o.metadata.labels?.['app.kubernetes.io/component'] ?? '';
+const component = (o: K8sObject): string =>
+  o.metadata.labels?.['app.kubernetes.io/component'] ?? '';
 
 const TARGETS = [
   'deploy/k8s/base',

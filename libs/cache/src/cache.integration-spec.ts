@@ -110,4 +110,51 @@ describe(`${Cache.name} (real Redis, two processes)`, () => {
     await expect(redisA.exists(tagSet)).resolves.toBe(0);
     await expect(redisA.exists(`cache:it-${process.pid}:t2`)).resolves.toBe(0);
   });
+
+  it('refreshes a hot key early in one process only; the other adopts the refreshed value', async () => {
+    // A shared fake clock and a certain XFetch roll: both processes decide to refresh at once.
+    let clock = Date.now();
+    const early = (redis: Redis): Cache<Item> =>
+      new Cache<Item>({
+        name: `it-early-${process.pid}`,
+        ttlSeconds: 60,
+        negativeTtlSeconds: 0,
+        l1: { enabled: true, maxEntries: 10 },
+        l2: redis,
+        now: () => clock,
+        random: () => 1e-9,
+      });
+    const [p1, p2] = [early(redisA), early(redisB)];
+    let loads = 0;
+    const loader = (): Promise<Item> => {
+      loads++;
+      clock += 1_000; // a load takes 1 s of the fake clock
+      return Promise.resolve({ v: `v${loads}`, ver: loads });
+    };
+    await p1.getOrSet('hot', loader);
+    await expect(p2.getOrSet('hot', loader)).resolves.toEqual({ v: 'v1', ver: 1 });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(loads).toBe(1); // far from expiry: no early refresh yet
+    // 50 s on, within 1 s × 20.7 (−ln 1e-9) of the expiry (54–66 s): both want to refresh.
+    clock += 50_000;
+    const reads = await Promise.all([p1.getOrSet('hot', loader), p2.getOrSet('hot', loader)]);
+    expect(reads).toEqual([
+      { v: 'v1', ver: 1 },
+      { v: 'v1', ver: 1 },
+    ]);
+    await waitFor(
+      async () =>
+        (await redisA.get(`cache:it-early-${process.pid}:hot`))?.includes('v2') ? true : undefined,
+      { timeoutMs: 1_000, intervalMs: 5, what: 'the early refresh to reach L2' },
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    expect(loads).toBe(2); // one refresh for both processes, not one each
+    // Both now serve v2: the winner from its own store, the other by adopting L2's newer value
+    // on its next early-refresh check (its L1 still held v1), without loading.
+    await Promise.all([p1.getOrSet('hot', loader), p2.getOrSet('hot', loader)]);
+    await new Promise((r) => setTimeout(r, 20));
+    await expect(p1.getOrSet('hot', loader)).resolves.toEqual({ v: 'v2', ver: 2 });
+    await expect(p2.getOrSet('hot', loader)).resolves.toEqual({ v: 'v2', ver: 2 });
+    expect(loads).toBe(2);
+  });
 });

@@ -50,7 +50,11 @@ export class CacheFactory implements OnModuleInit, OnApplicationShutdown {
       versionOf: options.versionOf,
       ttlSeconds: options.ttlSeconds ?? this.config.CACHE_DEFAULT_TTL_SECONDS,
       negativeTtlSeconds: options.negativeTtlSeconds ?? 5,
-      l1: { enabled: this.config.CACHE_L1_ENABLED, maxEntries: this.config.CACHE_L1_MAX_ENTRIES },
+      l1: {
+        enabled: this.config.CACHE_L1_ENABLED,
+        maxEntries: this.config.CACHE_L1_MAX_ENTRIES,
+        maxBytes: this.config.CACHE_L1_MAX_BYTES,
+      },
       l2: this.config.CACHE_L2_ENABLED ? this.redis : undefined,
       bus: this.bus,
     });

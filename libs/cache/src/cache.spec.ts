@@ -1,3 +1,4 @@
+import { cacheHitRatio, cacheStaleServedTotal } from '@murmur/observability';
 import { Cache, type L2Client } from './cache';
 
 /** An in-memory L2 that counts its calls and can be made to fail. */
@@ -14,8 +15,9 @@ class FakeL2 implements L2Client {
     this.mgets++;
     return this.run(() => keys.map((k) => this.store.get(k) ?? null));
   }
-  eval(_script: string, _numKeys: number, ...args: (string | number)[]): Promise<unknown> {
-    return this.run(() => this.store.set(String(args[0]), String(args[1])));
+  eval(_script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown> {
+    // two keys: the refresh lease, always won here (its Lua runs in the integration test)
+    return this.run(() => (numKeys === 2 ? 1 : this.store.set(String(args[0]), String(args[1]))));
   }
   del(...keys: string[]): Promise<number> {
     return this.run(() => keys.filter((k) => this.store.delete(k)).length);
@@ -93,8 +95,54 @@ describe(Cache.name, () => {
       await expect(sut.getOrSet(`k${i}`, loader)).resolves.toEqual({ v: i + 1 });
     }
     expect(sut.l2Open).toBe(true);
-    // Each read before the breaker opened cost a GET and a SET; after that, none.
+    // Each read before the breaker opened cost a GET (no SET after a failed GET); after, none.
     expect(l2.calls).toBeLessThanOrEqual(4);
+  });
+
+  it('opens the breaker after three failures in a row in a quiet process', async () => {
+    const l2 = new FakeL2();
+    l2.down = true;
+    const sut = new Cache<{ v: number }>({
+      name: 'quiet-test',
+      ttlSeconds: 60,
+      negativeTtlSeconds: 0,
+      l1: { enabled: false, maxEntries: 1 },
+      l2,
+      l2Breaker: { resetTimeoutMs: 60_000 },
+    });
+    // quiet: one read every 400 ms, never 5 calls (the volume threshold) within the 1 s window
+    for (let i = 0; i < 3; i++) {
+      expect(sut.l2Open).toBe(false);
+      await sut.getOrSet(`q${i}`, () => Promise.resolve({ v: i }));
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    expect(sut.l2Open).toBe(true);
+  });
+
+  it('opens the breaker within a few failures even after a busy healthy period', async () => {
+    const l2 = new FakeL2();
+    const sut = new Cache<{ v: number }>({
+      name: 'window-test',
+      ttlSeconds: 60,
+      negativeTtlSeconds: 0,
+      l1: { enabled: false, maxEntries: 1 },
+      l2,
+      l2Breaker: { windowMs: 200 },
+    });
+    const loader = (): Promise<{ v: number }> => Promise.resolve({ v: 1 });
+    for (let i = 0; i < 500; i++) {
+      await sut.getOrSet(`k${i % 10}`, loader);
+    }
+    // Over opossum's default 10 s window the successes alone would outvote hundreds of failures,
+    // each a timeout against a hung Redis: the short window and the in-a-row rule open it.
+    await new Promise((r) => setTimeout(r, 300));
+    l2.down = true;
+    let reads = 0;
+    while (!sut.l2Open && reads < 100) {
+      await sut.getOrSet(`k${reads++ % 10}`, loader);
+    }
+    expect(sut.l2Open).toBe(true);
+    expect(reads).toBeLessThanOrEqual(10);
   });
 
   it('multi-gets with one MGET and one source call for the misses, then serves from L1', async () => {
@@ -303,5 +351,83 @@ describe(Cache.name, () => {
     await expect(sut.getOrSet('a', loader)).resolves.toEqual({ v: 1 });
     await expect(sut.getOrSet('b', loader)).resolves.toEqual({ v: 2 });
     expect(loader).not.toHaveBeenCalled();
+  });
+
+  it('bounds L1 by bytes as well as entries, evicting the least recently used', async () => {
+    const sut = new Cache<{ s: string }>({
+      name: 'bytes',
+      ttlSeconds: 60,
+      negativeTtlSeconds: 0,
+      // each value's JSON is 1,008 bytes: three fit in 3,100 bytes, a fourth evicts the oldest
+      l1: { enabled: true, maxEntries: 100, maxBytes: 3_100 },
+    });
+    const big = (c: string): { s: string } => ({ s: c.repeat(1_000) });
+    await sut.warm([
+      ['a', big('a')],
+      ['b', big('b')],
+      ['c', big('c')],
+    ]);
+    const loader = jest.fn((key: string) => Promise.resolve(big(key)));
+    await sut.getOrSet('a', () => loader('a')); // a is now the most recently used
+    await sut.warm([['d', big('d')]]);
+    expect(loader).not.toHaveBeenCalled();
+    await sut.getOrSet('b', () => loader('b')); // evicted: reloaded
+    expect(loader).toHaveBeenCalledTimes(1);
+    await sut.getOrSet('a', () => loader('a'));
+    await sut.getOrSet('d', () => loader('d'));
+    expect(loader).toHaveBeenCalledTimes(1);
+  });
+
+  it('exposes its hit ratio per layer as a gauge, computed at scrape time', async () => {
+    const sut = new Cache<{ v: number }>({
+      name: 'ratio-test',
+      ttlSeconds: 60,
+      negativeTtlSeconds: 0,
+      l1: { enabled: true, maxEntries: 10 },
+    });
+    const loader = (): Promise<{ v: number }> => Promise.resolve({ v: 1 });
+    for (let i = 0; i < 4; i++) {
+      await sut.getOrSet('a', loader); // one miss, then three hits
+    }
+    const values = (await cacheHitRatio.get()).values;
+    expect(
+      values.find((v) => v.labels.cache === 'ratio-test' && v.labels.layer === 'l1')?.value,
+    ).toBe(0.75);
+  });
+
+  it('counts reads served while their early refresh runs (stale-while-revalidate)', async () => {
+    let now = 0;
+    const sut = new Cache<{ v: number }>({
+      name: 'stale-test',
+      ttlSeconds: 10,
+      negativeTtlSeconds: 0,
+      l1: { enabled: true, maxEntries: 10, ttlSeconds: 3600 },
+      xfetchBeta: 0,
+      refreshAheadRatio: 0.3,
+      now: () => now,
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let loads = 0;
+    const loader = async (): Promise<{ v: number }> => {
+      loads++;
+      if (loads > 1) {
+        await gate;
+      }
+      return { v: loads };
+    };
+    await sut.getOrSet('k', loader);
+    const stale = async (): Promise<number> =>
+      (await cacheStaleServedTotal.get()).values.find((v) => v.labels.cache === 'stale-test')
+        ?.value ?? 0;
+    now = 8_500; // in the refresh-ahead window: the first read starts the refresh
+    await sut.getOrSet('k', loader);
+    await sut.getOrSet('k', loader);
+    await sut.getOrSet('k', loader);
+    expect(await stale()).toBe(3);
+    release();
+    await new Promise((r) => setImmediate(r));
+    await expect(sut.getOrSet('k', loader)).resolves.toEqual({ v: 2 });
+    expect(await stale()).toBe(3);
   });
 });

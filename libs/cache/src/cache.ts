@@ -4,9 +4,11 @@ import {
   cacheLoadDurationSeconds,
   cacheLoadsTotal,
   cacheRequestsTotal,
+  cacheStaleServedTotal,
 } from '@murmur/observability';
 import CircuitBreaker from 'opossum';
 import { LRUCache } from 'lru-cache';
+import { openAfterConsecutiveFailures } from './breaker';
 import type { InvalidationBus } from './invalidation-bus';
 
 /** The L2 commands the cache uses; ioredis's `Redis` satisfies it, unit tests pass typed fakes. */
@@ -26,6 +28,14 @@ export interface L2BreakerOptions {
   resetTimeoutMs: number;
   /** a hung L2 call counts as a failure after this long */
   timeoutMs: number;
+  /**
+   * The rolling window the failure percentage is computed over. Short on purpose: over opossum's
+   * default 10 s, the successes of a busy healthy period outvote the failures of a hung Redis for
+   * seconds, and every read meanwhile waits for a timeout.
+   */
+  windowMs: number;
+  /** failures in a row that open the breaker whatever the window says */
+  consecutiveFailures: number;
 }
 
 export const DEFAULT_L2_BREAKER: L2BreakerOptions = {
@@ -33,6 +43,8 @@ export const DEFAULT_L2_BREAKER: L2BreakerOptions = {
   volumeThreshold: 5,
   resetTimeoutMs: 2_000,
   timeoutMs: 300,
+  windowMs: 1_000,
+  consecutiveFailures: 3,
 };
 
 export interface CacheOptions<T> {
@@ -40,7 +52,11 @@ export interface CacheOptions<T> {
   ttlSeconds: number;
   /** how long "not found" is remembered; 0 disables negative caching */
   negativeTtlSeconds: number;
-  l1: { enabled: boolean; maxEntries: number; ttlSeconds?: number };
+  /**
+   * L1 is bounded twice: by entries and by bytes (the UTF-8 length of each value's JSON, so a few
+   * huge values cannot crowd the heap). Least recently used goes first; the TTL caps staleness.
+   */
+  l1: { enabled: boolean; maxEntries: number; maxBytes?: number; ttlSeconds?: number };
   /** the L2 connection; undefined disables L2 */
   l2?: L2Client;
   /** circuit breaker around L2: while open, reads go straight to the source without a timeout */
@@ -86,14 +102,17 @@ interface Envelope<T> {
   exp?: number;
 }
 
-/** SET only if the stored version is not newer. KEYS[1]; ARGV: payload, version, ttl seconds. */
+/**
+ * SET only if the stored version is not newer. KEYS[1]; ARGV: payload, version, ttl in ms (ms, so
+ * the ±10% jitter of a short TTL is not rounded away).
+ */
 const SET_IF_NEWER = `
 local current = redis.call('GET', KEYS[1])
 if current then
   local ok, decoded = pcall(cjson.decode, current)
   if ok and decoded.ver and tonumber(decoded.ver) > tonumber(ARGV[2]) then return 0 end
 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return 1
 `;
 
@@ -124,6 +143,22 @@ for _, m in ipairs(members) do redis.call('DEL', ARGV[2] .. m) end
 return members
 `;
 const TAG_BATCH = 500;
+
+/**
+ * Before an early refresh: is L2's value already newer than the one this process holds (another
+ * process refreshed it)? Then return it. Otherwise take the key's refresh lease (SET NX PX): 1 if
+ * this process won and should load, 0 if another process is loading right now.
+ * KEYS[1] entry, KEYS[2] lease; ARGV: expiry (ms) of the value held, lease ms, owner token.
+ */
+const REFRESH_LEASE = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, decoded = pcall(cjson.decode, current)
+  if ok and decoded.exp and tonumber(decoded.exp) > tonumber(ARGV[1]) then return current end
+end
+if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
+`;
 /** how long the time of a tag's last invalidation is remembered (ms) */
 const TAG_INVALIDATED_MEMORY_MS = 60_000;
 const TAG_PRUNE_SAMPLE = 3;
@@ -136,6 +171,10 @@ function jitter(seconds: number): number {
 export class Cache<T> {
   private readonly l1?: LRUCache<string, Envelope<T>>;
   private readonly inflight = new Map<string, Promise<T | null>>();
+  /** L2 calls that failed so far (a read that saw one skips its L2 store) */
+  private l2Failures = 0;
+  /** keys with an early refresh (XFetch, refresh-ahead) running in the background */
+  private readonly refreshing = new Set<string>();
   private readonly breaker?: CircuitBreaker<[() => Promise<unknown>], unknown>;
   /**
    * Keys whose write-through or delete could not reach L2: L2 may still hold their old value.
@@ -159,8 +198,11 @@ export class Cache<T> {
         errorThresholdPercentage: b.errorThresholdPercentage,
         volumeThreshold: b.volumeThreshold,
         resetTimeout: b.resetTimeoutMs,
+        rollingCountTimeout: b.windowMs,
+        rollingCountBuckets: 10,
         name: `cache:${options.name}`,
       });
+      openAfterConsecutiveFailures(this.breaker, b.consecutiveFailures);
       cacheL2BreakerOpen.set({ cache: options.name }, 0);
       this.breaker.on('open', () => cacheL2BreakerOpen.set({ cache: options.name }, 1));
       this.breaker.on('close', () => {
@@ -171,6 +213,13 @@ export class Cache<T> {
     if (options.l1.enabled) {
       this.l1 = new LRUCache<string, Envelope<T>>({
         max: options.l1.maxEntries,
+        ...(options.l1.maxBytes
+          ? {
+              maxSize: options.l1.maxBytes,
+              sizeCalculation: (envelope: Envelope<T>) =>
+                Math.max(1, Buffer.byteLength(JSON.stringify(envelope.v) ?? '')),
+            }
+          : {}),
         ttl: (options.l1.ttlSeconds ?? options.ttlSeconds) * 1000,
         // Only evictions and expiries are worth counting; `set`/`delete` replace on purpose.
         dispose: (_value, key, reason) => {
@@ -272,6 +321,7 @@ export class Cache<T> {
     if (local) {
       this.count('l1', 'hit');
       this.maybeRefreshEarly(key, local, loader, read.tags);
+      this.countStale(key);
       return local.v;
     }
     if (this.l1 && !read.bypassL1) {
@@ -465,6 +515,7 @@ export class Cache<T> {
     loader: () => Promise<T | null>,
     tags?: string[],
   ): Promise<T | null> {
+    const failuresBefore = this.l2Failures;
     const remote = await this.readL2(key);
     if (remote) {
       // A cached "not found" stays in L2 only, for its short TTL: in L1 it would live for the L1
@@ -472,15 +523,17 @@ export class Cache<T> {
       if (remote.v !== null) {
         this.l1?.set(key, remote);
       }
-      // This caller still holds the in-flight slot: look at an early refresh once it let go.
       if (remote.v !== null && tags && tags.length > 0) {
         // L2 already has the key in its tag sets; this process's L1 must learn the tags too.
         this.tagLocal(key, tags);
       }
-      setImmediate(() => this.maybeRefreshEarly(key, remote, loader, tags));
+      this.maybeRefreshEarly(key, remote, loader, tags);
+      this.countStale(key);
       return remote.v;
     }
-    return this.loadFromSource(key, loader, 'loaded', tags);
+    // L2 just failed for this very read: do not make the caller wait for a second timeout to
+    // store the value there (it is still stored in L1).
+    return this.loadFromSource(key, loader, 'loaded', tags, this.l2Failures > failuresBefore);
   }
 
   private async loadFromSource(
@@ -488,6 +541,7 @@ export class Cache<T> {
     loader: () => Promise<T | null>,
     outcome: 'loaded' | 'early',
     tags?: string[],
+    skipL2 = false,
   ): Promise<T | null> {
     const started = this.now();
     const value = await loader();
@@ -498,14 +552,13 @@ export class Cache<T> {
       cacheLoadsTotal.inc({ cache: this.name, outcome: 'uncached' });
       return value;
     }
-    await this.store(key, value, took, tags);
+    await this.store(key, value, took, tags, skipL2);
     return value;
   }
 
   /**
    * XFetch and refresh-ahead, off the request path: the caller gets the cached value now; at most
-   * one background load per key and process (it takes the single-flight slot, so readers that
-   * miss meanwhile join it).
+   * one background load per key and process, and with L2 one per key across processes (lease).
    */
   private maybeRefreshEarly(
     key: string,
@@ -513,7 +566,9 @@ export class Cache<T> {
     loader: () => Promise<T | null>,
     tags?: string[],
   ): void {
-    if (envelope.v === null || envelope.exp === undefined || this.inflight.has(key)) {
+    // Not `inflight`: under load a read of L2 is nearly always in flight for a hot key, and an
+    // early refresh must not wait for a quiet moment that never comes.
+    if (envelope.v === null || envelope.exp === undefined || this.refreshing.has(key)) {
       return;
     }
     const now = this.now();
@@ -528,10 +583,48 @@ export class Cache<T> {
     if (!xfetch && !ahead) {
       return;
     }
-    const load = this.loadFromSource(key, loader, 'early', tags)
-      .catch(() => null)
-      .finally(() => this.inflight.delete(key));
-    this.inflight.set(key, load);
+    this.refreshing.add(key);
+    void this.refreshLease(key, envelope)
+      .then(async (lease) => {
+        if (lease === 'load') {
+          await this.loadFromSource(key, loader, 'early', tags);
+          return;
+        }
+        cacheLoadsTotal.inc({ cache: this.name, outcome: 'early_skipped' });
+        if (lease !== 'busy' && lease.v !== null) {
+          this.l1?.set(key, lease);
+        }
+      })
+      // a failed early refresh costs nothing: the cached value is served until it expires
+      .catch(() => undefined)
+      .finally(() => this.refreshing.delete(key));
+  }
+
+  /**
+   * One early refresh per key across all processes, not one per process: if L2 already holds a
+   * newer value, adopt it; else the process that takes the refresh lease loads and the others keep
+   * serving. Without L2, or with L2 down, each process refreshes on its own.
+   */
+  private async refreshLease(
+    key: string,
+    held: Envelope<T>,
+  ): Promise<'load' | 'busy' | Envelope<T>> {
+    const leaseMs = Math.min(10_000, Math.max(200, 3 * (held.d ?? 0)));
+    const answer = await this.l2Call((l2) =>
+      l2.eval(
+        REFRESH_LEASE,
+        2,
+        this.l2Key(key),
+        `cache-lease:${this.name}:${key}`,
+        String(held.exp ?? 0),
+        String(Math.round(leaseMs)),
+        String(process.pid),
+      ),
+    );
+    if (answer === undefined || answer.ok === 1) {
+      return 'load';
+    }
+    return typeof answer.ok === 'string' ? (JSON.parse(answer.ok) as Envelope<T>) : 'busy';
   }
 
   /** Cache a freshly loaded value (or "not found", for the negative TTL). */
@@ -540,6 +633,7 @@ export class Cache<T> {
     value: T | null,
     tookMs?: number,
     tags: string[] = [],
+    skipL2 = false,
   ): Promise<void> {
     if (value === null && this.options.negativeTtlSeconds <= 0) {
       return;
@@ -558,6 +652,9 @@ export class Cache<T> {
       if (tags.length > 0) {
         this.tagLocal(key, tags);
       }
+    }
+    if (skipL2) {
+      return;
     }
     if ((await this.writeL2(key, envelope, ttl)) && value !== null) {
       await Promise.all(tags.map((tag) => this.tagL2(key, tag, ttl)));
@@ -580,6 +677,7 @@ export class Cache<T> {
     try {
       return { ok: (await this.breaker.fire(() => op(l2))) as R };
     } catch {
+      this.l2Failures++;
       this.count('l2', this.breaker.opened ? 'bypass' : 'error');
       return undefined;
     }
@@ -619,7 +717,7 @@ export class Cache<T> {
         this.l2Key(key),
         JSON.stringify(envelope),
         String(envelope.ver),
-        String(Math.max(1, Math.ceil(ttlSeconds))),
+        String(Math.max(1, Math.round(ttlSeconds * 1000))),
       ),
     );
     return done !== undefined;
@@ -648,6 +746,13 @@ export class Cache<T> {
 
   private tagInvalidatedKey(tag: string): string {
     return `cache-tag-at:${this.name}:${tag}`;
+  }
+
+  /** A value served while its early refresh runs is about to be replaced: stale-while-revalidate. */
+  private countStale(key: string): void {
+    if (this.refreshing.has(key)) {
+      cacheStaleServedTotal.inc({ cache: this.name });
+    }
   }
 
   private count(layer: 'l1' | 'l2', result: 'hit' | 'miss' | 'error' | 'bypass'): void {

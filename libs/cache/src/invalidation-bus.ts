@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import CircuitBreaker from 'opossum';
+import { openAfterConsecutiveFailures } from './breaker';
 
 export const INVALIDATION_CHANNEL = 'murmur:cache:invalidate';
 
@@ -31,10 +32,15 @@ export class InvalidationBus {
     errorThresholdPercentage: 50,
     volumeThreshold: 5,
     resetTimeout: 5_000,
+    // a short window, so a busy healthy minute does not outvote a hung Redis (see cache.ts)
+    rollingCountTimeout: 1_000,
+    rollingCountBuckets: 10,
     name: 'cache-invalidation-bus',
   });
 
-  constructor(private readonly publisher?: Redis) {}
+  constructor(private readonly publisher?: Redis) {
+    openAfterConsecutiveFailures(this.breaker, 3);
+  }
 
   async start(): Promise<void> {
     if (!this.publisher) {

@@ -119,6 +119,12 @@ export const cacheConfigSchema = z.object({
   CACHE_L1_ENABLED: bool.default(true),
   CACHE_L2_ENABLED: bool.default(true),
   CACHE_L1_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
+  /** L1's second bound: the bytes of its values' JSON, per cache and process (default 32 MiB) */
+  CACHE_L1_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(32 * 1024 * 1024),
   CACHE_DEFAULT_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
   /** how many hot keys each process loads into its caches at start-up (0: no warming) */
   CACHE_WARM_KEYS: z.coerce.number().int().min(0).max(100_000).default(1_000),

@@ -137,7 +137,9 @@ export function edgeRateLimitsFromEnv(env: NodeJS.ProcessEnv): EdgeRateLimits {
     }
     const n = Number(raw);
     if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min) {
-      throw new Error(`${name} must be a whole number ≥ ${min}${off ? ' or "off"' : ''}, got "${raw}"`);
+      throw new Error(
+        `${name} must be a whole number ≥ ${min}${off ? ' or "off"' : ''}, got "${raw}"`,
+      );
     }
     return n;
   };
@@ -213,7 +215,7 @@ export function renderEdgeConfig(edge: EdgeConfig): string {
   if (limits.zones.length > 0) {
     http.push(
       '',
-      '  # Coarse per-address flood guard; the exact limits are the services\' (see murmur-http.conf).',
+      "  # Coarse per-address flood guard; the exact limits are the services' (see murmur-http.conf).",
       ...limits.zones.map((z) => `  ${z}`),
     );
   }

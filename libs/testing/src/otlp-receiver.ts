@@ -96,9 +96,16 @@ export class OtlpReceiver {
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) =>
-      this.server ? this.server.close(() => resolve()) : resolve(),
-    );
+    const server = this.server;
+    if (!server) {
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // The services' exporters keep their connections alive and may be mid-request: without
+      // this, close() waits for them (and a suite's afterAll hit its 60 s timeout).
+      server.closeAllConnections();
+    });
   }
 
   trace(traceId: string): ReceivedSpan[] {

@@ -1,0 +1,60 @@
+import type { FastifyReply } from 'fastify';
+import { RateLimitEnforcer, RateLimitError, RateLimitErrorCode } from './rate-limit.guard';
+import type { RateLimitDecision, SlidingWindowLimiter } from './sliding-window';
+
+/** A limiter whose Redis is down, or that answers a fixed decision. */
+const limiter = (answer: RateLimitDecision | Error): SlidingWindowLimiter =>
+  ({
+    consume: () => (answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer)),
+  }) as unknown as SlidingWindowLimiter;
+
+const reply = (): FastifyReply & { headers: Record<string, string> } => {
+  const headers: Record<string, string> = {};
+  return {
+    headers,
+    header(name: string, value: string) {
+      headers[name] = value;
+      return this;
+    },
+  } as unknown as FastifyReply & { headers: Record<string, string> };
+};
+
+const rule = { limit: 10, windowSeconds: 60 };
+const down = new Error('connect ECONNREFUSED');
+
+describe(RateLimitEnforcer.name, () => {
+  it('fails closed when Redis is down and the policy says so (login, sign-up): 503 with Retry-After', async () => {
+    const sut = new RateLimitEnforcer(limiter(down));
+    const refusal = sut.enforce(reply(), 'login:ip:1.2.3.4', rule, false, 'login');
+    await expect(refusal).rejects.toBeInstanceOf(RateLimitError);
+    await refusal.catch((error: RateLimitError) => {
+      expect(error.code).toBe(RateLimitErrorCode.Unavailable);
+      expect(error.kind).toBe('unavailable');
+      expect(error.retryAfterSeconds).toBe(5);
+    });
+  });
+
+  it('fails open when Redis is down and the policy says so (writes, route ceiling)', async () => {
+    const r = reply();
+    await expect(
+      new RateLimitEnforcer(limiter(down)).enforce(r, 'writes:user:1', rule, true, 'writes'),
+    ).resolves.toBeUndefined();
+    expect(r.headers).toEqual({});
+  });
+
+  it('refuses over the limit with 429 and the RateLimit headers', async () => {
+    const r = reply();
+    const decision = { allowed: false, limit: 10, remaining: 0, resetSeconds: 42 };
+    const refusal = new RateLimitEnforcer(limiter(decision)).enforce(r, 'k', rule, true, 'writes');
+    await expect(refusal).rejects.toMatchObject({
+      code: RateLimitErrorCode.Exceeded,
+      kind: 'rate_limited',
+      retryAfterSeconds: 42,
+    });
+    expect(r.headers).toEqual({
+      'RateLimit-Limit': '10',
+      'RateLimit-Remaining': '0',
+      'RateLimit-Reset': '42',
+    });
+  });
+});
