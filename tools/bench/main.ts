@@ -1,33 +1,112 @@
 /**
- * `npm run bench`: measures, on the running dev stack, the ceilings (NGINX answering by itself; a
- * trivial service endpoint through NGINX) and the read journeys at a fixed connection count and at
- * a fixed arrival rate, then writes bench/results/<date>-<machine>.md (+ .svg) and prints the table.
- * Needs `npm start` and `npm run seed` first (it logs in seeded users: the login rate limit allows
- * only a few per IP, and the write limit keeps write journeys out of a closed-loop benchmark).
- *   npm run bench -- --duration 10 --connections 50 --rate 500
+ * `npm run bench`: what each pattern buys, measured in one run on the dev stack through NGINX.
+ * For every configuration (all patterns on, then each switched off by its real config) the bench
+ * restarts the dev stack with the switch in the environment, warms it up, runs every journey at a
+ * fixed connection count (closed loop), waits for the workers to drain, and moves on. The
+ * all-on configuration also measures the ceilings (NGINX answering by itself; a trivial service
+ * endpoint) and every journey at a fixed arrival rate. Writes bench/results/<date>-<machine>.md
+ * (+ .svg charts) and prints the tables. Needs `npm run seed` first; stops the dev stack at the end.
+ *   npm run bench -- --duration 5 --connections 50 --rate 500 [--configs baseline,l1-off,…]
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { cpus, hostname } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { buildTopology } from '@murmur/stack';
-import { barChartSvg, markdownTable, type Row } from './report';
+import {
+  barChartSvg,
+  groupedBarChartSvg,
+  markdownTable,
+  patternTables,
+  type PatternRun,
+  type Row,
+} from './report';
+import { drainWorkers, OtlpSink, restartStack, stopStack } from './stack-control';
 
 interface Credentials {
   password: string;
   users: Array<{ id: string; username: string }>;
 }
 
-interface Target {
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+interface Journey {
   name: string;
   kind: Row['kind'];
-  /** picks the path of each request */
+  method: Method | (() => Method);
   path: () => string;
+  body?: () => string;
   auth: boolean;
 }
 
+export interface BenchConfig {
+  name: string;
+  /** what is switched off, in words */
+  label: string;
+  env: Record<string, string>;
+  /** services export spans to the OTLP sink (as to Jaeger) */
+  tracing: boolean;
+}
+
+/**
+ * Every configuration shares these: limits raised so that the bench measures the services, not
+ * its own refusals (the checks still run, so their cost stays in every figure), and the edge
+ * `limit_req` zones off (one client address would trip them).
+ */
+export const BENCH_ENV: Record<string, string> = {
+  RATE_LIMIT_LOGIN_PER_IP: '100000/60',
+  RATE_LIMIT_SIGNUP_PER_IP: '100000/60',
+  RATE_LIMIT_WRITES_PER_USER: '999999/1',
+  RATE_LIMIT_ROUTE_CEILING: '999999/1',
+  EDGE_RATE_PER_IP: 'off',
+  EDGE_AUTH_RATE_PER_IP: 'off',
+  // A production-like sampling rate: 10% of the traces started at the edge, every span of them.
+  OTEL_TRACES_SAMPLER_ARG: '0.1',
+};
+
+export const CONFIGS: BenchConfig[] = [
+  { name: 'baseline', label: 'all patterns on', env: {}, tracing: true },
+  { name: 'l1-off', label: 'L1 cache off', env: { CACHE_L1_ENABLED: 'false' }, tracing: true },
+  { name: 'l2-off', label: 'L2 cache off', env: { CACHE_L2_ENABLED: 'false' }, tracing: true },
+  {
+    name: 'no-cache',
+    label: 'L1 and L2 off',
+    env: { CACHE_L1_ENABLED: 'false', CACHE_L2_ENABLED: 'false' },
+    tracing: true,
+  },
+  {
+    name: 'replicas-off',
+    label: 'read replicas off (primary only)',
+    env: { READ_REPLICAS_ENABLED: 'false' },
+    tracing: true,
+  },
+  {
+    name: 'fan-in',
+    label: 'fan-out on write off (fan-in at read)',
+    env: { FANOUT_ON_WRITE: 'false' },
+    tracing: true,
+  },
+  {
+    name: 'write-through',
+    label: 'write-behind off (likes written through)',
+    env: { WRITE_BEHIND_ENABLED: 'false' },
+    tracing: true,
+  },
+  { name: 'tracing-off', label: 'tracing off', env: { TRACING_ENABLED: 'false' }, tracing: false },
+  {
+    name: 'tracing-100',
+    label: 'every request traced (sampler 1.0 instead of 0.1)',
+    env: { OTEL_TRACES_SAMPLER_ARG: '1' },
+    tracing: true,
+  },
+  // The all-on configuration once more, last: how far two runs of the same thing differ on this
+  // machine, i.e. which ratios above mean something.
+  { name: 'baseline-again', label: 'all patterns on, again (noise)', env: {}, tracing: true },
+];
+
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)];
+const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
 
 async function logIn(base: string, username: string, password: string): Promise<string> {
   const res = await fetch(`${base}/api/sessions`, {
@@ -41,13 +120,51 @@ async function logIn(base: string, username: string, password: string): Promise<
   return ((await res.json()) as { token: string }).token;
 }
 
+async function run(
+  base: string,
+  journey: Journey,
+  tokens: string[],
+  options: { connections: number; duration: number; overallRate?: number },
+): Promise<Omit<Row, 'name' | 'kind' | 'mode'>> {
+  const result = await autocannon({
+    url: base,
+    connections: options.connections,
+    duration: options.duration,
+    overallRate: options.overallRate,
+    requests: [
+      {
+        method: typeof journey.method === 'string' ? journey.method : 'GET',
+        setupRequest: (req) => ({
+          ...req,
+          method: typeof journey.method === 'string' ? journey.method : journey.method(),
+          path: journey.path(),
+          body: journey.body?.(),
+          headers: {
+            ...(journey.body ? { 'content-type': 'application/json' } : {}),
+            ...(journey.auth ? { authorization: `Bearer ${pick(tokens)}` } : {}),
+          },
+        }),
+      },
+    ],
+  });
+  return {
+    rps: result.requests.average,
+    okRps: result['2xx'] / options.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      duration: { type: 'string', default: '10' },
+      duration: { type: 'string', default: '5' },
       connections: { type: 'string', default: '50' },
       rate: { type: 'string', default: '500' },
-      url: { type: 'string' },
+      warmup: { type: 'string', default: '6' },
+      configs: { type: 'string', default: CONFIGS.map((c) => c.name).join(',') },
+      sessions: { type: 'string', default: '50' },
       credentials: { type: 'string', default: 'loadtests/data/seed-credentials.json' },
       out: { type: 'string', default: 'bench/results' },
     },
@@ -56,116 +173,226 @@ async function main(): Promise<void> {
   const duration = Number(values.duration);
   const connections = Number(values.connections);
   const rate = Number(values.rate);
-  const base = values.url ?? `http://127.0.0.1:${buildTopology({ profile: 'dev' }).nginx.port}`;
+  const warmup = Number(values.warmup);
+  for (const [k, v] of Object.entries({ duration, connections, rate, warmup })) {
+    if (!Number.isFinite(v) || v <= 0) {
+      throw new Error(`--${k} must be a positive number`);
+    }
+  }
+  const wanted = values.configs.split(',').map((s) => s.trim());
+  const unknown = wanted.filter((w) => !CONFIGS.some((c) => c.name === w));
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown --configs ${unknown.join(', ')}; known: ${CONFIGS.map((c) => c.name).join(', ')}`,
+    );
+  }
+  const configs = CONFIGS.filter((c) => wanted.includes(c.name));
+  const base = `http://127.0.0.1:${buildTopology({ profile: 'dev' }).nginx.port}`;
   const creds = JSON.parse(readFileSync(values.credentials, 'utf8')) as Credentials;
+  const started = Date.now();
+  const sink = new OtlpSink();
+  const otlp = await sink.start();
 
+  const rows: Row[] = [];
+  const runs: PatternRun[] = [];
+  const notes: string[] = [];
   const tokens: string[] = [];
-  for (let i = 0; i < Math.min(5, creds.users.length); i++) {
-    tokens.push(await logIn(base, pick(creds.users).username, creds.password));
-  }
+  let postIds: string[] = [];
   const userIds = creds.users.map((u) => u.id);
-  const feed = (await (
-    await fetch(`${base}/api/feed?limit=50`, { headers: { authorization: `Bearer ${tokens[0]}` } })
-  ).json()) as { items: Array<{ id: string }> };
-  const postIds = feed.items.map((p) => String(p.id));
-  if (postIds.length === 0) {
-    throw new Error('the first seeded user has an empty feed: seed with more posts');
-  }
-
-  const targets: Target[] = [
-    { name: 'NGINX /nginx/health', kind: 'ceiling', path: () => '/nginx/health', auth: false },
+  let n = 0;
+  const journeys: Journey[] = [
     {
-      name: 'trivial: leaderboard top 1',
-      kind: 'ceiling',
-      path: () => '/api/leaderboards/posters?limit=1',
+      name: 'feed: first page',
+      kind: 'journey',
+      method: 'GET',
+      path: () => '/api/feed?limit=20',
       auth: true,
     },
-    { name: 'feed: first page', kind: 'journey', path: () => '/api/feed?limit=20', auth: true },
     {
       name: 'profile: random user',
       kind: 'journey',
+      method: 'GET',
       path: () => `/api/users/${pick(userIds)}`,
       auth: true,
     },
     {
       name: 'post: read one',
       kind: 'journey',
+      method: 'GET',
       path: () => `/api/posts/${pick(postIds)}`,
       auth: true,
     },
     {
       name: 'leaderboard: top 10',
       kind: 'journey',
+      method: 'GET',
       path: () => '/api/leaderboards/posters?limit=10',
+      auth: true,
+    },
+    {
+      // PUT or DELETE at random: whatever share of the pairs is liked already, half of the
+      // requests change something, so every configuration does the same work.
+      name: 'like: PUT or DELETE, random post',
+      kind: 'write',
+      method: () => (Math.random() < 0.5 ? 'PUT' : 'DELETE'),
+      path: () => `/api/posts/${pick(postIds)}/like`,
+      auth: true,
+    },
+    {
+      name: 'post: create',
+      kind: 'write',
+      method: 'POST',
+      path: () => '/api/posts',
+      body: () => JSON.stringify({ text: `bench post ${++n} at ${Date.now()}` }),
+      auth: true,
+    },
+  ];
+  const ceilings: Journey[] = [
+    {
+      name: 'NGINX /nginx/health',
+      kind: 'ceiling',
+      method: 'GET',
+      path: () => '/nginx/health',
+      auth: false,
+    },
+    {
+      name: 'trivial: leaderboard top 1',
+      kind: 'ceiling',
+      method: 'GET',
+      path: () => '/api/leaderboards/posters?limit=1',
       auth: true,
     },
   ];
 
-  const rows: Row[] = [];
-  const modes: Array<{ mode: string; overallRate?: number }> = [
-    { mode: `${connections} conns` },
-    { mode: `${rate} req/s`, overallRate: rate },
-  ];
-  for (const t of targets) {
-    for (const m of t.kind === 'ceiling' ? modes.slice(0, 1) : modes) {
-      process.stderr.write(`bench: ${t.name} at ${m.mode} for ${duration}s … `);
-      const result = await autocannon({
-        url: base,
-        connections,
-        duration,
-        overallRate: m.overallRate,
-        setupClient: (client) => {
-          if (t.auth) {
-            client.setHeaders({ authorization: `Bearer ${pick(tokens)}` });
+  try {
+    for (const [i, config] of configs.entries()) {
+      log(
+        `(${i + 1}/${configs.length}) ${config.name}: ${config.label} — restarting the dev stack …`,
+      );
+      const env = { ...BENCH_ENV, ...config.env };
+      const restartSeconds = await restartStack(env, config.tracing ? otlp : undefined);
+      log(`  stack up in ${restartSeconds.toFixed(1)} s`);
+      if (tokens.length === 0) {
+        const count = Math.min(Number(values.sessions), creds.users.length);
+        for (let k = 0; k < count; k++) {
+          tokens.push(await logIn(base, creds.users[k].username, creds.password));
+        }
+        const ids = new Set<string>();
+        for (const t of tokens.slice(0, 10)) {
+          const feed = (await (
+            await fetch(`${base}/api/feed?limit=50`, { headers: { authorization: `Bearer ${t}` } })
+          ).json()) as { items: Array<{ id: string }> };
+          feed.items.forEach((p) => ids.add(String(p.id)));
+        }
+        postIds = [...ids];
+        if (postIds.length === 0) {
+          throw new Error('the seeded users have empty feeds: seed with more posts');
+        }
+        log(`  ${tokens.length} sessions, ${postIds.length} posts to read and like`);
+      }
+      // Warm-up: caches refill after the restart (the cache Redis keeps nothing) and the JIT
+      // compiles every path the journeys take.
+      for (const j of journeys) {
+        await run(base, j, tokens, { connections, duration: warmup / journeys.length });
+      }
+      const bytesBefore = sink.bytes;
+      const targets = config.name === 'baseline' ? [...ceilings, ...journeys] : journeys;
+      for (const j of targets) {
+        process.stderr.write(`[bench]   ${j.name} at ${connections} conns for ${duration} s … `);
+        const r = await run(base, j, tokens, { connections, duration });
+        process.stderr.write(
+          `${Math.round(r.okRps)} 2xx/s, p99 ${r.p99} ms, ${r.errors} non-2xx\n`,
+        );
+        runs.push({ config: config.name, journey: j.name, kind: j.kind, ...r });
+        if (config.name === 'baseline') {
+          rows.push({ name: j.name, kind: j.kind, mode: `${connections} conns`, ...r });
+          if (j.kind !== 'ceiling') {
+            process.stderr.write(`[bench]   ${j.name} at ${rate} req/s for ${duration} s … `);
+            const o = await run(base, j, tokens, { connections, duration, overallRate: rate });
+            process.stderr.write(`${Math.round(o.okRps)} 2xx/s, p99 ${o.p99} ms\n`);
+            rows.push({ name: j.name, kind: j.kind, mode: `${rate} req/s`, ...o });
           }
-        },
-        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: t.path() }) }],
-      });
-      const row: Row = {
-        name: t.name,
-        kind: t.kind,
-        mode: m.mode,
-        rps: result.requests.average,
-        okRps: result['2xx'] / duration,
-        p50: result.latency.p50,
-        p99: result.latency.p99,
-        errors: result.errors + result.timeouts + result.non2xx,
-      };
-      rows.push(row);
-      process.stderr.write(
-        `${Math.round(row.rps)} req/s (${Math.round(row.okRps)} 2xx/s), p99 ${row.p99} ms\n`,
+        }
+      }
+      const drained = await drainWorkers();
+      log(`  workers drained in ${drained.toFixed(1)} s`);
+      notes.push(
+        `| ${config.name} | ${config.label} | ${
+          Object.entries(config.env)
+            .map(([k, v]) => `\`${k}=${v}\``)
+            .join(' ') || '—'
+        } | ${restartSeconds.toFixed(1)} | ${drained.toFixed(1)} | ${config.tracing ? `${((sink.bytes - bytesBefore) / 1e6).toFixed(1)} MB` : 'off'} |`,
       );
     }
+  } finally {
+    log('stopping the dev stack …');
+    await stopStack().catch((e: unknown) => log(`stack down failed: ${String(e)}`));
+    await sink.stop();
   }
 
   const date = new Date().toISOString().slice(0, 10);
   const machine = hostname().replace(/[^A-Za-z0-9_.-]/g, '_');
   const dir = path.resolve(values.out);
   mkdirSync(dir, { recursive: true });
-  const table = markdownTable(rows);
   const svgName = `${date}-${machine}.svg`;
-  writeFileSync(path.join(dir, svgName), barChartSvg(rows, `Murmur bench ${date} on ${machine}`));
+  const patternSvgName = `${date}-${machine}-patterns.svg`;
   writeFileSync(
-    path.join(dir, `${date}-${machine}.md`),
-    [
-      `# Murmur bench, ${date}, ${machine}`,
-      '',
-      `Dev stack (\`npm start\`) through NGINX at ${base}; ${duration} s per run, ${connections}`,
-      `connections (closed loop) and ${rate} req/s (open loop, autocannon \`overallRate\`).`,
-      'Authenticated runs rotate over 5 seeded sessions. Non-2xx answers above ~5,000 req/s are 429s from',
-      'RATE_LIMIT_ROUTE_CEILING (5000/1 per route), so the 2xx/s column is the one to compare.',
-      '',
-      table,
-      '',
-      `![throughput](${svgName})`,
-      '',
-      'Pattern-off runs (L1, L2, read replicas, fan-out, write-behind, tracing) are not in this report:',
-      'the local stack cannot pass extra env to services yet (see docs/loadtesting.md).',
-      '',
-    ].join('\n'),
+    path.join(dir, svgName),
+    barChartSvg(rows, `Murmur bench ${date} on ${machine}: all patterns on`),
   );
-  console.log(
-    `\n${table}\n\nreport: ${path.relative(process.cwd(), path.join(dir, `${date}-${machine}.md`))}`,
+  writeFileSync(
+    path.join(dir, patternSvgName),
+    groupedBarChartSvg(
+      runs,
+      configs.map((c) => c.name),
+      `2xx/s per journey and configuration, ${date}, ${machine}`,
+    ),
+  );
+  const baseline = markdownTable(rows);
+  const patterns = patternTables(
+    runs,
+    configs.map((c) => c.name),
+  );
+  const text = [
+    `# Murmur bench, ${date}, ${machine}`,
+    '',
+    `Measured in one run by \`npm run bench\` (${cpus().length} CPUs, Node ${process.version}) on the dev stack through`,
+    `NGINX at ${base}; ${duration} s per run after a ${warmup} s warm-up per configuration, ${connections} connections`,
+    `(closed loop) and ${rate} req/s (open loop, autocannon \`overallRate\`). Requests rotate over ${tokens.length} seeded`,
+    'sessions. Rate limits are raised and the edge `limit_req` zones are off for every configuration',
+    `(${Object.entries(BENCH_ENV)
+      .map(([k, v]) => `\`${k}=${v}\``)
+      .join(', ')}): the checks still run, so their`,
+    'cost is in every figure. With tracing on, the services sample 10% of the traces (parent-based ratio',
+    'sampler) and export their spans over OTLP/HTTP to an in-process sink that stands in for Jaeger.',
+    '',
+    '## All patterns on: ceilings and journeys',
+    '',
+    baseline,
+    '',
+    `![throughput](${svgName})`,
+    '',
+    '## Each pattern switched off',
+    '',
+    'Each configuration restarts the stack with one switch (below); every journey runs at the same',
+    'connection count. Ratios are to the all-on run of the same journey: below 1 means the pattern',
+    'was buying throughput. `baseline-again` repeats the all-on run at the end: its ratios are the',
+    'noise of this machine, and a ratio within that distance of 1 says nothing.',
+    '',
+    patterns,
+    '',
+    `![patterns](${patternSvgName})`,
+    '',
+    '| config | what is off | switches | restart s | workers drained after the journeys, s | spans exported |',
+    '|---|---|---|---:|---:|---:|',
+    ...notes,
+    '',
+  ].join('\n');
+  const file = path.join(dir, `${date}-${machine}.md`);
+  writeFileSync(file, text);
+  console.log(`\n${text}`);
+  log(
+    `done in ${((Date.now() - started) / 60_000).toFixed(1)} min; report: ${path.relative(process.cwd(), file)}`,
   );
 }
 

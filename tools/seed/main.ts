@@ -9,8 +9,11 @@
  *   `leaderboard_scores` for the `posters` board;
  * - post shards: posts in the author's logical shard schema, ids from that schema's `next_id()`,
  *   on the physical shard the ShardRouter picks (`logical % shards` unless SHARD_MAP);
- * - Redis: `feed:followers:<id>` sets, `timeline:<id>` sorted sets (post ids scored by created-at
- *   ms, capped like the fan-out) and the `leaderboard:posters` sorted set.
+ * - Redis: the feed's copy of the graph in both directions (`feed:followers:<id>` and
+ *   `feed:following:<id>` sets), `timeline:<id>` sorted sets (post ids scored by created-at ms,
+ *   capped like the fan-out), each author's `feed:authored:<id>` sorted set (the same, for fan-in
+ *   at read), so either `FANOUT_ON_WRITE` mode runs on the same seed, and the
+ *   `leaderboard:posters` sorted set.
  * Targets default to the dev stack (`npm start`); DATABASE_URL, SHARDS, REDIS_URL, SHARD_MAP and
  * TIMELINE_MAX override them, so the same command seeds compose or a port-forwarded cluster.
  */
@@ -18,7 +21,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as argon2 from 'argon2';
-import { Redis } from 'ioredis';
+import { type ChainableCommander, Redis } from 'ioredis';
 import { Pool } from 'pg';
 import type { z } from 'zod';
 import {
@@ -123,6 +126,16 @@ async function inBatches<T>(
   }
 }
 
+/** Run a pipeline and fail on the first command that failed (exec itself only rejects on I/O). */
+async function exec(pipeline: ChainableCommander): Promise<Array<[Error | null, unknown]>> {
+  const results = (await pipeline.exec()) ?? [];
+  const failed = results.find(([error]) => error !== null);
+  if (failed) {
+    throw failed[0] as Error;
+  }
+  return results;
+}
+
 async function main(): Promise<void> {
   const args = parseCli();
   const config = targets();
@@ -173,7 +186,7 @@ async function main(): Promise<void> {
     });
     usersBar.finish();
 
-    // Follows: Postgres rows and the feed's Redis copy of the graph.
+    // Follows: Postgres rows and the feed's Redis copy of the graph, in both directions.
     const pairs: Array<[number, number]> = [];
     const followersOf: number[][] = Array.from({ length: args.users }, () => []);
     plan.followees.forEach((list, follower) => {
@@ -197,7 +210,15 @@ async function main(): Promise<void> {
       for (const i of batch) {
         pipeline.sadd(`feed:followers:${ids[i]}`, ...followersOf[i].map((f) => ids[f]));
       }
-      await pipeline.exec();
+      await exec(pipeline);
+    });
+    const following = indexes.filter((i) => plan.followees[i].length > 0);
+    await inBatches(following, 200, async (batch) => {
+      const pipeline = redis.pipeline();
+      for (const i of batch) {
+        pipeline.sadd(`feed:following:${ids[i]}`, ...Array.from(plan.followees[i], (f) => ids[f]));
+      }
+      await exec(pipeline);
     });
     followsBar.finish();
 
@@ -246,8 +267,10 @@ async function main(): Promise<void> {
     await Promise.all(shardJobs);
     postsBar.finish();
 
-    // Timelines: what fan-out on write would have built (author + every follower), capped.
+    // Timelines: what fan-out on write would have built (author + every follower), capped; and
+    // each author's own list, which the worker keeps in both modes and fan-in reads.
     const timelines: Array<Array<[number, string]>> = Array.from({ length: args.users }, () => []);
+    const authored: Array<Array<[number, string]>> = Array.from({ length: args.users }, () => []);
     const postCounts = new Uint32Array(args.users);
     for (let p = 0; p < args.posts; p++) {
       const id = postIds[p];
@@ -258,6 +281,7 @@ async function main(): Promise<void> {
       postCounts[author]++;
       const entry: [number, string] = [plan.postCreatedMs[p], id];
       timelines[author].push(entry);
+      authored[author].push(entry);
       for (const f of followersOf[author]) {
         timelines[f].push(entry);
       }
@@ -276,10 +300,27 @@ async function main(): Promise<void> {
         pipeline.zadd(key, ...top.flatMap(([score, id]) => [score, id]));
         pipeline.zremrangebyrank(key, 0, -(config.TIMELINE_MAX + 1));
       }
-      await pipeline.exec();
+      await exec(pipeline);
       timelineBar.tick(batch.length);
     });
     timelineBar.finish();
+
+    const authors = indexes.filter((u) => authored[u].length > 0);
+    const authoredBar = new Progress('authored lists', authors.length);
+    let authoredEntries = 0;
+    await inBatches(authors, REDIS_BATCH / 10, async (batch) => {
+      const pipeline = redis.pipeline();
+      for (const u of batch) {
+        const top = authored[u].sort((a, b) => b[0] - a[0]).slice(0, config.TIMELINE_MAX);
+        authoredEntries += top.length;
+        const key = `feed:authored:${ids[u]}`;
+        pipeline.zadd(key, ...top.flatMap(([score, id]) => [score, id]));
+        pipeline.zremrangebyrank(key, 0, -(config.TIMELINE_MAX + 1));
+      }
+      await exec(pipeline);
+      authoredBar.tick(batch.length);
+    });
+    authoredBar.finish();
 
     // The posters board: Redis serves it, Postgres keeps the durable copy.
     const posters = indexes.filter((u) => postCounts[u] > 0);
@@ -288,7 +329,7 @@ async function main(): Promise<void> {
       for (const u of batch) {
         pipeline.zincrby(`leaderboard:${POSTERS_BOARD}`, postCounts[u], ids[u]);
       }
-      const results = (await pipeline.exec()) ?? [];
+      const results = await exec(pipeline);
       await mainDb.query(
         `INSERT INTO leaderboard_scores (board, user_id, score)
          SELECT $1, u, s FROM unnest($2::bigint[], $3::bigint[]) AS t(u, s)
@@ -300,6 +341,13 @@ async function main(): Promise<void> {
         ],
       );
     });
+
+    // A bulk load leaves the planner without statistics and every page to be vacuumed: do it now,
+    // or autovacuum does it during the first load test and skews its figures.
+    const vacuumStarted = Date.now();
+    process.stderr.write('seed: VACUUM ANALYZE on the primaries … ');
+    await Promise.all([mainDb, ...shardDbs].map((db) => db.query('VACUUM (ANALYZE)')));
+    process.stderr.write(`${((Date.now() - vacuumStarted) / 1000).toFixed(1)} s\n`);
 
     const out = path.resolve(args.out);
     mkdirSync(path.dirname(out), { recursive: true });
@@ -323,6 +371,7 @@ async function main(): Promise<void> {
         `  follows    ${pairs.length} (followers: max ${sorted[0]}, p99 ${sorted[Math.floor(sorted.length * 0.01)]}, median ${sorted[Math.floor(sorted.length / 2)]})`,
         `  posts      ${inserted} on ${byShard.size} of ${LOGICAL_SHARDS} logical shards, ${shardDbs.length} physical`,
         `  timelines  ${timelineEntries} entries (cap ${config.TIMELINE_MAX})`,
+        `  fan-in     ${following.length} following sets, ${authoredEntries} entries in ${authors.length} authored lists (cap ${config.TIMELINE_MAX})`,
         `  posters    ${posters.length} users on leaderboard:${POSTERS_BOARD}`,
         `  rows/s     ${Math.round((args.users + pairs.length + inserted) / seconds)}`,
         `  credentials ${path.relative(process.cwd(), out)}`,

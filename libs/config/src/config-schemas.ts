@@ -170,6 +170,18 @@ export const feedConfigSchema = z.object({
   TIMELINE_MAX: z.coerce.number().int().min(10).max(10_000).default(800),
   POST_GRPC_URL: z.string().min(1),
   POST_GRPC_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  /**
+   * On: the worker pushes each new post into every follower's timeline and a feed page is one
+   * sorted-set read (fan-out on write). Off: the worker writes only the author's own post list and
+   * a page is merged at read time from the lists of the reader's followees (fan-in). Set it the
+   * same on the feed API and the feed worker.
+   */
+  FANOUT_ON_WRITE: bool.default(true),
+  /**
+   * Fan-in reads at most this many of the reader's followees per page (one sorted-set read each);
+   * posts of followees past the bound are not in that reader's feed.
+   */
+  FANIN_MAX_FOLLOWEES: z.coerce.number().int().min(1).max(100_000).default(1_000),
 });
 
 /** Likes: counters in Redis written behind to Postgres (or through, for comparison). */

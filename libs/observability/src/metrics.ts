@@ -178,6 +178,14 @@ export const likesPendingPosts = new Gauge({
   registers: [metricsRegistry],
 });
 
+export const feedTimelineReadSeconds = new Histogram({
+  name: 'murmur_feed_timeline_read_seconds',
+  help: 'Time to read a home-timeline page of post ids from Redis, by feed mode (fan-out: one sorted set; fan-in: merged from every followee at read time); hydration not included',
+  labelNames: ['mode'] as const,
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+  registers: [metricsRegistry],
+});
+
 export const cacheWarmedTotal = new Counter({
   name: 'murmur_cache_warmed_total',
   help: 'Entries loaded into a cache at start-up (warming), by cache',

@@ -4,7 +4,7 @@ import { queueDepthWatcher } from '@murmur/queue';
 import type { FeedWorkerConfig } from '../config';
 import { FanoutProcessor } from './fanout.processor';
 import { FanoutRepository } from './fanout.repository';
-import { FanoutService, TIMELINE_MAX } from './fanout.service';
+import { FANOUT_ON_WRITE, FanoutService, TIMELINE_MAX } from './fanout.service';
 
 @Module({})
 export class FanoutModule {
@@ -17,6 +17,7 @@ export class FanoutModule {
         FanoutRepository,
         queueDepthWatcher(QUEUES.feed),
         { provide: TIMELINE_MAX, useValue: config.TIMELINE_MAX },
+        { provide: FANOUT_ON_WRITE, useValue: config.FANOUT_ON_WRITE },
       ],
     };
   }

@@ -1,4 +1,4 @@
-import type { TimelineEntry } from './timeline.repository';
+import type { TimelineEntry } from './feed-page';
 
 /** Cursors are opaque to clients: base64url of `<score>:<postId>`. */
 export function encodeCursor(entry: TimelineEntry): string {

@@ -1,24 +1,37 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { feedTimelineReadSeconds } from '@murmur/observability';
 import { type FeedResponse, toFeedItem } from './dto/feed.response';
 import { decodeCursor, encodeCursor } from './feed-cursor';
 import { FeedError, FeedErrorCode } from './feed.errors';
 import { PostClient, PostServiceUnavailable } from './post.client';
-import { TimelineRepository } from './timeline.repository';
+import { TIMELINE_SOURCE, type TimelineSource } from './timeline-source';
 
 @Injectable()
-export class FeedService {
+export class FeedService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(FeedService.name);
+
   constructor(
-    @Inject(TimelineRepository) private readonly timelines: TimelineRepository,
+    @Inject(TIMELINE_SOURCE) private readonly timelines: TimelineSource,
     @Inject(PostClient) private readonly posts: PostClient,
   ) {}
 
-  /** A page of the home timeline: ids from Redis, posts from the post service in one call. */
+  onApplicationBootstrap(): void {
+    this.logger.log(`feed mode: ${this.timelines.describe()}`);
+  }
+
+  /**
+   * A page of the home timeline: post ids from Redis (one timeline, or merged from the followees'
+   * lists in fan-in mode; the same order and cursors either way), posts from the post service in
+   * one call.
+   */
   async page(userId: string, limit: number, cursor?: string): Promise<FeedResponse> {
     const before = cursor === undefined ? undefined : decodeCursor(cursor);
     if (cursor !== undefined && before === undefined) {
       throw new FeedError(FeedErrorCode.InvalidCursor, 'The cursor is not valid.');
     }
+    const endTimer = feedTimelineReadSeconds.startTimer({ mode: this.timelines.mode });
     const entries = await this.timelines.page(userId, limit, before);
+    endTimer();
     let posts;
     try {
       posts = await this.posts.getPosts(entries.map((e) => e.postId));

@@ -1,28 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { REDIS } from '@murmur/redis';
 import type { Redis } from 'ioredis';
+import { timelineKey } from './feed-keys';
+import { fromWithScores, pageOf, readWindow, type TimelineEntry } from './feed-page';
+import type { TimelineSource } from './timeline-source';
 
-export interface TimelineEntry {
-  postId: string;
-  /** epoch ms of the post */
-  score: number;
-}
-
-export const timelineKey = (userId: string): string => `timeline:${userId}`;
-export const followersKey = (userId: string): string => `feed:followers:${userId}`;
-
-/** Home timelines: one Redis sorted set per user, post ids scored by time, capped in length. */
+/**
+ * Fan-out on write, the read side: home timelines are one Redis sorted set per user, post ids
+ * scored by time and capped in length, filled by the feed worker.
+ */
 @Injectable()
-export class TimelineRepository {
+export class TimelineRepository implements TimelineSource {
+  readonly mode = 'fan-out';
+
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
-  /**
-   * Newest first, strictly older than the cursor position. Ties on the score (same ms) are broken
-   * by post id, which also grows with time.
-   */
-  async page(userId: string, limit: number, before?: TimelineEntry): Promise<TimelineEntry[]> {
-    const max = before === undefined ? '+inf' : String(before.score);
-    // Fetch a little extra to step over entries that share the cursor's millisecond.
+  describe(): string {
+    return 'fan-out on write (FANOUT_ON_WRITE=true): a page is one read of timeline:<reader>';
+  }
+
+  async page(userId: string, limit: number, cursor?: TimelineEntry): Promise<TimelineEntry[]> {
+    const max = cursor === undefined ? '+inf' : String(cursor.score);
     const raw = await this.redis.zrange(
       timelineKey(userId),
       max,
@@ -31,18 +29,9 @@ export class TimelineRepository {
       'REV',
       'LIMIT',
       0,
-      limit + 32,
+      readWindow(limit),
       'WITHSCORES',
     );
-    const entries: TimelineEntry[] = [];
-    for (let i = 0; i < raw.length; i += 2) {
-      entries.push({ postId: raw[i], score: Number(raw[i + 1]) });
-    }
-    entries.sort((a, b) => b.score - a.score || (BigInt(b.postId) > BigInt(a.postId) ? 1 : -1));
-    const after =
-      before === undefined
-        ? entries
-        : entries.filter((e) => e.score < before.score || BigInt(e.postId) < BigInt(before.postId));
-    return after.slice(0, limit);
+    return pageOf([fromWithScores(raw)], limit, cursor);
   }
 }

@@ -61,11 +61,14 @@ export class PostsService {
    */
   async create(authorId: string, text: string): Promise<Post> {
     const post = toPost(await this.posts.insert(authorId, text));
-    // Write-through on create: reads by id go to a replica, and a reader racing replication (a
-    // follower's feed, the author's own page) would otherwise cache "not found" for the new post.
-    await this.cache.set(post.id, post);
-    // Event invalidation by tag: every cached page of this author's posts is now out of date.
-    await this.authorPages.invalidateTag(authorTag(authorId));
+    await Promise.all([
+      // Write-through on create: reads by id go to a replica, and a reader racing replication (a
+      // follower's feed, the author's own page) would otherwise cache "not found" for the post.
+      // It completes before the fan-out is enqueued, so no follower can see the id first.
+      this.cache.set(post.id, post),
+      // Event invalidation by tag: every cached page of this author's posts is now out of date.
+      this.authorPages.invalidateTag(authorTag(authorId)),
+    ]);
     const createdAt = Date.parse(post.createdAt);
     await Promise.all([
       this.feedQueue.add(
