@@ -3,7 +3,8 @@
 // Runs on the system Node (20+) with no dependencies, makes the machine ready, then hands over to
 // Node 24 (the npm registry's `node` package, installed as node_modules/.bin/node):
 //   1. npm packages: npm ci when node_modules is missing or package-lock.json changed
-//   2. nginx: Debian's package through apt-get when missing and we are root
+//   2. nginx: Debian's package through apt-get when missing and we are root; for test and setup
+//      also Go and the Go libraries the offline Helm renderer needs (tools/deploy-checks/helm-render)
 //   3. Node 24
 //   4. a build when any .ts/.proto source is newer than the last build
 //   5. the command: the stack CLI (start | up | down | status | migrate) or the test pipeline
@@ -107,7 +108,20 @@ function ensureNginx() {
     );
   }
   step('installing nginx (apt-get update && apt-get install nginx) …');
-  // policy-rc.d tells the package scripts not to start services, so no system nginx takes :80.
+  const error = aptInstall(['nginx']);
+  if (error) {
+    fail(error);
+  }
+  stopSystemNginx();
+  step('✓ nginx installed');
+}
+
+/**
+ * apt-get update, then apt-get install of `packages` without recommends; returns an error message
+ * or undefined. policy-rc.d tells the package scripts not to start services, so no system nginx
+ * takes :80.
+ */
+function aptInstall(packages) {
   const policy = '/usr/sbin/policy-rc.d';
   const ownPolicy = !existsSync(policy);
   if (ownPolicy) {
@@ -119,19 +133,18 @@ function ensureNginx() {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     for (const args of [
       ['update', '-q'],
-      ['install', '-y', '-q', '--no-install-recommends', 'nginx'],
+      ['install', '-y', '-q', '--no-install-recommends', ...packages],
     ]) {
       if (spawnSync('apt-get', args, { stdio: 'inherit', env }).status !== 0) {
-        fail(`apt-get ${args[0]} failed (see above)`);
+        return `apt-get ${args[0]} failed (see above)`;
       }
     }
+    return undefined;
   } finally {
     if (ownPolicy) {
       rmSync(policy, { force: true });
     }
   }
-  stopSystemNginx();
-  step('✓ nginx installed');
 }
 
 /** If the package started a system nginx anyway (e.g. under systemd), stop and disable it. */
@@ -155,6 +168,48 @@ function stopSystemNginx() {
       // gone already
     }
   }
+}
+
+// 2b ─ Go, for the offline Helm renderer of the deploy checks ──────────────────────────────────
+// tools/deploy-checks/helm-render builds a `helm template` stand-in from Debian's Go packages
+// (there is no helm binary here). Only the tests need it: without it they skip that check.
+function ensureGo() {
+  const listFile = path.join(root, 'tools', 'deploy-checks', 'helm-render', 'apt-packages.txt');
+  if (!existsSync(listFile)) {
+    return;
+  }
+  const packages = readFileSync(listFile, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  const query = has('dpkg-query')
+    ? (spawnSync('dpkg-query', ['-W', '-f', '${Package} ${db:Status-Abbrev}\n', ...packages], {
+        encoding: 'utf8',
+      }).stdout ?? '')
+    : '';
+  const installed = new Set(
+    query
+      .split('\n')
+      .filter((l) => /^\S+ ii/.test(l))
+      .map((l) => l.split(' ')[0]),
+  );
+  const missing = packages.filter((p) => !installed.has(p));
+  if (missing.length === 0) {
+    step('✓ Go (helm-render) installed');
+    return;
+  }
+  if (!isRoot || !has('apt-get')) {
+    step(
+      `Go for the Helm render check is missing (${missing.join(' ')}); that check will be ` +
+        `skipped. Debian/Ubuntu: sudo apt-get install ${missing.join(' ')}`,
+    );
+    return;
+  }
+  step(`installing Go for the Helm render check (apt-get install ${missing.join(' ')}) …`);
+  const error = aptInstall(missing);
+  step(
+    error ? `Go not installed (${error}): the Helm render check will be skipped` : '✓ Go installed',
+  );
 }
 
 // 3 ─ Node 24 ─────────────────────────────────────────────────────────────────────────────────
@@ -245,6 +300,9 @@ if (!quick) {
     (['start', 'up'].includes(command) && !onlyInfra)
   ) {
     ensureNginx();
+  }
+  if (command === 'test' || command === 'setup') {
+    ensureGo();
   }
   node = node24();
   step(`✓ Node ${node.version}`);

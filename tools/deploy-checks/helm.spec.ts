@@ -5,9 +5,10 @@ import YAML from 'yaml';
 import { REPO_ROOT } from './manifests';
 
 /**
- * No helm binary runs here, so the chart is checked statically: values against the schema, and the
- * templates for balanced blocks, defined includes, values paths that exist and files that exist.
- * Rendering (`helm template`, `helm lint`) happens in deploy/kind/up.sh and docs/deploy.md.
+ * The chart checked statically: values against the schema, and the templates for balanced blocks,
+ * defined includes, values paths that exist and files that exist. helm-render.spec.ts renders it
+ * (no helm binary runs here: helm-render/ is a stand-in built from Go, sprig and Helm's template
+ * functions) and checks the objects; the real `helm lint` runs in deploy/kind/up.sh.
  */
 
 const CHART = path.join(REPO_ROOT, 'deploy/helm/murmur');
