@@ -3,6 +3,31 @@ import { REDIS } from '@murmur/redis';
 import type { Redis } from 'ioredis';
 import { authoredKey, followersKey, followingKey, timelineKey } from '../feed/feed-keys';
 
+/**
+ * Copy an author's newest posts into a timeline and trim it (a follow's backfill). ZADD of the
+ * same member and score changes nothing, so a redelivered job is harmless.
+ * KEYS[1] authored list, KEYS[2] timeline; ARGV: how many posts, timeline max.
+ */
+const BACKFILL = `
+local posts = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'REV', 'WITHSCORES')
+for i = 1, #posts, 2 do redis.call('ZADD', KEYS[2], posts[i + 1], posts[i]) end
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[2]) + 1))
+return #posts / 2
+`;
+
+/**
+ * Remove an author's posts from a timeline (an unfollow), in chunks that keep each ZREM's
+ * argument list short. KEYS[1] authored list, KEYS[2] timeline.
+ */
+const PRUNE = `
+local posts = redis.call('ZRANGE', KEYS[1], 0, -1)
+local removed = 0
+for i = 1, #posts, 500 do
+  removed = removed + redis.call('ZREM', KEYS[2], unpack(posts, i, math.min(i + 499, #posts)))
+end
+return removed
+`;
+
 /** The feed's copy of the follow graph (built from follow events) and timeline writes. */
 @Injectable()
 export class FanoutRepository {
@@ -26,6 +51,34 @@ export class FanoutRepository {
         .srem(followersKey(followeeId), followerId)
         .srem(followingKey(followerId), followeeId)
         .exec(),
+    );
+  }
+
+  /**
+   * A new follow, fan-out mode: the followee's newest posts (up to `max`, the timeline's bound)
+   * join the follower's timeline, which is trimmed again. Returns how many were copied.
+   */
+  async backfill(followeeId: string, followerId: string, max: number): Promise<number> {
+    return Number(
+      await this.redis.eval(
+        BACKFILL,
+        2,
+        authoredKey(followeeId),
+        timelineKey(followerId),
+        max,
+        max,
+      ),
+    );
+  }
+
+  /**
+   * An unfollow, fan-out mode: the followee's posts leave the follower's timeline (those in the
+   * followee's list, i.e. its newest `TIMELINE_MAX`; older ones have been trimmed out already, or
+   * will be). Returns how many were removed.
+   */
+  async prune(followeeId: string, followerId: string): Promise<number> {
+    return Number(
+      await this.redis.eval(PRUNE, 2, authoredKey(followeeId), timelineKey(followerId)),
     );
   }
 

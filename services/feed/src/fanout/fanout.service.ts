@@ -49,11 +49,22 @@ export class FanoutService implements OnApplicationBootstrap {
     return delivered;
   }
 
-  follow(job: FollowJob): Promise<void> {
-    return this.repo.addFollow(job.followeeId, job.followerId);
+  /**
+   * Record the follow in both directions; with fan-out on, also backfill the followee's recent
+   * posts into the follower's timeline (fan-in reads them from the followee's list anyway).
+   */
+  async follow(job: FollowJob): Promise<void> {
+    await this.repo.addFollow(job.followeeId, job.followerId);
+    if (this.fanoutOnWrite) {
+      await this.repo.backfill(job.followeeId, job.followerId, this.timelineMax);
+    }
   }
 
-  unfollow(job: FollowJob): Promise<void> {
-    return this.repo.removeFollow(job.followeeId, job.followerId);
+  /** Remove the follow; with fan-out on, also the followee's posts from the follower's timeline. */
+  async unfollow(job: FollowJob): Promise<void> {
+    await this.repo.removeFollow(job.followeeId, job.followerId);
+    if (this.fanoutOnWrite) {
+      await this.repo.prune(job.followeeId, job.followerId);
+    }
   }
 }

@@ -167,6 +167,26 @@ describe(`${FaninRepository.name} (real Redis)`, () => {
     );
   });
 
+  it('with fan-out on, an unfollow prunes the timeline and a follow backfills it', async () => {
+    // b was unfollowed through the fan-out worker above; `late` was written in fan-in mode.
+    const late = jobs[jobs.length - 1];
+    const timeline = async (): Promise<string[]> => ids(await allPages(timelineFeed, reader, 50));
+    const visible = (j: FanoutJob): boolean => j !== late && j.authorId !== stranger;
+    expect(await timeline()).toEqual(
+      newestFirst(jobs.filter((j) => visible(j) && j.authorId !== b)),
+    );
+    await follow(reader, b);
+    expect(await timeline()).toEqual(newestFirst(jobs.filter(visible)));
+    // both are idempotent: a redelivered job changes nothing
+    await follow(reader, b);
+    expect(await timeline()).toEqual(newestFirst(jobs.filter(visible)));
+    await fanOutWorker.unfollow({ followerId: reader, followeeId: b });
+    await fanOutWorker.unfollow({ followerId: reader, followeeId: b });
+    expect(await timeline()).toEqual(
+      newestFirst(jobs.filter((j) => visible(j) && j.authorId !== b)),
+    );
+  });
+
   it('reads at most FANIN_MAX_FOLLOWEES followees, the same ones on every page', async () => {
     const many = user(10);
     const followees = [user(11), user(12), user(13), user(14)];
