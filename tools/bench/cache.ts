@@ -81,6 +81,19 @@ async function connect(e: Endpoints, poolSize: number): Promise<{ pool: Pool; re
   return { pool, redis };
 }
 
+/** A counter's total over the samples whose labels match (this process's registry). */
+async function counterTotal(
+  counter: typeof cacheLoadsTotal | typeof cacheRequestsTotal,
+  labels: Record<string, string>,
+): Promise<number> {
+  const { values } = await counter.get();
+  return values
+    .filter((v) =>
+      Object.entries(labels).every(([k, want]) => String(v.labels[k as never]) === want),
+    )
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
 // ---------------------------------------------------------------- 1. layers
 
 interface LayerRow {
@@ -232,26 +245,22 @@ async function stampedeChild(job: StampedeJob, e: Endpoints): Promise<StampedeCh
   const go = new Promise((resolve) => process.once('message', resolve));
   process.send?.({ ready: true } satisfies ChildMessage);
   await go;
-  const latencies: number[] = [];
-  const loop = await runClosedLoop(job.readers, job.seconds * 1000, async () => {
-    const t0 = process.hrtime.bigint();
-    await read();
-    latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  });
+  const loop = await runClosedLoop(job.readers, job.seconds * 1000, read);
   // let background (XFetch) loads that started in the window finish before counting
   await new Promise((r) => setTimeout(r, job.loadMs * 3));
   await pool.end();
   redis.disconnect();
-  const byOutcome = (outcome: string): Promise<number> =>
-    cacheLoadsTotal
-      .get()
-      .then((m) =>
-        m.values
-          .filter((v) => v.labels.cache === job.key && v.labels.outcome === outcome)
-          .reduce((sum, v) => sum + v.value, 0),
-      );
-  const background = job.mode === 'naive' ? 0 : await byOutcome('early');
-  return { loads, blocking: loads - background, background, latencies, errors: loop.errors };
+  const background =
+    job.mode === 'naive'
+      ? 0
+      : await counterTotal(cacheLoadsTotal, { cache: job.key, outcome: 'early' });
+  return {
+    loads,
+    blocking: loads - background,
+    background,
+    latencies: loop.latencies,
+    errors: loop.errors,
+  };
 }
 
 interface StampedeRow {
@@ -364,21 +373,11 @@ interface ZipfRow {
   l1Bound: number;
 }
 
-async function layerCounts(name: string): Promise<{ l1: number; l2: number; loads: number }> {
-  const requests = (await cacheRequestsTotal.get()).values;
-  const loads = (await cacheLoadsTotal.get()).values;
-  const hits = (layer: string): number =>
-    requests
-      .filter(
-        (v) => v.labels.cache === name && v.labels.layer === layer && v.labels.result === 'hit',
-      )
-      .reduce((s, v) => s + v.value, 0);
+async function layerCounts(cache: string): Promise<{ l1: number; l2: number; loads: number }> {
   return {
-    l1: hits('l1'),
-    l2: hits('l2'),
-    loads: loads
-      .filter((v) => v.labels.cache === name && v.labels.outcome === 'loaded')
-      .reduce((s, v) => s + v.value, 0),
+    l1: await counterTotal(cacheRequestsTotal, { cache, layer: 'l1', result: 'hit' }),
+    l2: await counterTotal(cacheRequestsTotal, { cache, layer: 'l2', result: 'hit' }),
+    loads: await counterTotal(cacheLoadsTotal, { cache, outcome: 'loaded' }),
   };
 }
 
@@ -577,20 +576,15 @@ async function l2Outage(
     const phase = async (name: string): Promise<void> => {
       log(`L2 outage: ${name}, ${options.concurrency} readers for ${options.seconds} s …`);
       const before = loads;
-      const latencies: number[] = [];
-      const loop = await runClosedLoop(options.concurrency, options.seconds * 1000, async () => {
-        const t0 = process.hrtime.bigint();
-        await read();
-        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      });
-      latencies.sort((a, b) => a - b);
+      const loop = await runClosedLoop(options.concurrency, options.seconds * 1000, read);
+      const latencies = loop.latencies;
       const row: OutageRow = {
         phase: name,
         reads: latencies.length,
         seconds: loop.seconds,
         errors: loop.errors,
-        p50: percentile(latencies, 50),
-        p99: percentile(latencies, 99),
+        p50: loop.p50,
+        p99: loop.p99,
         max: latencies[latencies.length - 1] ?? NaN,
         slow: latencies.filter((l) => l >= 200).length,
         loads: loads - before,

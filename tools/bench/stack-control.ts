@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sumSamples } from '@murmur/observability';
 import { buildTopology } from '@murmur/stack';
 
 function bootstrap(args: string[], env: Record<string, string>): Promise<void> {
@@ -39,18 +40,13 @@ export async function restartStack(env: Record<string, string>, otlp?: string): 
 
 export const stopStack = (): Promise<void> => bootstrap(['down'], {});
 
-/** Sum of a metric's samples on one process's /metrics (Prometheus text), optionally filtered. */
+/** Sum of a metric's samples on one process's /metrics. */
 async function metricOn(
   port: number,
   name: string,
-  keep: (line: string) => boolean = () => true,
+  labels: Record<string, string | readonly string[]> = {},
 ): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name) && (l[name.length] === ' ' || l[name.length] === '{'))
-    .filter(keep)
-    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return sumSamples(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), name, labels);
 }
 
 /**
@@ -62,11 +58,12 @@ async function metricOn(
 export async function drainWorkers(timeoutMs = 180_000): Promise<number> {
   const workers = buildTopology({ profile: 'dev' }).services.filter((s) => s.entry === 'worker');
   const started = Date.now();
-  const busy = (line: string): boolean => /state="(waiting|active|delayed)"/.test(line);
   for (;;) {
     const backlog = await Promise.all(
       workers.map(async (w) => {
-        const jobs = await metricOn(w.port, 'murmur_queue_depth', busy);
+        const jobs = await metricOn(w.port, 'murmur_queue_depth', {
+          state: ['waiting', 'active', 'delayed'],
+        });
         const likes = await metricOn(w.port, 'murmur_likes_pending_posts');
         return jobs + likes;
       }),

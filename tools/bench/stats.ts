@@ -16,6 +16,8 @@ export interface LoopResult {
   rps: number;
   p50: number;
   p99: number;
+  /** every successful op's latency (ms), ascending */
+  latencies: number[];
 }
 
 /**
@@ -55,6 +57,7 @@ export async function runClosedLoop(
     rps: latencies.length / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    latencies,
   };
 }
 

@@ -1,5 +1,5 @@
 import { cacheHitRatio, cacheStaleServedTotal } from '@murmur/observability';
-import { Cache, type L2Client } from './cache';
+import { Cache, type CacheOptions, type L2Client } from './cache';
 
 /** An in-memory L2 that counts its calls and can be made to fail. */
 class FakeL2 implements L2Client {
@@ -44,6 +44,27 @@ const l1Only = (negativeTtlSeconds = 5): Cache<{ v: number }> =>
     ttlSeconds: 60,
     negativeTtlSeconds,
     l1: { enabled: true, maxEntries: 100 },
+  });
+
+/** A cache with test defaults (L1 only, 60 s, no negative caching), overridden per test. */
+const cacheOf = <V = { v: number }>(options: Partial<CacheOptions<V>> = {}): Cache<V> =>
+  new Cache<V>({
+    name: 'test',
+    ttlSeconds: 60,
+    negativeTtlSeconds: 0,
+    l1: { enabled: true, maxEntries: 10 },
+    ...options,
+  });
+
+/** Refresh-ahead in the last 30% of a 10 s TTL, XFetch off, on an injected clock. */
+const refreshingAhead = (now: () => number, name = 'test'): Cache<{ v: number }> =>
+  cacheOf({
+    name,
+    ttlSeconds: 10,
+    l1: { enabled: true, maxEntries: 10, ttlSeconds: 3600 },
+    xfetchBeta: 0,
+    refreshAheadRatio: 0.3,
+    now,
   });
 
 describe(Cache.name, () => {
@@ -102,10 +123,8 @@ describe(Cache.name, () => {
   it('opens the breaker after three failures in a row in a quiet process', async () => {
     const l2 = new FakeL2();
     l2.down = true;
-    const sut = new Cache<{ v: number }>({
+    const sut = cacheOf({
       name: 'quiet-test',
-      ttlSeconds: 60,
-      negativeTtlSeconds: 0,
       l1: { enabled: false, maxEntries: 1 },
       l2,
       l2Breaker: { resetTimeoutMs: 60_000 },
@@ -121,10 +140,8 @@ describe(Cache.name, () => {
 
   it('opens the breaker within a few failures even after a busy healthy period', async () => {
     const l2 = new FakeL2();
-    const sut = new Cache<{ v: number }>({
+    const sut = cacheOf({
       name: 'window-test',
-      ttlSeconds: 60,
-      negativeTtlSeconds: 0,
       l1: { enabled: false, maxEntries: 1 },
       l2,
       l2Breaker: { windowMs: 200 },
@@ -209,15 +226,7 @@ describe(Cache.name, () => {
 
   it('refreshes ahead in the last part of the TTL when refresh-ahead is on', async () => {
     let now = 0;
-    const sut = new Cache<{ v: number }>({
-      name: 'test',
-      ttlSeconds: 10,
-      negativeTtlSeconds: 0,
-      l1: { enabled: true, maxEntries: 10, ttlSeconds: 3600 },
-      xfetchBeta: 0,
-      refreshAheadRatio: 0.3,
-      now: () => now,
-    });
+    const sut = refreshingAhead(() => now);
     let loads = 0;
     const loader = (): Promise<{ v: number }> => Promise.resolve({ v: ++loads });
     await sut.getOrSet('k', loader);
@@ -354,10 +363,8 @@ describe(Cache.name, () => {
   });
 
   it('bounds L1 by bytes as well as entries, evicting the least recently used', async () => {
-    const sut = new Cache<{ s: string }>({
+    const sut = cacheOf<{ s: string }>({
       name: 'bytes',
-      ttlSeconds: 60,
-      negativeTtlSeconds: 0,
       // each value's JSON is 1,008 bytes: three fit in 3,100 bytes, a fourth evicts the oldest
       l1: { enabled: true, maxEntries: 100, maxBytes: 3_100 },
     });
@@ -379,12 +386,7 @@ describe(Cache.name, () => {
   });
 
   it('exposes its hit ratio per layer as a gauge, computed at scrape time', async () => {
-    const sut = new Cache<{ v: number }>({
-      name: 'ratio-test',
-      ttlSeconds: 60,
-      negativeTtlSeconds: 0,
-      l1: { enabled: true, maxEntries: 10 },
-    });
+    const sut = cacheOf({ name: 'ratio-test' });
     const loader = (): Promise<{ v: number }> => Promise.resolve({ v: 1 });
     for (let i = 0; i < 4; i++) {
       await sut.getOrSet('a', loader); // one miss, then three hits
@@ -397,15 +399,7 @@ describe(Cache.name, () => {
 
   it('counts reads served while their early refresh runs (stale-while-revalidate)', async () => {
     let now = 0;
-    const sut = new Cache<{ v: number }>({
-      name: 'stale-test',
-      ttlSeconds: 10,
-      negativeTtlSeconds: 0,
-      l1: { enabled: true, maxEntries: 10, ttlSeconds: 3600 },
-      xfetchBeta: 0,
-      refreshAheadRatio: 0.3,
-      now: () => now,
-    });
+    const sut = refreshingAhead(() => now, 'stale-test');
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let loads = 0;

@@ -6,3 +6,4 @@
  */
 export * from './telemetry';
 export * from './metrics';
+export * from './metrics-text';

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { buildTopology, pgIdentity, type Topology } from '@murmur/stack';
 import { Client } from 'pg';
+import { sumSamples } from '@murmur/observability';
 import { ApiClient } from './api-client';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -50,14 +51,7 @@ export async function sumMetric(
   let total = 0;
   for (const p of procs) {
     const text = await (await fetch(`http://127.0.0.1:${p.port}/metrics`)).text();
-    for (const line of text.split('\n')) {
-      if (!line.startsWith(`${metric}{`)) {
-        continue;
-      }
-      if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) {
-        total += Number(line.slice(line.lastIndexOf(' ') + 1));
-      }
-    }
+    total += sumSamples(text, metric, labels);
   }
   return total;
 }

@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { REDIS } from '@murmur/redis';
 import type { Redis } from 'ioredis';
 import { authoredKey, followingKey } from './feed-keys';
-import { fromWithScores, pageOf, readWindow, type TimelineEntry } from './feed-page';
+import { pageOf, type TimelineEntry } from './feed-page';
+import { readWindows } from './timeline.repository';
 import type { TimelineSource } from './timeline-source';
 
 export const FANIN_MAX_FOLLOWEES = Symbol('FANIN_MAX_FOLLOWEES');
@@ -31,29 +32,8 @@ export class FaninRepository implements TimelineSource {
 
   async page(userId: string, limit: number, cursor?: TimelineEntry): Promise<TimelineEntry[]> {
     const authors = new Set([userId, ...(await this.followees(userId))]);
-    const max = cursor === undefined ? '+inf' : String(cursor.score);
-    const pipeline = this.redis.pipeline();
-    for (const author of authors) {
-      pipeline.zrange(
-        authoredKey(author),
-        max,
-        '-inf',
-        'BYSCORE',
-        'REV',
-        'LIMIT',
-        0,
-        readWindow(limit),
-        'WITHSCORES',
-      );
-    }
-    const results = (await pipeline.exec()) ?? [];
-    const lists = results.map(([error, raw]) => {
-      if (error) {
-        throw error;
-      }
-      return fromWithScores(raw as string[]);
-    });
-    return pageOf(lists, limit, cursor);
+    const keys = [...authors].map(authoredKey);
+    return pageOf(await readWindows(this.redis, keys, limit, cursor), limit, cursor);
   }
 
   /**

@@ -20,9 +20,29 @@ export class TimelineRepository implements TimelineSource {
   }
 
   async page(userId: string, limit: number, cursor?: TimelineEntry): Promise<TimelineEntry[]> {
-    const max = cursor === undefined ? '+inf' : String(cursor.score);
-    const raw = await this.redis.zrange(
-      timelineKey(userId),
+    return pageOf(
+      await readWindows(this.redis, [timelineKey(userId)], limit, cursor),
+      limit,
+      cursor,
+    );
+  }
+}
+
+/**
+ * The newest `readWindow(limit)` entries at or below the cursor's score of each sorted set, in one
+ * round trip: what a page is cut from (`pageOf`), whether from one timeline or many author lists.
+ */
+export async function readWindows(
+  redis: Redis,
+  keys: Iterable<string>,
+  limit: number,
+  cursor?: TimelineEntry,
+): Promise<TimelineEntry[][]> {
+  const max = cursor === undefined ? '+inf' : String(cursor.score);
+  const pipeline = redis.pipeline();
+  for (const key of keys) {
+    pipeline.zrange(
+      key,
       max,
       '-inf',
       'BYSCORE',
@@ -32,6 +52,12 @@ export class TimelineRepository implements TimelineSource {
       readWindow(limit),
       'WITHSCORES',
     );
-    return pageOf([fromWithScores(raw)], limit, cursor);
   }
+  const results = (await pipeline.exec()) ?? [];
+  return results.map(([error, raw]) => {
+    if (error) {
+      throw error;
+    }
+    return fromWithScores(raw as string[]);
+  });
 }
