@@ -81,8 +81,60 @@ describe('bad input gets a 4xx problem+json, never a 500', () => {
     },
   );
 
-  it.each(['abc', '0', '99999999999999999999'])('a bad user id %s → 400', async (id) => {
-    expectProblem(await api.request('GET', `/api/users/${id}`), 400);
+  it.each(['abc', '0', '99999999999999999999', '9999999999999999999', '9223372036854775808'])(
+    'a bad user id %s → 400',
+    async (id) => {
+      expectProblem(await api.request('GET', `/api/users/${id}`), 400);
+    },
+  );
+
+  // 19 digits pass a digits-only pattern but exceed int8: they must stop at validation, not
+  // reach Postgres (which answered 500 for them).
+  it.each([
+    ['a post id', 'GET', '/api/posts/9999999999999999999'],
+    ['an author', 'GET', '/api/posts?author=9999999999999999999'],
+    ['a page cursor', 'GET', '/api/posts?author=1&before=9223372036854775808'],
+    ['a like of a post', 'PUT', '/api/posts/9999999999999999999/like'],
+    ['a follow of a user', 'POST', '/api/users/9999999999999999999/follow'],
+  ])('%s past the int8 range → 400', async (_name, method, url) => {
+    expectProblem(await api.request(method, url, { token }), 400);
+  });
+
+  it.each(['/api/posts/%ff%fe', '/api/users/%E0%A4%A', '/api/posts/%'])(
+    'a path with broken percent-encoding (%s) → 400 problem+json, not the framework’s own JSON',
+    async (url) => {
+      const res = await api.request('GET', url);
+      expect(res.status).toBe(400);
+      expect(res.contentType).toContain('application/problem+json');
+    },
+  );
+
+  it('refuses a body that is not JSON with 415 problem+json', async () => {
+    const res = await api.request('POST', '/api/posts', {
+      token,
+      rawBody: 'text=hello',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expectProblem(res, 415);
+  });
+
+  it('treats an empty body sent as application/json as no body (what k6 and many clients send)', async () => {
+    const other = await api.newUser('emptybody');
+    const post = await api.request<{ id: string }>('POST', '/api/posts', {
+      token: other.token,
+      body: { text: 'like me with no body' },
+    });
+    expect(post.status).toBe(201);
+    // rawBody '' with the JSON content type: exactly what k6's http.post(url, null, params) sends
+    const empty = { token, rawBody: '', headers: { 'content-type': 'application/json' } };
+    expect((await api.request('POST', `/api/users/${other.id}/follow`, empty)).status).toBe(204);
+    expect((await api.request('DELETE', `/api/users/${other.id}/follow`, empty)).status).toBe(204);
+    expect((await api.request('PUT', `/api/posts/${post.body.id}/like`, empty)).status).toBe(200);
+    expect((await api.request('DELETE', `/api/posts/${post.body.id}/like`, empty)).status).toBe(
+      200,
+    );
+    // …while a route that needs a body still says what is missing
+    expectProblem(await api.request('POST', '/api/posts', empty), 400);
   });
 
   it.each(['limit=0', 'limit=101', 'limit=abc', 'cursor=%25%25%25', 'cursor=AAAA', 'extra=1'])(

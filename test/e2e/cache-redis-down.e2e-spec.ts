@@ -1,36 +1,11 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { edgeApi, sumMetric, testTopology, waitFor } from '@murmur/testing';
+import { edgeApi, freezeComponent, sumMetric, testTopology, waitFor } from '@murmur/testing';
 
 const api = edgeApi();
 
-interface StateFile {
-  components: { name: string; pid?: number }[];
-}
-
-/** The cache Redis's pid, as the supervisor publishes it. */
-function cacheRedisPid(): number {
-  const state = JSON.parse(
-    readFileSync(path.join(testTopology().stateDir, 'state.json'), 'utf8'),
-  ) as StateFile;
-  const pid = state.components.find((c) => c.name === 'redis-cache')?.pid;
-  if (!pid) {
-    throw new Error('redis-cache has no pid in the state file');
-  }
-  return pid;
-}
-
 describe('the cache Redis is down: slower, never down', () => {
-  // SIGSTOP, not kill: the supervisor restarts a process that exits, but a stopped one stays
-  // stopped, and a hung Redis (connections open, no answers) is the worse case for a client
-  // because every call waits for its timeout until the breaker opens.
-  let stopped: number | undefined;
-  const resume = (): void => {
-    if (stopped !== undefined) {
-      process.kill(stopped, 'SIGCONT');
-      stopped = undefined;
-    }
-  };
+  // Frozen, not killed: a hung Redis (connections open, no answers) is the worse case for a
+  // client because every call waits for its timeout until the breaker opens.
+  let resume = (): void => undefined;
   let probe: { userId: string; postId: string } | undefined;
   // Leave the stack as it was for the suites that follow: Redis answering and every process's
   // L2 breaker closed again (a half-open breaker closes on its next successful call, so drive
@@ -87,8 +62,7 @@ describe('the cache Redis is down: slower, never down', () => {
       (await sumMetric('user', 'murmur_cache_requests_total', { layer: 'l2', result: 'bypass' })) +
       (await sumMetric('post', 'murmur_cache_requests_total', { layer: 'l2', result: 'bypass' }));
 
-    stopped = cacheRedisPid();
-    process.kill(stopped, 'SIGSTOP');
+    resume = freezeComponent('redis-cache');
     try {
       const started = Date.now();
       for (let i = 0; i < 40; i++) {

@@ -16,23 +16,39 @@ const writesDecisions = async (port: number): Promise<number> => {
 describe('rate limits in the services, shared through Redis', () => {
   // Follows, not posts: they are writes under the same per-user policy but do not touch the
   // posters board that the walking-skeleton test checks.
-  it('admits exactly the limit of 1,000 concurrent writes by one user, over both user processes', async () => {
+  it('admits exactly the limit of 1,000 writes by one user, 100 at a time, over both user processes', async () => {
     const user = await api.newUser('flood');
     const target = await api.newUser('target');
     const procs = testTopology().services.filter((s) => s.service === 'user' && s.entry === 'main');
     const before = await Promise.all(procs.map((p) => writesDecisions(p.port)));
 
-    const results = await Promise.all(
-      Array.from({ length: 1000 }, (_, i) =>
-        api.request(i % 2 === 0 ? 'POST' : 'DELETE', `/api/users/${target.id}/follow`, {
-          token: user.token,
-        }),
-      ),
-    );
+    // 100 at a time: concurrent enough that both processes race on the one window, and within
+    // what a process admits at once (a single burst of 1,000 is shed in part with 503s, which is
+    // the load-shedding test's subject, not this one's).
+    const results: Awaited<ReturnType<typeof api.request>>[] = [];
+    for (let wave = 0; wave < 10; wave++) {
+      results.push(
+        ...(await Promise.all(
+          Array.from({ length: 100 }, (_, i) =>
+            api.request(i % 2 === 0 ? 'POST' : 'DELETE', `/api/users/${target.id}/follow`, {
+              token: user.token,
+            }),
+          ),
+        )),
+      );
+    }
     const created = results.filter((r) => r.status === 204);
     const refused = results.filter((r) => r.status === 429);
+    // A process still cold (JIT, pools) may shed part of a wave before it reaches the limiter:
+    // fast 503s with Retry-After, never counted by the limiter. Everything else is decided by it.
+    const shed = results.filter((r) => r.status === 503);
+    for (const r of shed) {
+      expect(r.body).toMatchObject({ code: 'overloaded' });
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+    expect(shed.length).toBeLessThan(100);
     expect(created).toHaveLength(WRITES_PER_USER);
-    expect(refused).toHaveLength(1000 - WRITES_PER_USER);
+    expect(refused).toHaveLength(1000 - WRITES_PER_USER - shed.length);
 
     // Both processes decided (NGINX spread the flood), and they shared one window.
     const after = await Promise.all(procs.map((p) => writesDecisions(p.port)));

@@ -76,6 +76,18 @@ export const httpConfigSchema = z.object({
    * per-IP rate limits.
    */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(1),
+  /**
+   * Load shedding (libs/http/src/load-shedding.ts, docs/patterns/load-shedding.md): requests in
+   * flight per process beyond which new ones get a fast 503 with Retry-After; 0 turns it off.
+   */
+  SHED_MAX_IN_FLIGHT: z.coerce.number().int().min(0).max(100_000).default(1_000),
+  /** the longest queue time (edge → process) a burst may reach before requests are refused; 0: off */
+  SHED_MAX_QUEUE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  /** under a standing queue (none started within this for SHED_INTERVAL_MS), the limit drops to it */
+  SHED_TARGET_QUEUE_MS: z.coerce.number().int().min(1).max(60_000).default(50),
+  SHED_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  /** a request still running after this gets a 503, before NGINX's proxy_read_timeout; 0: off */
+  REQUEST_DEADLINE_MS: z.coerce.number().int().min(0).max(600_000).default(8_000),
 });
 
 export const mainDatabaseConfigSchema = z.object({
@@ -100,6 +112,13 @@ export const redisConfigSchema = z.object({
   REDIS_URL: redisUrl,
   /** The L2 cache (LRU, no persistence); defaults to REDIS_URL. */
   CACHE_REDIS_URL: redisUrl.optional(),
+  /**
+   * Longest wait for one data-Redis command before it fails (and the request gets a 503): a
+   * stalled Redis must not hold requests until NGINX gives up. Its slowest normal command (a
+   * fan-in merge, a sliding-window script) takes single milliseconds; a request that needs two
+   * (the route ceiling, then the session) still fails within a second.
+   */
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(10).max(30_000).default(300),
 });
 
 export const sessionConfigSchema = z.object({
@@ -169,7 +188,11 @@ export const feedConfigSchema = z.object({
   /** Timelines keep this many newest post ids. */
   TIMELINE_MAX: z.coerce.number().int().min(10).max(10_000).default(800),
   POST_GRPC_URL: z.string().min(1),
-  POST_GRPC_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  /**
+   * Deadline of the feed's hydration call; past it the page is served from the posts the feed
+   * process last saw, marked partial. A healthy call for a page of 20 takes single milliseconds.
+   */
+  POST_GRPC_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(400),
   /**
    * On: the worker pushes each new post into every follower's timeline and a feed page is one
    * sorted-set read (fan-out on write). Off: the worker writes only the author's own post list and

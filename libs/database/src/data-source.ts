@@ -22,8 +22,11 @@ export function createDataSource(options: DataSourceOptions): DataSource {
       max: options.poolSize,
       application_name: options.name,
       connectionTimeoutMillis: 2_000,
-      // Fail a stuck query instead of holding a request forever.
+      // Fail a stuck query instead of holding a request forever: the server cancels a statement
+      // that runs too long, and the client gives up on a server that does not answer at all (a
+      // hung or partitioned node never enforces its own statement_timeout).
       statement_timeout: 5_000,
+      query_timeout: 6_000,
     },
   });
 }

@@ -7,3 +7,4 @@
 export * from './domain-error';
 export * from './problem';
 export * from './problem-json.filter';
+export * from './dependency';

@@ -6,6 +6,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DEPENDENCY_RETRY_AFTER_SECONDS, isDependencyFailure } from './dependency';
 import { DomainError, STATUS_BY_KIND } from './domain-error';
 import { type Problem, PROBLEM_CONTENT_TYPE, problem } from './problem';
 
@@ -35,6 +36,18 @@ function codeForStatus(status: number): string {
       return status >= 500 ? 'internal' : 'error';
   }
 }
+
+/** Fastify's own refusals, with our code and a detail that does not echo the request back. */
+const FASTIFY_PROBLEMS: Record<string, { code: string; detail: string } | undefined> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'malformed_json', detail: 'The body is not valid JSON.' },
+  FST_ERR_BAD_URL: { code: 'bad_url', detail: 'The URL is not valid (bad percent-encoding).' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'uri_too_long', detail: 'A path parameter is too long.' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'unsupported_media_type',
+    detail: 'Send the body as application/json.',
+  },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'body_too_large', detail: 'The body is too large.' },
+};
 
 /** Turn anything thrown into a problem. Unknown errors are 500 and logged; their text is not leaked. */
 export function toProblem(error: unknown, requestId?: string): Problem {
@@ -76,18 +89,35 @@ export function toProblem(error: unknown, requestId?: string): Problem {
     fastifyError.statusCode < 500
   ) {
     const status = fastifyError.statusCode;
+    const known = FASTIFY_PROBLEMS[fastifyError.code ?? ''];
+    if (known) {
+      return problem(status, known.code, known.detail, { requestId });
+    }
     const detail =
-      fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fastifyError.name === 'SyntaxError'
+      fastifyError.name === 'SyntaxError'
         ? 'The body is not valid JSON.'
         : (fastifyError.message ?? 'Bad request');
-    const code =
-      fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY'
-        ? 'malformed_json'
-        : codeForStatus(status);
-    return problem(status, code, detail, { requestId });
+    return problem(status, codeForStatus(status), detail, { requestId });
+  }
+  if (isDependencyFailure(error)) {
+    logger.warn(`dependency failure: ${(error as Error).message}`);
+    return problem(503, 'dependency_unavailable', 'A store is not answering; try again shortly.', {
+      requestId,
+    });
   }
   logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   return problem(500, 'internal', 'Something went wrong on our side.', { requestId });
+}
+
+/**
+ * Every 429 and 503 says when to come back: the error's own hint, else a second (shed load and
+ * unavailable stores are expected to pass quickly).
+ */
+function retryAfterFor(p: Problem, error: unknown): number | undefined {
+  if (error instanceof DomainError && error.retryAfterSeconds !== undefined) {
+    return error.retryAfterSeconds;
+  }
+  return p.status === 429 || p.status === 503 ? DEPENDENCY_RETRY_AFTER_SECONDS : undefined;
 }
 
 export function sendProblem(reply: FastifyReply, p: Problem, retryAfterSeconds?: number): void {
@@ -113,11 +143,7 @@ export class ProblemJsonFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const p = toProblem(exception, requestIdOf(request));
     p.instance = request.url.split('?')[0];
-    sendProblem(
-      reply,
-      p,
-      exception instanceof DomainError ? exception.retryAfterSeconds : undefined,
-    );
+    sendProblem(reply, p, retryAfterFor(p, exception));
   }
 }
 
@@ -129,5 +155,38 @@ export const problemErrorHandler = (
 ): void => {
   const p = toProblem(error, requestIdOf(request));
   p.instance = request.url.split('?')[0];
-  sendProblem(reply, p);
+  sendProblem(reply, p, retryAfterFor(p, error));
 };
+
+/**
+ * Node's HTTP parser refuses a request before Fastify sees it (a raw non-ASCII byte in the path,
+ * a malformed header, headers too large, a slow sender): answer in problem+json too, then close
+ * the connection as Node does, since the rest of its bytes cannot be trusted.
+ */
+export function problemClientErrorHandler(
+  error: Error & { code?: string },
+  socket: {
+    writable: boolean;
+    destroyed: boolean;
+    write(data: string): unknown;
+    destroy(e?: Error): void;
+  },
+): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) {
+    return;
+  }
+  const [status, code, detail] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'The request did not arrive in time.']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'The request headers are too large.']
+        : [400, 'bad_request', 'The request could not be parsed.'];
+  const body = JSON.stringify(problem(status, code, detail));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 408 ? 'Request Timeout' : 'Request Header Fields Too Large'}\r\n` +
+        `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}

@@ -9,9 +9,11 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { BaseConfig, HttpConfig } from '@murmur/config';
 import { ConsistencyContext } from '@murmur/database';
-import { ProblemJsonFilter, problemErrorHandler } from '@murmur/errors';
+import { ProblemJsonFilter, problemClientErrorHandler, problemErrorHandler } from '@murmur/errors';
 import { httpRequestDuration, initDefaultMetrics } from '@murmur/observability';
+import type { FastifyInstance } from 'fastify';
 import { Logger as PinoLogger } from 'nestjs-pino';
+import { installLoadShedding } from './load-shedding';
 
 export interface HttpAppOptions {
   config: BaseConfig & HttpConfig;
@@ -37,9 +39,17 @@ export async function createHttpApp(
     // which throws into the problem+json filter.
     requestIdHeader: 'x-request-id',
     routerOptions: { maxParamLength: 200 },
+    // Errors Fastify's router raises before any route or hook (a path with broken
+    // percent-encoding, an over-long parameter) get the same problem+json as everything else.
+    frameworkErrors: problemErrorHandler,
+    // …and so do requests that Node's HTTP parser refuses before Fastify gets them.
+    clientErrorHandler: problemClientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bufferLogs: true,
+    // Fastify's own JSON parser (with the empty-body rule below) and no form parser: this is a
+    // JSON API, so a form or any other media type is a 415, not a body to validate.
+    bodyParser: false,
   });
   app.useLogger(app.get(PinoLogger));
   app.useGlobalPipes(
@@ -56,6 +66,15 @@ export async function createHttpApp(
 
   const fastify = app.getHttpAdapter().getInstance();
   fastify.setErrorHandler(problemErrorHandler);
+  acceptEmptyJsonBodies(fastify);
+  // First hook: a request refused for overload costs no other work.
+  installLoadShedding(fastify, {
+    maxInFlight: config.SHED_MAX_IN_FLIGHT,
+    maxQueueMs: config.SHED_MAX_QUEUE_MS,
+    targetQueueMs: config.SHED_TARGET_QUEUE_MS,
+    intervalMs: config.SHED_INTERVAL_MS,
+    deadlineMs: config.REQUEST_DEADLINE_MS,
+  });
   // Each request runs in its own consistency context (read-your-writes state, filled by auth).
   fastify.addHook('onRequest', (_req, _reply, done) => {
     ConsistencyContext.run({ minLsn: {} }, done);
@@ -74,6 +93,24 @@ export async function createHttpApp(
   await app.listen(config.PORT, config.HOST);
   new Logger('Bootstrap').log(`${config.INSTANCE_NAME} listening on ${config.HOST}:${config.PORT}`);
   return app;
+}
+
+/**
+ * Many clients (k6 scripts, fetch wrappers, SDKs) send `Content-Type: application/json` on every
+ * request, also on a bodiless POST, PUT or DELETE such as a follow or a like. Fastify refuses an
+ * empty JSON body with 400; here an empty body is no body. A body that is present is parsed as
+ * before (prototype poisoning refused), so malformed or wrong JSON is still a 400.
+ */
+export function acceptEmptyJsonBodies(fastify: FastifyInstance): void {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body.length === 0) {
+      done(null, undefined);
+      return;
+    }
+    void parseJson(req, body as string, done);
+  });
 }
 
 /** Stop accepting, let in-flight requests finish, then exit; bounded by a grace period. */

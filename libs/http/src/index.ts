@@ -7,3 +7,5 @@ export * from './readiness';
 export * from './http-core.module';
 export * from './create-http-app';
 export * from './cache-control';
+export * from './int8-id';
+export * from './load-shedding';

@@ -192,3 +192,30 @@ export const cacheWarmedTotal = new Counter({
   labelNames: ['cache'] as const,
   registers: [metricsRegistry],
 });
+
+export const httpShedTotal = new Counter({
+  name: 'murmur_http_shed_total',
+  help: 'Requests refused with 503 before any work: queued too long, too many in flight, or past their deadline',
+  labelNames: ['reason'] as const,
+  registers: [metricsRegistry],
+});
+
+export const httpInFlight = new Gauge({
+  name: 'murmur_http_in_flight',
+  help: 'Requests this process is working on now (probes and scrapes excluded)',
+  registers: [metricsRegistry],
+});
+
+export const httpQueueSeconds = new Histogram({
+  name: 'murmur_http_queue_seconds',
+  help: 'Time from the edge receiving a request (X-Request-Start) to this process starting it',
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [metricsRegistry],
+});
+
+export const feedPartialPagesTotal = new Counter({
+  name: 'murmur_feed_partial_pages_total',
+  help: 'Feed pages served from the last known posts because the post service could not be asked in time',
+  labelNames: ['reason'] as const,
+  registers: [metricsRegistry],
+});

@@ -43,3 +43,9 @@ export class QueueModule {
     };
   }
 }
+
+/**
+ * Longest a request waits for an enqueue. BullMQ's connection retries forever (its workers must),
+ * so a producer on a stalled Redis would wait with it; past this the request gets a 503.
+ */
+export const ENQUEUE_DEADLINE_MS = 1_000;

@@ -1,5 +1,10 @@
 import type { FastifyReply } from 'fastify';
-import { RateLimitEnforcer, RateLimitError, RateLimitErrorCode } from './rate-limit.guard';
+import {
+  FailFast,
+  RateLimitEnforcer,
+  RateLimitError,
+  RateLimitErrorCode,
+} from './rate-limit.guard';
 import type { RateLimitDecision, SlidingWindowLimiter } from './sliding-window';
 
 /** A limiter whose Redis is down, or that answers a fixed decision. */
@@ -56,5 +61,39 @@ describe(RateLimitEnforcer.name, () => {
       'RateLimit-Remaining': '0',
       'RateLimit-Reset': '42',
     });
+  });
+});
+
+describe(FailFast.name, () => {
+  it('opens after three failures in a row, for the pause only', () => {
+    let now = 0;
+    const sut = new FailFast(3, 1_000, () => now);
+    sut.failed();
+    sut.failed();
+    sut.succeeded(); // a success in between resets the count
+    sut.failed();
+    sut.failed();
+    expect(sut.open).toBe(false);
+    sut.failed();
+    expect(sut.open).toBe(true);
+    now = 999;
+    expect(sut.open).toBe(true);
+    now = 1_000;
+    expect(sut.open).toBe(false);
+  });
+
+  it('lets the enforcer skip a failing Redis instead of waiting on every check', async () => {
+    let calls = 0;
+    const stalled = {
+      consume: () => {
+        calls++;
+        return Promise.reject(new Error('Command timed out'));
+      },
+    } as unknown as SlidingWindowLimiter;
+    const sut = new RateLimitEnforcer(stalled);
+    for (let i = 0; i < 10; i++) {
+      await sut.enforce(reply(), 'writes:user:1', rule, true, 'writes');
+    }
+    expect(calls).toBe(3);
   });
 });

@@ -51,10 +51,43 @@ export const RateLimit = (policy: RateLimitPolicy): MethodDecorator & ClassDecor
 
 export const RATE_LIMIT_CONFIG = Symbol('RATE_LIMIT_CONFIG');
 
+/**
+ * After `failures` failed checks in a row, skip Redis for `openMs`: a stalled Redis then costs a
+ * request nothing (fail open or closed at once) instead of a command timeout on every check.
+ * After the pause the next check tries Redis again.
+ */
+export class FailFast {
+  private inARow = 0;
+  private openUntil = 0;
+
+  constructor(
+    private readonly failures = 3,
+    private readonly openMs = 1_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get open(): boolean {
+    return this.now() < this.openUntil;
+  }
+
+  succeeded(): void {
+    this.inARow = 0;
+  }
+
+  failed(): void {
+    this.inARow++;
+    if (this.inARow >= this.failures) {
+      this.openUntil = this.now() + this.openMs;
+      this.inARow = 0;
+    }
+  }
+}
+
 /** Checks a key against a rule, applies the Redis-down policy, and sets the RateLimit-* headers. */
 @Injectable()
 export class RateLimitEnforcer {
   private readonly logger = new Logger(RateLimitEnforcer.name);
+  private readonly failFast = new FailFast();
 
   constructor(@Inject(SlidingWindowLimiter) private readonly limiter: SlidingWindowLimiter) {}
 
@@ -67,7 +100,14 @@ export class RateLimitEnforcer {
   ): Promise<void> {
     let decision;
     try {
-      decision = await this.limiter.consume(key, rule);
+      if (this.failFast.open) {
+        throw new Error('Redis failed repeatedly; not asked for a moment');
+      }
+      decision = await this.limiter.consume(key, rule).catch((error: unknown) => {
+        this.failFast.failed();
+        throw error;
+      });
+      this.failFast.succeeded();
     } catch (error) {
       rateLimitDecisionsTotal.inc({ policy, outcome: failOpen ? 'failed_open' : 'failed_closed' });
       if (failOpen) {

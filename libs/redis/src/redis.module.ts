@@ -12,12 +12,21 @@ import { Redis, type RedisOptions } from 'ioredis';
 export const REDIS = Symbol('REDIS');
 export const CACHE_REDIS = Symbol('CACHE_REDIS');
 
+/** The data connection's command timeout when none is configured (REDIS_COMMAND_TIMEOUT_MS). */
+export const DATA_COMMAND_TIMEOUT_MS = 300;
+
 /**
  * Connection options by role. The data connection queues commands while reconnecting (a blip
- * should not fail a write); the cache connection fails fast so a cache outage costs one timeout,
- * not a stalled request.
+ * should not fail a write) but gives each command `dataCommandTimeoutMs` (a stalled Redis keeps
+ * its connections open and never answers); the cache connection fails faster still, so a cache
+ * outage costs one short timeout before its breaker opens.
  */
-export function createRedis(url: string, role: 'data' | 'cache', name: string): Redis {
+export function createRedis(
+  url: string,
+  role: 'data' | 'cache',
+  name: string,
+  dataCommandTimeoutMs = DATA_COMMAND_TIMEOUT_MS,
+): Redis {
   const common: RedisOptions = {
     connectionName: name,
     lazyConnect: false,
@@ -25,7 +34,7 @@ export function createRedis(url: string, role: 'data' | 'cache', name: string): 
   };
   const options: RedisOptions =
     role === 'data'
-      ? { ...common, maxRetriesPerRequest: 3 }
+      ? { ...common, maxRetriesPerRequest: 3, commandTimeout: dataCommandTimeoutMs }
       : { ...common, maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: 250 };
   const client = new Redis(url, options);
   const logger = new Logger(`Redis:${role}`);
@@ -83,7 +92,13 @@ export class RedisModule {
       providers: [
         {
           provide: REDIS,
-          useFactory: () => createRedis(config.REDIS_URL, 'data', `${appName}:data`),
+          useFactory: () =>
+            createRedis(
+              config.REDIS_URL,
+              'data',
+              `${appName}:data`,
+              config.REDIS_COMMAND_TIMEOUT_MS,
+            ),
         },
         {
           provide: CACHE_REDIS,

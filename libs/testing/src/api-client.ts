@@ -24,14 +24,18 @@ export class ApiClient {
     path: string,
     options: RequestOptions = {},
   ): Promise<ApiResponse<T>> {
-    const headers: Record<string, string> = { ...options.headers };
+    // The headers the k6 scripts send (loadtests/k6/lib/api.js), as many real clients do:
+    // `Content-Type: application/json` on every request, bodiless POST/PUT/DELETE included, so
+    // that every test exercises what load tests and clients send.
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      ...options.headers,
+    };
     let body: string | undefined;
     if (options.rawBody !== undefined) {
       body = options.rawBody;
-      headers['content-type'] ??= 'application/json';
     } else if (options.body !== undefined) {
       body = JSON.stringify(options.body);
-      headers['content-type'] = 'application/json';
     }
     if (options.token) {
       headers.authorization = `Bearer ${options.token}`;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildTopology, pgIdentity, type Topology } from '@murmur/stack';
 import { Client } from 'pg';
@@ -54,4 +55,33 @@ export async function sumMetric(
     total += sumSamples(text, metric, labels);
   }
   return total;
+}
+
+/** The pid of a test-stack component (`redis`, `redis-cache`, `post-1`, …) as the supervisor publishes it. */
+export function componentPid(name: string): number {
+  const state = JSON.parse(
+    readFileSync(path.join(testTopology().stateDir, 'state.json'), 'utf8'),
+  ) as { components: { name: string; pid?: number }[] };
+  const pid = state.components.find((c) => c.name === name)?.pid;
+  if (!pid) {
+    throw new Error(`${name} has no pid in the test stack's state file`);
+  }
+  return pid;
+}
+
+/**
+ * Freeze a component with SIGSTOP (not kill: the supervisor would restart a process that exits,
+ * and a hung peer, connections open and no answers, is the worse case for a client). Returns the
+ * function that thaws it; calling it twice is harmless.
+ */
+export function freezeComponent(name: string): () => void {
+  const pid = componentPid(name);
+  process.kill(pid, 'SIGSTOP');
+  let frozen = true;
+  return () => {
+    if (frozen) {
+      frozen = false;
+      process.kill(pid, 'SIGCONT');
+    }
+  };
 }

@@ -10,5 +10,9 @@ describe('feed cursors', () => {
     expect(decodeCursor(Buffer.from('1:0').toString('base64url'))).toBeUndefined();
     expect(decodeCursor(Buffer.from('abc:1').toString('base64url'))).toBeUndefined();
     expect(decodeCursor('!!!!')).toBeUndefined();
+    // 19 digits, but past 2^63−1: no such post can exist
+    expect(
+      decodeCursor(Buffer.from('1:9999999999999999999').toString('base64url')),
+    ).toBeUndefined();
   });
 });

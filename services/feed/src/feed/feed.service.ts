@@ -1,14 +1,16 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { feedTimelineReadSeconds } from '@murmur/observability';
+import { feedPartialPagesTotal, feedTimelineReadSeconds } from '@murmur/observability';
 import { type FeedResponse, toFeedItem } from './dto/feed.response';
 import { decodeCursor, encodeCursor } from './feed-cursor';
 import { FeedError, FeedErrorCode } from './feed.errors';
+import { LastKnownPosts } from './last-known-posts';
 import { PostClient, PostServiceUnavailable } from './post.client';
 import { TIMELINE_SOURCE, type TimelineSource } from './timeline-source';
 
 @Injectable()
 export class FeedService implements OnApplicationBootstrap {
   private readonly logger = new Logger(FeedService.name);
+  private readonly lastKnown = new LastKnownPosts();
 
   constructor(
     @Inject(TIMELINE_SOURCE) private readonly timelines: TimelineSource,
@@ -22,7 +24,9 @@ export class FeedService implements OnApplicationBootstrap {
   /**
    * A page of the home timeline: post ids from Redis (one timeline, or merged from the followees'
    * lists in fan-in mode; the same order and cursors either way), posts from the post service in
-   * one call.
+   * one call. When that call fails or misses its deadline (or its breaker is open) the page is
+   * served from the posts this process last saw, marked partial, instead of a 503: a feed that
+   * degrades keeps users scrolling while the post service recovers.
    */
   async page(userId: string, limit: number, cursor?: string): Promise<FeedResponse> {
     const before = cursor === undefined ? undefined : decodeCursor(cursor);
@@ -32,23 +36,20 @@ export class FeedService implements OnApplicationBootstrap {
     const endTimer = feedTimelineReadSeconds.startTimer({ mode: this.timelines.mode });
     const entries = await this.timelines.page(userId, limit, before);
     endTimer();
-    let posts;
-    try {
-      posts = await this.posts.getPosts(entries.map((e) => e.postId));
-    } catch (error) {
-      if (error instanceof PostServiceUnavailable) {
-        throw new FeedError(
-          FeedErrorCode.PostsUnavailable,
-          'Posts cannot be loaded right now; try again shortly.',
-          2,
-        );
-      }
-      throw error;
-    }
+    const ids = entries.map((e) => e.postId);
     const last = entries.at(-1);
-    return {
-      items: posts.map(toFeedItem),
-      nextCursor: entries.length === limit && last ? encodeCursor(last) : null,
-    };
+    const nextCursor = entries.length === limit && last ? encodeCursor(last) : null;
+    try {
+      const posts = await this.posts.getPosts(ids);
+      this.lastKnown.remember(posts);
+      return { items: posts.map(toFeedItem), nextCursor };
+    } catch (error) {
+      if (!(error instanceof PostServiceUnavailable)) {
+        throw error;
+      }
+      const { found, missing } = this.lastKnown.recall(ids);
+      feedPartialPagesTotal.inc({ reason: error.reason });
+      return { items: found.map(toFeedItem), nextCursor, partial: true, missingIds: missing };
+    }
   }
 }

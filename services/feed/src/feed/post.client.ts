@@ -30,7 +30,15 @@ export interface PostClientOptions {
 
 export const POST_CLIENT_OPTIONS = Symbol('POST_CLIENT_OPTIONS');
 
-export class PostServiceUnavailable extends Error {}
+export class PostServiceUnavailable extends Error {
+  constructor(
+    message: string,
+    /** `circuit_open`: not asked at all; `call_failed`: asked, and it failed or timed out */
+    readonly reason: 'circuit_open' | 'call_failed',
+  ) {
+    super(message);
+  }
+}
 
 /**
  * The feed's client of the post service. gRPC over HTTP/2 with client-side round-robin over
@@ -86,11 +94,12 @@ export class PostClient implements OnModuleInit, OnModuleDestroy {
     try {
       return await this.breaker.fire(ids);
     } catch (error) {
-      throw new PostServiceUnavailable(
-        this.breaker.opened
-          ? 'post service circuit is open'
-          : `post service call failed: ${(error as Error).message}`,
-      );
+      throw this.breaker.opened
+        ? new PostServiceUnavailable('post service circuit is open', 'circuit_open')
+        : new PostServiceUnavailable(
+            `post service call failed: ${(error as Error).message}`,
+            'call_failed',
+          );
     }
   }
 

@@ -3,6 +3,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { LikesConfig } from '@murmur/config';
 import { LIKES_JOBS, QUEUES } from '@murmur/contracts';
 import { isKnownShardId, parseId } from '@murmur/database';
+import { withDeadline } from '@murmur/errors';
+import { ENQUEUE_DEADLINE_MS } from '@murmur/queue';
 import { likeWritesTotal } from '@murmur/observability';
 import type { Queue } from 'bullmq';
 import { PostError, PostErrorCode } from '../posts/posts.errors';
@@ -24,15 +26,19 @@ export const FLUSH_DEDUP_ID = 'likes-flush';
 
 /** Enqueue a flush after the coalescing window, unless one is already waiting. */
 export async function scheduleFlush(queue: Queue, delayMs: number): Promise<void> {
-  await queue.add(
-    LIKES_JOBS.flush,
-    {},
-    {
-      delay: delayMs,
-      deduplication: { id: FLUSH_DEDUP_ID, keepLastIfActive: true },
-      removeOnComplete: true,
-      removeOnFail: { age: 24 * 3600 },
-    },
+  await withDeadline(
+    queue.add(
+      LIKES_JOBS.flush,
+      {},
+      {
+        delay: delayMs,
+        deduplication: { id: FLUSH_DEDUP_ID, keepLastIfActive: true },
+        removeOnComplete: true,
+        removeOnFail: { age: 24 * 3600 },
+      },
+    ),
+    ENQUEUE_DEADLINE_MS,
+    'The job queue',
   );
 }
 

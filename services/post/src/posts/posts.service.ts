@@ -10,6 +10,8 @@ import {
   type ScoreJob,
 } from '@murmur/contracts';
 import { isKnownShardId, parseId } from '@murmur/database';
+import { withDeadline } from '@murmur/errors';
+import { ENQUEUE_DEADLINE_MS } from '@murmur/queue';
 import type { Queue } from 'bullmq';
 import { LikesService } from '../likes/likes.service';
 import { type Post, toPost } from './post.entity';
@@ -70,7 +72,7 @@ export class PostsService {
       this.authorPages.invalidateTag(authorTag(authorId)),
     ]);
     const createdAt = Date.parse(post.createdAt);
-    await Promise.all([
+    const enqueued = Promise.all([
       this.feedQueue.add(
         FEED_JOBS.fanout,
         { postId: post.id, authorId, createdAt },
@@ -82,6 +84,9 @@ export class PostsService {
         { jobId: `score-posters-${post.id}` },
       ),
     ]);
+    // A stalled Redis answers 503 here, after the commit: the post exists but its fan-out may
+    // not (a gap the transactional outbox closes, issue 11).
+    await withDeadline(enqueued, ENQUEUE_DEADLINE_MS, 'The job queue');
     return post;
   }
 

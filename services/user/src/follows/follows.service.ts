@@ -1,6 +1,8 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import { FEED_JOBS, type FollowJob, QUEUES } from '@murmur/contracts';
+import { withDeadline } from '@murmur/errors';
+import { ENQUEUE_DEADLINE_MS } from '@murmur/queue';
 import type { Queue } from 'bullmq';
 import { UserError, UserErrorCode } from '../users/users.errors';
 import { UsersService } from '../users/users.service';
@@ -39,10 +41,14 @@ export class FollowsService {
     }
     // Always tell the feed, even when nothing changed here: a retried request after a lost
     // enqueue must still reach the feed's copy of the graph. The feed's handling is idempotent.
-    await this.feedQueue.add(action === 'follow' ? FEED_JOBS.follow : FEED_JOBS.unfollow, {
-      followerId,
-      followeeId,
-    });
+    await withDeadline(
+      this.feedQueue.add(action === 'follow' ? FEED_JOBS.follow : FEED_JOBS.unfollow, {
+        followerId,
+        followeeId,
+      }),
+      ENQUEUE_DEADLINE_MS,
+      'The job queue',
+    );
     if (result.changed) {
       await this.users.cacheProfiles(result.rows);
     }

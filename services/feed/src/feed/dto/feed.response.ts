@@ -11,6 +11,13 @@ export interface FeedItemResponse {
 export interface FeedResponse {
   items: FeedItemResponse[];
   nextCursor: string | null;
+  /**
+   * Present and true when the post service could not be asked in time: `items` are the posts
+   * this process last saw (like counts may be behind) and `missingIds` the page's posts it has
+   * not got. The cursor is the same as for a full page, so paging goes on.
+   */
+  partial?: true;
+  missingIds?: string[];
 }
 
 export function toFeedItem(p: GrpcPost): FeedItemResponse {

@@ -1,15 +1,16 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt8Id } from '@murmur/http';
 
 export const AUTHOR_PAGE_MAX = 50;
 
 export class AuthorPostsQuery {
-  @Matches(/^[1-9][0-9]{0,18}$/, { message: 'author must be a positive 64-bit integer' })
+  @IsInt8Id({ message: 'author must be a positive 64-bit integer' })
   author!: string;
 
   /** the `nextCursor` of the previous page: posts older than this id */
   @IsOptional()
-  @Matches(/^[1-9][0-9]{0,18}$/, { message: 'before must be a post id' })
+  @IsInt8Id({ message: 'before must be a post id' })
   before?: string;
 
   @IsOptional()

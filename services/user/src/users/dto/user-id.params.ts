@@ -1,6 +1,6 @@
-import { Matches } from 'class-validator';
+import { IsInt8Id } from '@murmur/http';
 
 export class UserIdParams {
-  @Matches(/^[1-9][0-9]{0,18}$/, { message: 'id must be a positive integer' })
+  @IsInt8Id({ message: 'id must be a positive 64-bit integer' })
   id!: string;
 }
