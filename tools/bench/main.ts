@@ -7,9 +7,10 @@
  * endpoint) and every journey at a fixed arrival rate. Writes bench/results/<date>-<machine>.md
  * (+ .svg charts) and prints the tables. Needs `npm run seed` first; stops the dev stack at the end.
  *   npm run bench -- --duration 5 --connections 50 --rate 500 [--configs baseline,l1-off,…]
+ * `npm run bench -- --capacity [options]` finds each journey's capacity instead (./capacity.ts).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, hostname } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -19,26 +20,23 @@ import {
   groupedBarChartSvg,
   markdownTable,
   patternTables,
+  reportPlace,
   type PatternRun,
   type Row,
 } from './report';
+import { BENCH_ENV } from './bench-env';
+import { runCapacity } from './capacity';
+import {
+  benchJourneys,
+  CEILING_JOURNEYS,
+  k6Headers,
+  openSessions,
+  pick,
+  type Credentials,
+  type Journey,
+  type Session,
+} from './journeys';
 import { drainWorkers, OtlpSink, restartStack, stopStack } from './stack-control';
-
-interface Credentials {
-  password: string;
-  users: Array<{ id: string; username: string }>;
-}
-
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
-
-interface Journey {
-  name: string;
-  kind: Row['kind'];
-  method: Method | (() => Method);
-  path: () => string;
-  body?: () => string;
-  auth: boolean;
-}
 
 export interface BenchConfig {
   name: string;
@@ -49,21 +47,7 @@ export interface BenchConfig {
   tracing: boolean;
 }
 
-/**
- * Every configuration shares these: limits raised so that the bench measures the services, not
- * its own refusals (the checks still run, so their cost stays in every figure), and the edge
- * `limit_req` zones off (one client address would trip them).
- */
-export const BENCH_ENV: Record<string, string> = {
-  RATE_LIMIT_LOGIN_PER_IP: '100000/60',
-  RATE_LIMIT_SIGNUP_PER_IP: '100000/60',
-  RATE_LIMIT_WRITES_PER_USER: '999999/1',
-  RATE_LIMIT_ROUTE_CEILING: '999999/1',
-  EDGE_RATE_PER_IP: 'off',
-  EDGE_AUTH_RATE_PER_IP: 'off',
-  // A production-like sampling rate: 10% of the traces started at the edge, every span of them.
-  OTEL_TRACES_SAMPLER_ARG: '0.1',
-};
+export { BENCH_ENV };
 
 export const CONFIGS: BenchConfig[] = [
   { name: 'baseline', label: 'all patterns on', env: {}, tracing: true },
@@ -105,25 +89,12 @@ export const CONFIGS: BenchConfig[] = [
   { name: 'baseline-again', label: 'all patterns on, again (noise)', env: {}, tracing: true },
 ];
 
-const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)];
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
-
-async function logIn(base: string, username: string, password: string): Promise<string> {
-  const res = await fetch(`${base}/api/sessions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
-  if (res.status !== 201) {
-    throw new Error(`login of ${username} answered ${res.status}: is the seed from this stack?`);
-  }
-  return ((await res.json()) as { token: string }).token;
-}
 
 async function run(
   base: string,
   journey: Journey,
-  tokens: string[],
+  sessions: Session[],
   options: { connections: number; duration: number; overallRate?: number },
 ): Promise<Omit<Row, 'name' | 'kind' | 'mode'>> {
   const result = await autocannon({
@@ -133,17 +104,17 @@ async function run(
     overallRate: options.overallRate,
     requests: [
       {
-        method: typeof journey.method === 'string' ? journey.method : 'GET',
-        setupRequest: (req) => ({
-          ...req,
-          method: typeof journey.method === 'string' ? journey.method : journey.method(),
-          path: journey.path(),
-          body: journey.body?.(),
-          headers: {
-            ...(journey.body ? { 'content-type': 'application/json' } : {}),
-            ...(journey.auth ? { authorization: `Bearer ${pick(tokens)}` } : {}),
-          },
-        }),
+        setupRequest: (req) => {
+          const session = pick(sessions);
+          const r = journey.next(session);
+          return {
+            ...req,
+            method: r.method,
+            path: r.path,
+            body: r.body,
+            headers: k6Headers(journey.auth ? session.token : undefined),
+          };
+        },
       },
     ],
   });
@@ -196,73 +167,9 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const runs: PatternRun[] = [];
   const notes: string[] = [];
-  const tokens: string[] = [];
-  let postIds: string[] = [];
-  const userIds = creds.users.map((u) => u.id);
-  let n = 0;
-  const journeys: Journey[] = [
-    {
-      name: 'feed: first page',
-      kind: 'journey',
-      method: 'GET',
-      path: () => '/api/feed?limit=20',
-      auth: true,
-    },
-    {
-      name: 'profile: random user',
-      kind: 'journey',
-      method: 'GET',
-      path: () => `/api/users/${pick(userIds)}`,
-      auth: true,
-    },
-    {
-      name: 'post: read one',
-      kind: 'journey',
-      method: 'GET',
-      path: () => `/api/posts/${pick(postIds)}`,
-      auth: true,
-    },
-    {
-      name: 'leaderboard: top 10',
-      kind: 'journey',
-      method: 'GET',
-      path: () => '/api/leaderboards/posters?limit=10',
-      auth: true,
-    },
-    {
-      // PUT or DELETE at random: whatever share of the pairs is liked already, half of the
-      // requests change something, so every configuration does the same work.
-      name: 'like: PUT or DELETE, random post',
-      kind: 'write',
-      method: () => (Math.random() < 0.5 ? 'PUT' : 'DELETE'),
-      path: () => `/api/posts/${pick(postIds)}/like`,
-      auth: true,
-    },
-    {
-      name: 'post: create',
-      kind: 'write',
-      method: 'POST',
-      path: () => '/api/posts',
-      body: () => JSON.stringify({ text: `bench post ${++n} at ${Date.now()}` }),
-      auth: true,
-    },
-  ];
-  const ceilings: Journey[] = [
-    {
-      name: 'NGINX /nginx/health',
-      kind: 'ceiling',
-      method: 'GET',
-      path: () => '/nginx/health',
-      auth: false,
-    },
-    {
-      name: 'trivial: leaderboard top 1',
-      kind: 'ceiling',
-      method: 'GET',
-      path: () => '/api/leaderboards/posters?limit=1',
-      auth: true,
-    },
-  ];
+  let sessions: Session[] = [];
+  let journeys: Journey[] = [];
+  const ceilings = CEILING_JOURNEYS;
 
   try {
     for (const [i, config] of configs.entries()) {
@@ -272,34 +179,22 @@ async function main(): Promise<void> {
       const env = { ...BENCH_ENV, ...config.env };
       const restartSeconds = await restartStack(env, config.tracing ? otlp : undefined);
       log(`  stack up in ${restartSeconds.toFixed(1)} s`);
-      if (tokens.length === 0) {
-        const count = Math.min(Number(values.sessions), creds.users.length);
-        for (let k = 0; k < count; k++) {
-          tokens.push(await logIn(base, creds.users[k].username, creds.password));
-        }
-        const ids = new Set<string>();
-        for (const t of tokens.slice(0, 10)) {
-          const feed = (await (
-            await fetch(`${base}/api/feed?limit=50`, { headers: { authorization: `Bearer ${t}` } })
-          ).json()) as { items: Array<{ id: string }> };
-          feed.items.forEach((p) => ids.add(String(p.id)));
-        }
-        postIds = [...ids];
-        if (postIds.length === 0) {
-          throw new Error('the seeded users have empty feeds: seed with more posts');
-        }
-        log(`  ${tokens.length} sessions, ${postIds.length} posts to read and like`);
+      if (sessions.length === 0) {
+        const opened = await openSessions(base, creds, Number(values.sessions));
+        sessions = opened.sessions;
+        journeys = benchJourneys(opened.data);
+        log(`  ${sessions.length} sessions, ${opened.data.postIds.length} posts to read and like`);
       }
       // Warm-up: caches refill after the restart (the cache Redis keeps nothing) and the JIT
       // compiles every path the journeys take.
       for (const j of journeys) {
-        await run(base, j, tokens, { connections, duration: warmup / journeys.length });
+        await run(base, j, sessions, { connections, duration: warmup / journeys.length });
       }
       const bytesBefore = sink.bytes;
       const targets = config.name === 'baseline' ? [...ceilings, ...journeys] : journeys;
       for (const j of targets) {
         process.stderr.write(`[bench]   ${j.name} at ${connections} conns for ${duration} s … `);
-        const r = await run(base, j, tokens, { connections, duration });
+        const r = await run(base, j, sessions, { connections, duration });
         process.stderr.write(
           `${Math.round(r.okRps)} 2xx/s, p99 ${r.p99} ms, ${r.errors} non-2xx\n`,
         );
@@ -308,7 +203,7 @@ async function main(): Promise<void> {
           rows.push({ name: j.name, kind: j.kind, mode: `${connections} conns`, ...r });
           if (j.kind !== 'ceiling') {
             process.stderr.write(`[bench]   ${j.name} at ${rate} req/s for ${duration} s … `);
-            const o = await run(base, j, tokens, { connections, duration, overallRate: rate });
+            const o = await run(base, j, sessions, { connections, duration, overallRate: rate });
             process.stderr.write(`${Math.round(o.okRps)} 2xx/s, p99 ${o.p99} ms\n`);
             rows.push({ name: j.name, kind: j.kind, mode: `${rate} req/s`, ...o });
           }
@@ -330,10 +225,7 @@ async function main(): Promise<void> {
     await sink.stop();
   }
 
-  const date = new Date().toISOString().slice(0, 10);
-  const machine = hostname().replace(/[^A-Za-z0-9_.-]/g, '_');
-  const dir = path.resolve(values.out);
-  mkdirSync(dir, { recursive: true });
+  const { dir, date, machine } = reportPlace(values.out);
   const svgName = `${date}-${machine}.svg`;
   const patternSvgName = `${date}-${machine}-patterns.svg`;
   writeFileSync(
@@ -358,7 +250,7 @@ async function main(): Promise<void> {
     '',
     `Measured in one run by \`npm run bench\` (${cpus().length} CPUs, Node ${process.version}) on the dev stack through`,
     `NGINX at ${base}; ${duration} s per run after a ${warmup} s warm-up per configuration, ${connections} connections`,
-    `(closed loop) and ${rate} req/s (open loop, autocannon \`overallRate\`). Requests rotate over ${tokens.length} seeded`,
+    `(closed loop) and ${rate} req/s (open loop, autocannon \`overallRate\`). Requests rotate over ${sessions.length} seeded`,
     'sessions. Rate limits are raised and the edge `limit_req` zones are off for every configuration',
     `(${Object.entries(BENCH_ENV)
       .map(([k, v]) => `\`${k}=${v}\``)
@@ -396,7 +288,10 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((error: unknown) => {
-  console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+const args = process.argv.slice(2);
+(args.includes('--capacity') ? runCapacity(args.filter((a) => a !== '--capacity')) : main()).catch(
+  (error: unknown) => {
+    console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

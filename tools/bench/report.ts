@@ -2,6 +2,20 @@
  * The bench report: the all-on table with ratios to the ceilings, the pattern-off tables with
  * ratios to the all-on run, and SVG bar charts of both.
  */
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+
+/** Where a report goes: `<out>/<date>-<machine>…`, the folder made if missing. */
+export function reportPlace(out: string): { dir: string; date: string; machine: string } {
+  const dir = path.resolve(out);
+  mkdirSync(dir, { recursive: true });
+  return {
+    dir,
+    date: new Date().toISOString().slice(0, 10),
+    machine: hostname().replace(/[^A-Za-z0-9_.-]/g, '_'),
+  };
+}
 
 export interface Row {
   name: string;
@@ -53,7 +67,7 @@ export interface PatternRun extends Omit<Row, 'name' | 'mode'> {
   journey: string;
 }
 
-const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+export const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /**
  * Two tables: 2xx/s of every journey in every configuration with the ratio to the first
