@@ -3,8 +3,9 @@
  * Journey: open an author's posts, like a few of them (sometimes unlike one again) and read one
  * back with its live count. Likes are written behind: the answer comes from Redis and the post
  * worker flushes them to Postgres in coalesced batches. Writes are limited per user
- * (RATE_LIMIT_WRITES_PER_USER, default 60/60 s): SETUP_USERS times the limit bounds the rate.
- *   k6 run -e PROFILE=load -e SETUP_USERS=100 loadtests/k6/like.js
+ * (RATE_LIMIT_WRITES_PER_USER, default 60/60 s): the sessions setup() prepares (up to 1,000
+ * seeded ones) times the limit bounds the rate.
+ *   k6 run -e PROFILE=load loadtests/k6/like.js
  */
 import { authorPosts, createPost, getPost, like } from './lib/api.js';
 import { scenarioFor, thresholdsFor } from './lib/config.js';

@@ -3,7 +3,7 @@
  * The mixed workload, weighted like a real social app: reads far above writes. Per iteration one
  * action is drawn by weight (feed 50%, profile 15%, an author's posts 5%, single post 8%,
  * leaderboard 7%, like 6%, post 4%, follow 4%, unfollow 1%).
- *   k6 run -e PROFILE=load -e RATE=300 loadtests/k6/mixed.js
+ *   k6 run -e PROFILE=load -e RATE=150 -e DURATION=60s loadtests/k6/mixed.js
  */
 import {
   authorPosts,
@@ -77,7 +77,7 @@ const ACTIONS = [
 const TOTAL = ACTIONS.reduce((n, [w]) => n + w, 0);
 
 export function setup() {
-  return prepareUsers(Number(__ENV.SETUP_USERS || 50));
+  return prepareUsers();
 }
 
 /** @param {RunData} data */

@@ -1,8 +1,9 @@
 // @ts-check
 /**
  * Journey: write a post and read it back. Writes are limited per user
- * (RATE_LIMIT_WRITES_PER_USER, default 60/60 s): SETUP_USERS times the limit bounds the rate.
- *   k6 run -e PROFILE=load -e SETUP_USERS=100 loadtests/k6/post.js
+ * (RATE_LIMIT_WRITES_PER_USER, default 60/60 s): the sessions setup() prepares (up to 1,000
+ * seeded ones) times the limit bounds the rate.
+ *   k6 run -e PROFILE=load loadtests/k6/post.js
  */
 import { createPost, getPost } from './lib/api.js';
 import { scenarioFor, thresholdsFor } from './lib/config.js';

@@ -1,7 +1,9 @@
 // @ts-check
 /**
- * Journey: sign up, log in, read one's own profile. Every iteration creates a user, so a load run
- * needs RATE_LIMIT_SIGNUP_PER_IP / RATE_LIMIT_LOGIN_PER_IP raised (docs/loadtesting.md).
+ * Journey: sign up, log in, read one's own profile. Every iteration signs up and logs in from
+ * this machine's IP: a smoke (5 iterations) stays inside the production limits (20 sign-ups an
+ * hour, 30 log-ins per 5 min); a load run needs RATE_LIMIT_SIGNUP_PER_IP /
+ * RATE_LIMIT_LOGIN_PER_IP raised (docs/loadtesting.md).
  *   k6 run -e PROFILE=smoke loadtests/k6/signup-login.js
  */
 import { getProfile, logIn, signUp } from './lib/api.js';

@@ -1,69 +1,27 @@
 /**
- * `npm run seed -- --users N --posts M`: bulk-load a realistic data set straight into the running
- * dev stack's databases (no HTTP, one multi-row statement per batch), then write the credentials
- * the k6 scenarios log in with to loadtests/data/seed-credentials.json.
- *
- * What it writes, matching what the services would have written:
- * - main Postgres: `users` (one argon2id hash shared by all seeded users, so seeding stays fast),
- *   `follows` with a power-law follower distribution and consistent follower/following counts,
- *   `leaderboard_scores` for the `posters` board;
- * - post shards: posts in the author's logical shard schema, ids from that schema's `next_id()`,
- *   on the physical shard the ShardRouter picks (`logical % shards` unless SHARD_MAP);
- * - Redis: the feed's copy of the graph in both directions (`feed:followers:<id>` and
- *   `feed:following:<id>` sets), `timeline:<id>` sorted sets (post ids scored by created-at ms,
- *   capped like the fan-out), each author's `feed:authored:<id>` sorted set (the same, for fan-in
- *   at read), so either `FANOUT_ON_WRITE` mode runs on the same seed, and the
- *   `leaderboard:posters` sorted set.
- * Targets default to the dev stack (`npm start`); DATABASE_URL, SHARDS, REDIS_URL, SHARD_MAP and
- * TIMELINE_MAX override them, so the same command seeds compose or a port-forwarded cluster.
+ * `npm run seed -- --users N --posts M [--sessions K]`: bulk-load a realistic data set straight
+ * into the running dev stack's databases (seed.ts says what it writes), mint sessions for K of
+ * the users, and write the credentials and session tokens the k6 scenarios use to
+ * loadtests/data/seed-credentials.json (git-ignored).
+ * Targets default to the dev stack (`npm start`); DATABASE_URL, SHARDS, REDIS_URL, SHARD_MAP,
+ * TIMELINE_MAX and SESSION_* override them, so the same command seeds compose or a
+ * port-forwarded cluster.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import * as argon2 from 'argon2';
-import { type ChainableCommander, Redis } from 'ioredis';
-import { Pool } from 'pg';
-import type { z } from 'zod';
-import {
-  feedConfigSchema,
-  loadConfig,
-  mainDatabaseConfigSchema,
-  redisConfigSchema,
-  shardDatabaseConfigSchema,
-} from '@murmur/config';
-import { LOGICAL_SHARDS, logicalShardForUser, shardSchema } from '@murmur/database';
-import { planSeed } from './graph';
-import { Progress } from './progress';
+import { loadConfig } from '@murmur/config';
+import { type SeedOptions, type SeedTargets, seedDataSet, seedTargetsSchema } from './seed';
+import { warmThroughEdge } from './warm';
 
-const POSTERS_BOARD = 'posters';
-const USER_BATCH = 5_000;
-const FOLLOW_BATCH = 20_000;
-// next_id() takes `nextval % 1024` per millisecond: a statement of at most 1,000 rows cannot wrap.
-const POST_BATCH = 1_000;
-const REDIS_BATCH = 2_000;
-const WORDS =
-  'cache replica shard feed latency redis postgres queue nginx trace follow like post timeline scale load fast slow hot cold warm edge pod node burst spike soak p95 coffee cat weekend deploy'.split(
-    ' ',
-  );
-
-// The same variables, with the same validation, as the services that own the data.
-const schema = mainDatabaseConfigSchema
-  .pick({ DATABASE_URL: true })
-  .extend(shardDatabaseConfigSchema.pick({ SHARDS: true, SHARD_MAP: true }).shape)
-  .extend(redisConfigSchema.pick({ REDIS_URL: true }).shape)
-  .extend(feedConfigSchema.pick({ TIMELINE_MAX: true }).shape);
-
-interface Args {
-  users: number;
-  posts: number;
-  follows: number;
-  days: number;
-  seed: number;
-  password: string;
+interface CliOptions extends SeedOptions {
   out: string;
+  /** the edge to warm through, or undefined for no warm-up */
+  warm?: string;
+  warmRequests: number;
 }
 
-function parseCli(): Args {
+function parseCli(): CliOptions {
   const { values } = parseArgs({
     options: {
       users: { type: 'string', default: '1000' },
@@ -72,7 +30,11 @@ function parseCli(): Args {
       days: { type: 'string', default: '30' },
       seed: { type: 'string', default: String(Date.now() % 1_000_000) },
       password: { type: 'string', default: 'seeded-password' },
+      sessions: { type: 'string', default: '1000' },
       out: { type: 'string', default: 'loadtests/data/seed-credentials.json' },
+      // The dev stack's edge (MURMUR_PORT as npm start uses it); `off` skips the warm-up.
+      warm: { type: 'string', default: `http://127.0.0.1:${process.env.MURMUR_PORT ?? '8080'}` },
+      'warm-requests': { type: 'string', default: '3000' },
     },
     strict: true,
   });
@@ -93,7 +55,11 @@ function parseCli(): Args {
     days: int('days', values.days, 1),
     seed: int('seed', values.seed, 0),
     password: values.password,
+    sessions: int('sessions', values.sessions, 0),
+    vacuum: true,
     out: values.out,
+    warm: values.warm === 'off' ? undefined : values.warm.replace(/\/$/, ''),
+    warmRequests: int('warm-requests', values['warm-requests'], 1),
   };
 }
 
@@ -112,275 +78,44 @@ const DEV_STACK: Record<string, string> = {
   REDIS_URL: 'redis://127.0.0.1:16379',
 };
 
-function targets(): z.infer<typeof schema> {
-  return loadConfig(schema, { ...DEV_STACK, ...process.env });
+function targets(): SeedTargets {
+  return loadConfig(seedTargetsSchema, { ...DEV_STACK, ...process.env });
 }
 
-async function inBatches<T>(
-  items: readonly T[],
-  size: number,
-  fn: (batch: T[]) => Promise<void>,
-): Promise<void> {
-  for (let i = 0; i < items.length; i += size) {
-    await fn(items.slice(i, i + size));
+/**
+ * The bulk load went past the services, so every cache on the read path is empty: warm it through
+ * the edge (reads only) unless `--warm off`, and say what the warm-up bought.
+ */
+async function warmUp(
+  baseUrl: string,
+  requests: number,
+  credentials: Awaited<ReturnType<typeof seedDataSet>>['credentials'],
+): Promise<string> {
+  const up = await fetch(`${baseUrl}/nginx/health`, { signal: AbortSignal.timeout(2_000) })
+    .then((r) => r.ok)
+    .catch(() => false);
+  if (!up) {
+    return `  warm-up    skipped: no edge at ${baseUrl} (--warm <url> or --warm off)`;
   }
-}
-
-/** Run a pipeline and fail on the first command that failed (exec itself only rejects on I/O). */
-async function exec(pipeline: ChainableCommander): Promise<Array<[Error | null, unknown]>> {
-  const results = (await pipeline.exec()) ?? [];
-  const failed = results.find(([error]) => error !== null);
-  if (failed) {
-    throw failed[0] as Error;
-  }
-  return results;
+  const w = await warmThroughEdge(credentials, { baseUrl, requests, concurrency: 8 });
+  const statuses = [...w.byStatus.entries()].map(([s, n]) => `${s}: ${n}`).join(', ');
+  return (
+    `  warm-up    ${w.requests} reads through ${baseUrl} in ${w.seconds.toFixed(1)} s (${statuses}); ` +
+    `p95 ${w.firstQuarterP95.toFixed(0)} ms in the first quarter, ${w.lastQuarterP95.toFixed(0)} ms in the last`
+  );
 }
 
 async function main(): Promise<void> {
   const args = parseCli();
-  const config = targets();
-  const started = Date.now();
-  const nowMs = Date.now();
-  const plan = planSeed({
-    users: args.users,
-    posts: args.posts,
-    avgFollows: args.follows,
-    days: args.days,
-    nowMs,
-    seed: args.seed,
-  });
-  const mainDb = new Pool({ connectionString: config.DATABASE_URL, max: 4 });
-  const shardDbs = config.SHARDS.map((s) => new Pool({ connectionString: s.primary, max: 4 }));
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
-  const placement = (logical: number): Pool =>
-    shardDbs[config.SHARD_MAP[String(logical)] ?? logical % shardDbs.length];
-
-  try {
-    // One hash for everyone: argon2id is slow on purpose, and login verifies it as usual.
-    const hash = await argon2.hash(args.password, { type: argon2.argon2id });
-
-    // Users, with their final follower/following counts already known from the plan.
-    const prefix = `s${nowMs.toString(36)}_`;
-    const ids: string[] = new Array<string>(args.users);
-    const usernames = Array.from({ length: args.users }, (_, i) => `${prefix}${i}`);
-    const usersBar = new Progress('users', args.users);
-    const indexes = Array.from({ length: args.users }, (_, i) => i);
-    await inBatches(indexes, USER_BATCH, async (batch) => {
-      const rows = await mainDb.query<{ id: string; username: string }>(
-        `INSERT INTO users (username, email, password_hash, display_name, follower_count, following_count)
-         SELECT u, u || '@seed.murmur.test', $2::text, 'Seeded ' || u, fc, gc
-         FROM unnest($1::text[], $3::int[], $4::int[]) AS t(u, fc, gc)
-         RETURNING id, username`,
-        [
-          batch.map((i) => usernames[i]),
-          hash,
-          batch.map((i) => plan.followerCount[i]),
-          batch.map((i) => plan.followees[i].length),
-        ],
-      );
-      const byName = new Map(rows.rows.map((r) => [r.username, String(r.id)]));
-      for (const i of batch) {
-        ids[i] = byName.get(usernames[i]) as string;
-      }
-      usersBar.tick(batch.length);
-    });
-    usersBar.finish();
-
-    // Follows: Postgres rows and the feed's Redis copy of the graph, in both directions.
-    const pairs: Array<[number, number]> = [];
-    const followersOf: number[][] = Array.from({ length: args.users }, () => []);
-    plan.followees.forEach((list, follower) => {
-      for (const followee of list) {
-        pairs.push([follower, followee]);
-        followersOf[followee].push(follower);
-      }
-    });
-    const followsBar = new Progress('follows', pairs.length);
-    await inBatches(pairs, FOLLOW_BATCH, async (batch) => {
-      await mainDb.query(
-        `INSERT INTO follows (follower_id, followee_id)
-         SELECT * FROM unnest($1::bigint[], $2::bigint[])`,
-        [batch.map(([a]) => ids[a]), batch.map(([, b]) => ids[b])],
-      );
-      followsBar.tick(batch.length);
-    });
-    const followed = indexes.filter((i) => followersOf[i].length > 0);
-    await inBatches(followed, 200, async (batch) => {
-      const pipeline = redis.pipeline();
-      for (const i of batch) {
-        pipeline.sadd(`feed:followers:${ids[i]}`, ...followersOf[i].map((f) => ids[f]));
-      }
-      await exec(pipeline);
-    });
-    const following = indexes.filter((i) => plan.followees[i].length > 0);
-    await inBatches(following, 200, async (batch) => {
-      const pipeline = redis.pipeline();
-      for (const i of batch) {
-        pipeline.sadd(`feed:following:${ids[i]}`, ...Array.from(plan.followees[i], (f) => ids[f]));
-      }
-      await exec(pipeline);
-    });
-    followsBar.finish();
-
-    // Posts, per logical shard, in time order so ids grow with created_at.
-    const byShard = new Map<number, number[]>();
-    for (let p = 0; p < args.posts; p++) {
-      const logical = logicalShardForUser(ids[plan.postAuthor[p]]);
-      const list = byShard.get(logical) ?? [];
-      list.push(p);
-      byShard.set(logical, list);
-    }
-    const postIds: string[] = new Array<string>(args.posts);
-    const random = Math.random;
-    const text = (): string =>
-      Array.from(
-        { length: 4 + Math.floor(random() * 12) },
-        () => WORDS[Math.floor(random() * WORDS.length)],
-      ).join(' ');
-    const postsBar = new Progress('posts', args.posts);
-    const shardJobs = [...byShard.entries()].map(async ([logical, posts]) => {
-      const pool = placement(logical);
-      const s = shardSchema(logical);
-      await inBatches(posts, POST_BATCH, async (batch) => {
-        // Ids first, from the schema's own next_id(), then one multi-row insert with them: each
-        // post keeps its id without relying on RETURNING order.
-        const fresh = await pool.query<{ id: string }>(
-          `SELECT id::text AS id FROM (SELECT ${s}.next_id() AS id FROM generate_series(1, $1::int)) x ORDER BY x.id`,
-          [batch.length],
-        );
-        batch.forEach((p, k) => {
-          postIds[p] = fresh.rows[k].id;
-        });
-        await pool.query(
-          `INSERT INTO ${s}.posts (id, author_id, text, created_at)
-           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[])`,
-          [
-            batch.map((p) => postIds[p]),
-            batch.map((p) => ids[plan.postAuthor[p]]),
-            batch.map(() => text()),
-            batch.map((p) => new Date(plan.postCreatedMs[p]).toISOString()),
-          ],
-        );
-        postsBar.tick(batch.length);
-      });
-    });
-    await Promise.all(shardJobs);
-    postsBar.finish();
-
-    // Timelines: what fan-out on write would have built (author + every follower), capped; and
-    // each author's own list, which the worker keeps in both modes and fan-in reads.
-    const timelines: Array<Array<[number, string]>> = Array.from({ length: args.users }, () => []);
-    const authored: Array<Array<[number, string]>> = Array.from({ length: args.users }, () => []);
-    const postCounts = new Uint32Array(args.users);
-    for (let p = 0; p < args.posts; p++) {
-      const id = postIds[p];
-      if (id === undefined) {
-        continue;
-      }
-      const author = plan.postAuthor[p];
-      postCounts[author]++;
-      const entry: [number, string] = [plan.postCreatedMs[p], id];
-      timelines[author].push(entry);
-      authored[author].push(entry);
-      for (const f of followersOf[author]) {
-        timelines[f].push(entry);
-      }
-    }
-    const timelineBar = new Progress('timelines', args.users);
-    let timelineEntries = 0;
-    await inBatches(indexes, REDIS_BATCH / 10, async (batch) => {
-      const pipeline = redis.pipeline();
-      for (const u of batch) {
-        const top = timelines[u].sort((a, b) => b[0] - a[0]).slice(0, config.TIMELINE_MAX);
-        if (top.length === 0) {
-          continue;
-        }
-        timelineEntries += top.length;
-        const key = `timeline:${ids[u]}`;
-        pipeline.zadd(key, ...top.flatMap(([score, id]) => [score, id]));
-        pipeline.zremrangebyrank(key, 0, -(config.TIMELINE_MAX + 1));
-      }
-      await exec(pipeline);
-      timelineBar.tick(batch.length);
-    });
-    timelineBar.finish();
-
-    const authors = indexes.filter((u) => authored[u].length > 0);
-    const authoredBar = new Progress('authored lists', authors.length);
-    let authoredEntries = 0;
-    await inBatches(authors, REDIS_BATCH / 10, async (batch) => {
-      const pipeline = redis.pipeline();
-      for (const u of batch) {
-        const top = authored[u].sort((a, b) => b[0] - a[0]).slice(0, config.TIMELINE_MAX);
-        authoredEntries += top.length;
-        const key = `feed:authored:${ids[u]}`;
-        pipeline.zadd(key, ...top.flatMap(([score, id]) => [score, id]));
-        pipeline.zremrangebyrank(key, 0, -(config.TIMELINE_MAX + 1));
-      }
-      await exec(pipeline);
-      authoredBar.tick(batch.length);
-    });
-    authoredBar.finish();
-
-    // The posters board: Redis serves it, Postgres keeps the durable copy.
-    const posters = indexes.filter((u) => postCounts[u] > 0);
-    await inBatches(posters, REDIS_BATCH, async (batch) => {
-      const pipeline = redis.pipeline();
-      for (const u of batch) {
-        pipeline.zincrby(`leaderboard:${POSTERS_BOARD}`, postCounts[u], ids[u]);
-      }
-      const results = await exec(pipeline);
-      await mainDb.query(
-        `INSERT INTO leaderboard_scores (board, user_id, score)
-         SELECT $1, u, s FROM unnest($2::bigint[], $3::bigint[]) AS t(u, s)
-         ON CONFLICT (board, user_id) DO UPDATE SET score = EXCLUDED.score, updated_at = now()`,
-        [
-          POSTERS_BOARD,
-          batch.map((u) => ids[u]),
-          results.map(([, score]) => Math.round(Number(score))),
-        ],
-      );
-    });
-
-    // A bulk load leaves the planner without statistics and every page to be vacuumed: do it now,
-    // or autovacuum does it during the first load test and skews its figures.
-    const vacuumStarted = Date.now();
-    process.stderr.write('seed: VACUUM ANALYZE on the primaries … ');
-    await Promise.all([mainDb, ...shardDbs].map((db) => db.query('VACUUM (ANALYZE)')));
-    process.stderr.write(`${((Date.now() - vacuumStarted) / 1000).toFixed(1)} s\n`);
-
-    const out = path.resolve(args.out);
-    mkdirSync(path.dirname(out), { recursive: true });
-    writeFileSync(
-      out,
-      JSON.stringify({
-        createdAt: new Date(nowMs).toISOString(),
-        password: args.password,
-        users: indexes.map((i) => ({ id: ids[i], username: usernames[i] })),
-      }),
-    );
-
-    const sorted = [...plan.followerCount].sort((a, b) => b - a);
-    const seconds = (Date.now() - started) / 1000;
-    const inserted = postIds.filter((id) => id !== undefined).length;
-    console.log(
-      [
-        '',
-        `seed: done in ${seconds.toFixed(1)} s (seed ${args.seed})`,
-        `  users      ${args.users} (prefix ${prefix}, password "${args.password}")`,
-        `  follows    ${pairs.length} (followers: max ${sorted[0]}, p99 ${sorted[Math.floor(sorted.length * 0.01)]}, median ${sorted[Math.floor(sorted.length / 2)]})`,
-        `  posts      ${inserted} on ${byShard.size} of ${LOGICAL_SHARDS} logical shards, ${shardDbs.length} physical`,
-        `  timelines  ${timelineEntries} entries (cap ${config.TIMELINE_MAX})`,
-        `  fan-in     ${following.length} following sets, ${authoredEntries} entries in ${authors.length} authored lists (cap ${config.TIMELINE_MAX})`,
-        `  posters    ${posters.length} users on leaderboard:${POSTERS_BOARD}`,
-        `  rows/s     ${Math.round((args.users + pairs.length + inserted) / seconds)}`,
-        `  credentials ${path.relative(process.cwd(), out)}`,
-      ].join('\n'),
-    );
-  } finally {
-    await Promise.all([mainDb.end(), ...shardDbs.map((p) => p.end())]);
-    redis.disconnect();
+  const { credentials, report } = await seedDataSet(args, targets());
+  const out = path.resolve(args.out);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(credentials));
+  const lines = [...report, `  credentials ${path.relative(process.cwd(), out)}`];
+  if (args.warm) {
+    lines.push(await warmUp(args.warm, args.warmRequests, credentials));
   }
+  console.log(['', ...lines].join('\n'));
 }
 
 main().catch((error: unknown) => {

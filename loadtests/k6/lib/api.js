@@ -9,7 +9,8 @@ import { BASE_URL } from './config.js';
 
 /** @typedef {{ username: string, token: string, userId: string }} Session */
 
-const JSON_HEADERS = { 'Content-Type': 'application/json' };
+// Written for k6 v0.47 and later: k6 up to v0.52 compiles ES modules with Babel 6, which rejects
+// object spread and `catch {` (npm test compiles every script with that compiler).
 
 /**
  * @param {string} endpoint
@@ -19,7 +20,7 @@ const JSON_HEADERS = { 'Content-Type': 'application/json' };
  */
 function params(endpoint, name, token) {
   /** @type {Record<string, string>} */
-  const headers = { ...JSON_HEADERS };
+  const headers = { 'Content-Type': 'application/json' };
   if (token) {
     headers.Authorization = `Bearer ${token}`;
   }
@@ -38,7 +39,7 @@ function params(endpoint, name, token) {
 function body(res) {
   try {
     return res.json();
-  } catch {
+  } catch (_notJson) {
     return undefined;
   }
 }
@@ -50,14 +51,12 @@ function body(res) {
  * @param {(b: any) => boolean} [shape]
  */
 function expect(res, endpoint, status, shape) {
-  return check(
-    res,
-    {
-      [`${endpoint} status ${status}`]: (r) => r.status === status,
-      ...(shape ? { [`${endpoint} body`]: (r) => shape(body(/** @type {any} */ (r))) } : {}),
-    },
-    { endpoint },
-  );
+  /** @type {Record<string, (r: import('k6/http').RefinedResponse<'text'>) => boolean>} */
+  const checks = { [`${endpoint} status ${status}`]: (r) => r.status === status };
+  if (shape) {
+    checks[`${endpoint} body`] = (r) => shape(body(r));
+  }
+  return check(res, checks, { endpoint });
 }
 
 /** @param {string} username @param {string} password */
@@ -84,6 +83,17 @@ export function logIn(username, password) {
   const ok = expect(res, 'login', 201, (b) => b && typeof b.token === 'string');
   const b = body(res);
   return ok ? { username, token: b.token, userId: String(b.userId) } : undefined;
+}
+
+/**
+ * Whether a token still opens a session (GET /api/users/me): 401 is an answer here, not a failed
+ * request, so a stale seeded session does not count against the run's thresholds.
+ * @param {string} token
+ */
+export function sessionIsLive(token) {
+  const p = params('session_check', undefined, token);
+  p.responseCallback = http.expectedStatuses(200, 401);
+  return http.get(`${BASE_URL}/api/users/me`, p).status === 200;
 }
 
 /** @param {Session} s @param {string} userId */

@@ -1,37 +1,50 @@
 // @ts-check
 /**
  * The users a run needs. With a seeded data set (`npm run seed` writes
- * loadtests/data/seed-credentials.json) setup() logs in a sample of seeded users, whose feeds and
- * follow graph are already realistic; without one it signs up fresh users and has them follow
- * each other. `-e SEED_CREDENTIALS=<path>` points elsewhere, `-e SEED_CREDENTIALS=none` forces
- * fresh users, `-e SETUP_USERS=N` sets how many sessions setup() makes (default 20).
+ * loadtests/data/seed-credentials.json) setup() reuses the sessions the seeder minted for a sample
+ * of seeded users, whose feeds and follow graph are already realistic: no log-in, so no log-in
+ * rate limit (30 per 5 min per IP), and writes spread over many users stay under the per-user
+ * write limit. If those sessions are stale it logs in a few seeded users instead; without a seed
+ * it signs up fresh users who follow each other. `-e SEED_CREDENTIALS=<path>` points elsewhere,
+ * `-e SEED_CREDENTIALS=none` forces fresh users, `-e SETUP_USERS=N` sets how many sessions
+ * setup() prepares (default: every seeded session, up to 1,000; 20 fresh users).
  */
 import { SharedArray } from 'k6/data';
 import { fail } from 'k6';
-import { follow, logIn, signUp } from './api.js';
+import { follow, logIn, sessionIsLive, signUp } from './api.js';
 
 /** @typedef {import('./api.js').Session} Session */
 /** @typedef {{ id: string, username: string }} SeededUser */
+/** @typedef {{ userId: string, username: string, token: string }} SeededSession */
 /** @typedef {{ sessions: Session[], userIds: string[] }} RunData */
 
 const SEED_PATH = __ENV.SEED_CREDENTIALS || '../../data/seed-credentials.json';
+/** Log-ins when the seeded sessions are stale: well inside the per-IP log-in limit. */
+const FALLBACK_LOGINS = 5;
 
-/** @type {{ password: string, users: SeededUser[] } | undefined} */
+/**
+ * @type {{ password: string, users: SeededUser[], sessions: SeededSession[] } | undefined}
+ */
 const seeded = (() => {
   if (SEED_PATH === 'none') {
     return undefined;
   }
   try {
     // open() only works in the init context, and only once per VU: keep one shared copy.
-    const users = new SharedArray('seeded users', () => JSON.parse(open(SEED_PATH)).users);
-    const password = /** @type {string} */ (JSON.parse(open(SEED_PATH)).password);
-    return { password, users: /** @type {SeededUser[]} */ (/** @type {unknown} */ (users)) };
-  } catch {
+    const file = () => JSON.parse(open(SEED_PATH));
+    const users = new SharedArray('seeded users', () => file().users);
+    const sessions = new SharedArray('seeded sessions', () => file().sessions || []);
+    const password = /** @type {string} */ (file().password);
+    return {
+      password,
+      users: /** @type {SeededUser[]} */ (/** @type {unknown} */ (users)),
+      sessions: /** @type {SeededSession[]} */ (/** @type {unknown} */ (sessions)),
+    };
+  } catch (_noSeed) {
     return undefined;
   }
 })();
 
-export const SETUP_USERS = Number(__ENV.SETUP_USERS || 20);
 const PASSWORD = 'load-test-password';
 
 /** A username unique across runs: k6 VU/iteration ids repeat, the clock does not. */
@@ -41,34 +54,71 @@ export function freshUsername() {
 }
 
 /**
- * Build the sessions a run uses; call from setup().
- * @param {number} [count]
- * @returns {RunData}
+ * `count` distinct items from `list`, in random order.
+ * @template T @param {readonly T[]} list @param {number} count @returns {T[]}
  */
-export function prepareUsers(count = SETUP_USERS) {
+function sample(list, count) {
+  const copy = list.slice();
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    const t = copy[i];
+    copy[i] = copy[j];
+    copy[j] = t;
+  }
+  return copy.slice(0, Math.min(count, copy.length));
+}
+
+/**
+ * Sessions from the seed: the minted ones if they still open a session, else a few log-ins.
+ * @param {NonNullable<typeof seeded>} seed @param {number | undefined} count
+ * @returns {Session[]}
+ */
+function seededSessions(seed, count) {
+  const minted = sample(seed.sessions, count === undefined ? 1000 : count);
+  if (minted.length > 0 && sessionIsLive(minted[0].token)) {
+    return minted.map((m) => ({ username: m.username, token: m.token, userId: String(m.userId) }));
+  }
+  console.warn(
+    minted.length > 0
+      ? 'the seeded sessions are stale (GET /api/users/me answered 401): logging in a few seeded users; `npm run seed` mints fresh ones'
+      : 'the credentials file has no sessions (an older seed): logging in a few seeded users; `npm run seed` mints them',
+  );
   /** @type {Session[]} */
   const sessions = [];
+  for (const u of sample(
+    seed.users,
+    Math.min(FALLBACK_LOGINS, count === undefined ? FALLBACK_LOGINS : count),
+  )) {
+    const s = logIn(u.username, seed.password);
+    if (s) {
+      sessions.push(s);
+    }
+  }
+  return sessions;
+}
+
+/**
+ * Build the sessions a run uses; call from setup().
+ * @param {number} [count] sessions to prepare (default: SETUP_USERS, else see above)
+ * @returns {RunData}
+ */
+export function prepareUsers(count = __ENV.SETUP_USERS ? Number(__ENV.SETUP_USERS) : undefined) {
   if (seeded && seeded.users.length > 0) {
-    const n = seeded.users.length;
-    for (let i = 0; i < count; i++) {
-      const u = seeded.users[Math.floor(Math.random() * n)];
-      const s = logIn(u.username, seeded.password);
-      if (s) {
-        sessions.push(s);
-      }
-    }
-    const sample = Math.min(n, 5000);
-    /** @type {string[]} */
-    const userIds = [];
-    for (let i = 0; i < sample; i++) {
-      userIds.push(String(seeded.users[Math.floor(Math.random() * n)].id));
-    }
+    const sessions = seededSessions(seeded, count);
     if (sessions.length === 0) {
       fail('could not log in any seeded user: is the seed from this stack?');
     }
+    const n = seeded.users.length;
+    /** @type {string[]} */
+    const userIds = [];
+    for (let i = 0; i < Math.min(n, 5000); i++) {
+      userIds.push(String(seeded.users[Math.floor(Math.random() * n)].id));
+    }
     return { sessions, userIds };
   }
-  for (let i = 0; i < count; i++) {
+  /** @type {Session[]} */
+  const sessions = [];
+  for (let i = 0; i < (count === undefined ? 20 : count); i++) {
     const username = freshUsername();
     signUp(username, PASSWORD);
     const s = logIn(username, PASSWORD);
