@@ -8,6 +8,8 @@ import type { Row } from './report';
 export interface Credentials {
   password: string;
   users: Array<{ id: string; username: string }>;
+  /** sessions `npm run seed` minted (absent in credentials files from older seeds) */
+  sessions?: Array<{ userId: string; token: string }>;
 }
 
 export interface Session {
@@ -67,9 +69,21 @@ export async function logIn(base: string, username: string, password: string): P
   return { token: b.token, userId: String(b.userId) };
 }
 
+/** Do the seeded sessions still open a session on this stack? */
+async function sessionsAreLive(base: string, minted: Credentials['sessions']): Promise<boolean> {
+  const first = minted?.[0];
+  if (!first) {
+    return false;
+  }
+  const res = await fetch(`${base}/api/users/me`, { headers: k6Headers(first.token) });
+  await res.arrayBuffer();
+  return res.status === 200;
+}
+
 /**
- * Log in the first `count` seeded users (a few at a time: each login hashes with argon2id) and
- * collect post ids from the first ten users' feeds.
+ * `count` sessions: the ones `npm run seed` minted when they are still live (as the k6 scripts'
+ * setup() uses them), else log in the first `count` seeded users (a few at a time: each login
+ * hashes with argon2id). Then collect post ids from the first ten users' feeds.
  */
 export async function openSessions(
   base: string,
@@ -77,17 +91,24 @@ export async function openSessions(
   count: number,
   parallel = 4,
 ): Promise<{ sessions: Session[]; data: JourneyData }> {
-  const users = creds.users.slice(0, Math.min(count, creds.users.length));
-  const sessions: Session[] = new Array<Session>(users.length);
-  let cursor = 0;
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (cursor < users.length) {
-        const k = cursor++;
-        sessions[k] = await logIn(base, users[k].username, creds.password);
-      }
-    }),
-  );
+  let sessions: Session[];
+  if (await sessionsAreLive(base, creds.sessions)) {
+    sessions = (creds.sessions ?? [])
+      .slice(0, count)
+      .map((s) => ({ token: s.token, userId: String(s.userId) }));
+  } else {
+    const users = creds.users.slice(0, Math.min(count, creds.users.length));
+    sessions = new Array<Session>(users.length);
+    let cursor = 0;
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        while (cursor < users.length) {
+          const k = cursor++;
+          sessions[k] = await logIn(base, users[k].username, creds.password);
+        }
+      }),
+    );
+  }
   const ids = new Set<string>();
   for (const s of sessions.slice(0, 10)) {
     const feed = (await (

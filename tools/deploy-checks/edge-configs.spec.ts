@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -166,6 +166,72 @@ describe('edge configs for compose and Kubernetes', () => {
       });
     });
   });
+
+  (hasNginx ? describe : describe.skip)('overload at the edge (local NGINX)', () => {
+    const noLimits: EdgeRateLimits = { api: false, auth: false };
+    // /api/feed is slow (a saturated service), /api/posts answers its own 503 (shedding).
+    const handler: StubHandler = (req, res) => {
+      req.resume();
+      if (req.url?.startsWith('/api/posts')) {
+        res
+          .writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' })
+          .end('{"status":503,"code":"overloaded"}');
+        return;
+      }
+      const delay = req.url?.startsWith('/api/feed') ? 400 : 0;
+      setTimeout(() => answer200(req, res), delay);
+    };
+
+    it('answers past max_conns with its own fast 503 problem+json and Retry-After, not a 502', async () => {
+      await withEdge(
+        noLimits,
+        async (base) => {
+          const started = Date.now();
+          const answers = await Promise.all(
+            Array.from({ length: 6 }, () => fetch(`${base}/api/feed`)),
+          );
+          const statuses = answers.map((r) => r.status).sort();
+          // one server, max_conns 2: two are served, four refused at once
+          expect(statuses).toEqual([200, 200, 503, 503, 503, 503]);
+          const refused = answers.find((r) => r.status === 503);
+          expect(refused?.headers.get('content-type')).toBe('application/problem+json');
+          expect(refused?.headers.get('retry-after')).toBe('1');
+          expect(await refused?.json()).toMatchObject({
+            status: 503,
+            code: 'upstream_unavailable',
+          });
+          expect(Date.now() - started).toBeLessThan(2_000);
+        },
+        { handler, maxConns: 2 },
+      );
+    });
+
+    it("passes a service's own 503 on without retrying or ejecting the server", async () => {
+      let served = 0;
+      const counting: StubHandler = (req, res) => {
+        served++;
+        handler(req, res);
+      };
+      await withEdge(
+        noLimits,
+        async (base) => {
+          for (let i = 0; i < 10; i++) {
+            const r = await fetch(`${base}/api/posts`);
+            expect(r.status).toBe(503);
+            expect(await r.json()).toMatchObject({ code: 'overloaded' });
+          }
+          // one try each (no retry of a 503 on the other server), and both servers are still in
+          // the pool afterwards (ten 503s are far past max_fails=3)
+          expect(served).toBe(10);
+          const after = await Promise.all(
+            Array.from({ length: 8 }, () => fetch(`${base}/api/users/7`)),
+          );
+          expect(after.map((r) => r.status)).toEqual(after.map(() => 200));
+        },
+        { handler: counting, servers: 2 },
+      );
+    });
+  });
 });
 
 /** The chart's copy of a generated file as `tpl` renders it with the default values.yaml. */
@@ -204,21 +270,32 @@ const freePort = (): Promise<number> =>
     });
   });
 
+type StubHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+const answer200: StubHandler = (req, res) => {
+  req.resume();
+  res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+};
+
 /**
  * A real NGINX with the shared conf.d and the given limits on a free local port, every pool
- * pointing at a stub upstream that answers 200; runs `use`, then stops both.
+ * pointing at a stub upstream (by default answering 200); runs `use`, then stops both.
  */
 async function withEdge(
   rateLimits: EdgeRateLimits,
   use: (base: string, errorLog: () => string) => Promise<void>,
+  stub: { handler?: StubHandler; maxConns?: number; servers?: number } = {},
 ): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'murmur-edge-'));
-  const upstream: Server = createServer((req, res) => {
-    req.resume();
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-  });
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  const upstreamPort = (upstream.address() as AddressInfo).port;
+  // Two servers per pool when asked, so that a retry to "the next server" is possible at all.
+  const upstreams: Server[] = Array.from({ length: stub.servers ?? 1 }, () =>
+    createServer(stub.handler ?? answer200),
+  );
+  const upstreamPorts: number[] = [];
+  for (const u of upstreams) {
+    await new Promise<void>((resolve) => u.listen(0, '127.0.0.1', resolve));
+    upstreamPorts.push((u.address() as AddressInfo).port);
+  }
   const port = await freePort();
   // As root, the workers drop to nobody (as the local stack does) and need the temp dirs.
   const asRoot = process.getuid?.() === 0;
@@ -244,7 +321,8 @@ async function withEdge(
       workerUser: asRoot ? `nobody ${group}` : undefined,
       workerProcesses: 1,
       rateLimits,
-      pools: POOLS.map((name) => ({ name, servers: [`127.0.0.1:${upstreamPort}`] })),
+      maxConns: stub.maxConns,
+      pools: POOLS.map((name) => ({ name, servers: upstreamPorts.map((p) => `127.0.0.1:${p}`) })),
     }),
   );
   const nginx = spawn('nginx', ['-e', errorLogFile, '-p', dir, '-c', file, '-g', 'daemon off;'], {
@@ -271,7 +349,7 @@ async function withEdge(
   } finally {
     nginx.kill('SIGTERM');
     await exited;
-    await new Promise((resolve) => upstream.close(resolve));
+    await Promise.all(upstreams.map((u) => new Promise((resolve) => u.close(resolve))));
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -40,3 +40,18 @@ export function nodeName(url: string): string {
     return 'unknown';
   }
 }
+
+/** Connections each pool opens at boot (pg opens them lazily otherwise). */
+export const PREWARM_CONNECTIONS = 4;
+
+/**
+ * Open a few pool connections before the service reports ready, so that the first requests after
+ * a start (a deploy, a restart under load) do not each pay a TCP connect, the start-up packet and
+ * authentication. Concurrent queries make the pool open that many connections; a failure is
+ * harmless (the pool connects on demand as before).
+ */
+export async function prewarmPool(ds: DataSource, connections: number): Promise<void> {
+  await Promise.all(
+    Array.from({ length: connections }, () => ds.query('SELECT 1').catch(() => undefined)),
+  );
+}

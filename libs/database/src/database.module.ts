@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { MainDatabaseConfig, ShardDatabaseConfig } from '@murmur/config';
-import { createDataSource, nodeName } from './data-source';
+import { createDataSource, nodeName, PREWARM_CONNECTIONS, prewarmPool } from './data-source';
 import { ReplicatedCluster } from './replicated-cluster';
 import { ShardRouter } from './shard-router';
 
@@ -39,6 +39,8 @@ async function openCluster(
   await primary.initialize();
   // A replica that is down at boot is tolerated: reads fall back to the primary until it returns.
   await Promise.all(replicas.map((r) => r.dataSource.initialize().catch(() => undefined)));
+  const ready = [primary, ...replicas.map((r) => r.dataSource).filter((d) => d.isInitialized)];
+  await Promise.all(ready.map((d) => prewarmPool(d, Math.min(poolSize, PREWARM_CONNECTIONS))));
   const cluster = new ReplicatedCluster(
     spec.name,
     primary,

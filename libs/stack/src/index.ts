@@ -23,7 +23,9 @@ export { pgIdentity, type PgIdentity } from './postgres';
 export {
   EDGE_RATE_ENV,
   EDGE_RATE_LIMIT_DEFAULTS,
+  EDGE_MAX_CONNS_DEFAULT,
   EDGE_RATE_ZONES,
+  edgeMaxConnsFromEnv,
   edgeRateLimitsFromEnv,
   localEdgeConfig,
   NGINX_TEMP_DIRS,

@@ -27,7 +27,9 @@ describe(renderNginxConfig.name, () => {
       expect(body).toContain('least_conn;');
       expect(body).toMatch(/keepalive \d+;/);
       for (const port of ports) {
-        expect(body).toContain(`server 127.0.0.1:${port} max_fails=3 fail_timeout=10s;`);
+        expect(body).toContain(
+          `server 127.0.0.1:${port} max_fails=3 fail_timeout=10s max_conns=64;`,
+        );
       }
     }
   });
@@ -84,7 +86,7 @@ describe(renderEdgeConfig.name, () => {
     const conf = renderEdgeConfig(container);
     expect(conf).toContain('resolver kube-dns.kube-system.svc.cluster.local valid=5s ipv6=off;');
     expect(conf).toContain(
-      'server user.murmur.svc.cluster.local:3000 resolve max_fails=3 fail_timeout=10s;',
+      'server user.murmur.svc.cluster.local:3000 resolve max_fails=3 fail_timeout=10s max_conns=64;',
     );
     expect(conf).toContain('access_log /dev/stdout murmur_json;');
     expect(conf).not.toContain('pid ');

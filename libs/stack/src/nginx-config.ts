@@ -47,6 +47,11 @@ export interface EdgeConfig {
   keepalive?: number;
   maxFails?: number;
   failTimeout?: string;
+  /**
+   * Most requests in flight to one server at once (`max_conns`, shared by all workers through the
+   * pool's zone); absent: EDGE_MAX_CONNS_DEFAULT. Beyond it the edge answers 503 itself.
+   */
+  maxConns?: number;
   /** the edge's per-address request limits; absent: EDGE_RATE_LIMIT_DEFAULTS */
   rateLimits?: EdgeRateLimits;
 }
@@ -160,12 +165,24 @@ export function edgeRateLimitsFromEnv(env: NodeJS.ProcessEnv): EdgeRateLimits {
 /** Temp directories NGINX may write request bodies and proxied responses to. */
 export const NGINX_TEMP_DIRS = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'] as const;
 
+/**
+ * A Node process on one core does its best work with a few dozen requests in flight; past that
+ * each one only waits longer. Without a bound NGINX opened ever more connections to a saturated
+ * process until its accept queue overflowed, connects timed out, and `max_fails` ejected the
+ * whole pool (502 "no live upstreams" at 3x the knee, issue 10).
+ */
+export const EDGE_MAX_CONNS_DEFAULT = 64;
+
 export function renderUpstream(pool: EdgePool, edge: EdgeConfig): string {
   if (pool.servers.length === 0) {
     throw new Error(`upstream pool ${pool.name} has no servers`);
   }
   const resolve = edge.resolver ? ' resolve' : '';
-  const checks = `max_fails=${edge.maxFails ?? 3} fail_timeout=${edge.failTimeout ?? '10s'}`;
+  const maxConns = edge.maxConns ?? EDGE_MAX_CONNS_DEFAULT;
+  if (!(Number.isSafeInteger(maxConns) && maxConns >= 1)) {
+    throw new Error(`the edge's max_conns must be a whole number ≥ 1 (got ${maxConns})`);
+  }
+  const checks = `max_fails=${edge.maxFails ?? 3} fail_timeout=${edge.failTimeout ?? '10s'} max_conns=${maxConns}`;
   const lines = [
     `  upstream ${pool.name}_pool {`,
     // A shared zone lets every worker see the same connection counts (a fairer least_conn and
@@ -242,6 +259,21 @@ export interface LocalEdgeOptions {
   workerUser?: string;
   /** absent: EDGE_RATE_LIMIT_DEFAULTS (the supervisor passes edgeRateLimitsFromEnv) */
   rateLimits?: EdgeRateLimits;
+  /** `max_conns` per server; absent: EDGE_MAX_CONNS_DEFAULT (the supervisor reads EDGE_MAX_CONNS) */
+  maxConns?: number;
+}
+
+/** `EDGE_MAX_CONNS` from the environment (a whole number ≥ 1), or undefined for the default. */
+export function edgeMaxConnsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.EDGE_MAX_CONNS?.trim() ?? '';
+  if (raw === '') {
+    return undefined;
+  }
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < 1) {
+    throw new Error(`EDGE_MAX_CONNS must be a whole number ≥ 1, got "${raw}"`);
+  }
+  return n;
 }
 
 /** The edge of the local stack: every `main` process of a service is a server of its pool. */
@@ -255,6 +287,7 @@ export function localEdgeConfig(t: Topology, options: LocalEdgeOptions): EdgeCon
     errorLog: 'stderr',
     workerUser: options.workerUser,
     rateLimits: options.rateLimits,
+    maxConns: options.maxConns,
     pools: POOLS.map((name) => ({
       name,
       servers: t.services

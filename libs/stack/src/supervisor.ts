@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import {
   EDGE_RATE_LIMIT_DEFAULTS,
+  edgeMaxConnsFromEnv,
   edgeRateLimitsFromEnv,
   NGINX_TEMP_DIRS,
   renderNginxConfig,
@@ -110,6 +111,7 @@ export class Supervisor {
   private readonly colour = process.stdout.isTTY === true;
   private readonly node: string;
   private edgeRateLimits: EdgeRateLimits = EDGE_RATE_LIMIT_DEFAULTS;
+  private edgeMaxConns: number | undefined;
 
   constructor(
     private readonly t: Topology,
@@ -153,6 +155,7 @@ export class Supervisor {
       // Read now, so a bad EDGE_* value fails the start before anything runs.
       try {
         this.edgeRateLimits = edgeRateLimitsFromEnv(process.env);
+        this.edgeMaxConns = edgeMaxConnsFromEnv(process.env);
       } catch (error) {
         throw new StackStartError('nginx', (error as Error).message);
       }
@@ -368,6 +371,7 @@ export class Supervisor {
         sharedDir: path.join(this.t.root, 'infra', 'nginx', 'conf.d'),
         workerUser: workerUser?.directive,
         rateLimits: this.edgeRateLimits,
+        maxConns: this.edgeMaxConns,
       }),
     );
     // `-e stderr`: the log NGINX opens before reading its config, which would otherwise be

@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  type OnApplicationBootstrap,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -47,7 +48,7 @@ export class PostServiceUnavailable extends Error {
  * breaker stops calling a failing service for a while instead of queueing on it.
  */
 @Injectable()
-export class PostClient implements OnModuleInit, OnModuleDestroy {
+export class PostClient implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(PostClient.name);
   private readonly client: ClientGrpc;
   private service!: PostServiceClient;
@@ -79,6 +80,15 @@ export class PostClient implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.service = this.client.getService<PostServiceClient>(POST_GRPC_SERVICE);
+  }
+
+  /**
+   * Open the channel (HTTP/2 connections to every post process) before serving, so the first
+   * feed pages after a start do not pay for it. Outside the breaker: a post service that is not
+   * up yet must not open it; the call is retried on demand as before.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.call(['1']).catch(() => undefined);
   }
 
   onModuleDestroy(): void {
