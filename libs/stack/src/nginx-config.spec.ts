@@ -28,7 +28,7 @@ describe(renderNginxConfig.name, () => {
       expect(body).toMatch(/keepalive \d+;/);
       for (const port of ports) {
         expect(body).toContain(
-          `server 127.0.0.1:${port} max_fails=3 fail_timeout=10s max_conns=64;`,
+          `server 127.0.0.1:${port} max_fails=3 fail_timeout=10s max_conns=256;`,
         );
       }
     }
@@ -86,7 +86,7 @@ describe(renderEdgeConfig.name, () => {
     const conf = renderEdgeConfig(container);
     expect(conf).toContain('resolver kube-dns.kube-system.svc.cluster.local valid=5s ipv6=off;');
     expect(conf).toContain(
-      'server user.murmur.svc.cluster.local:3000 resolve max_fails=3 fail_timeout=10s max_conns=64;',
+      'server user.murmur.svc.cluster.local:3000 resolve max_fails=3 fail_timeout=10s max_conns=256;',
     );
     expect(conf).toContain('access_log /dev/stdout murmur_json;');
     expect(conf).not.toContain('pid ');

@@ -166,12 +166,13 @@ export function edgeRateLimitsFromEnv(env: NodeJS.ProcessEnv): EdgeRateLimits {
 export const NGINX_TEMP_DIRS = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'] as const;
 
 /**
- * A Node process on one core does its best work with a few dozen requests in flight; past that
- * each one only waits longer. Without a bound NGINX opened ever more connections to a saturated
- * process until its accept queue overflowed, connects timed out, and `max_fails` ejected the
- * whole pool (502 "no live upstreams" at 3x the knee, issue 10).
+ * Without a bound NGINX opened ever more connections to a saturated process until its accept
+ * queue (Node's backlog: 511) overflowed, connects timed out, and `max_fails` ejected the whole
+ * pool (502 "no live upstreams" at 3x the knee, issue 10). Below the backlog, every request NGINX
+ * sends is accepted and reaches the service's own queue-time shedding; above a burst the pool can
+ * absorb (64 refused half of 500 concurrent cheap reads that the services serve in milliseconds).
  */
-export const EDGE_MAX_CONNS_DEFAULT = 64;
+export const EDGE_MAX_CONNS_DEFAULT = 256;
 
 export function renderUpstream(pool: EdgePool, edge: EdgeConfig): string {
   if (pool.servers.length === 0) {
