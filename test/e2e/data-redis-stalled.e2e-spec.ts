@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { edgeApi, freezeComponent, testTopology, waitFor } from '@murmur/testing';
+import { Redis } from 'ioredis';
 
 const api = edgeApi();
 
@@ -155,4 +156,40 @@ describe('the data Redis stalls: bounded, clear failures, and no pool ejected', 
     expect(lines.filter((l) => l.status === 502 || l.status === 504)).toEqual([]);
     expect(new Set(lines.map((l) => l.upstream_addr))).toEqual(new Set(feedPorts));
   }, 60_000);
+
+  it('refuses writes with 503 + Retry-After when the data Redis is full, and keeps serving public reads', async () => {
+    const port = testTopology().redis.find((r) => r.purpose === 'queue')?.port;
+    const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true });
+    await redis.connect();
+    const [, configured] = (await redis.config('GET', 'maxmemory')) as [string, string];
+    // The stack bounds the data Redis (noeviction); shrink the bound to "full now".
+    expect(Number(configured)).toBeGreaterThan(0);
+    const author = (await api.request<{ authorId: string }>('GET', `/api/posts/${postId}`)).body
+      .authorId;
+    await redis.config('SET', 'maxmemory', '1');
+    try {
+      const write = await timed('POST', '/api/posts', {
+        token: reader.token,
+        body: { text: 'no room' },
+      });
+      expect([write.status, write.contentType.includes('problem+json')]).toEqual([503, true]);
+      expect(Number(write.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(write.ms).toBeLessThan(1_000);
+      const profile = await timed('GET', `/api/users/${author}`);
+      const post = await timed('GET', `/api/posts/${postId}`);
+      expect([profile.status, post.status]).toEqual([200, 200]);
+    } finally {
+      await redis.config('SET', 'maxmemory', configured);
+      redis.disconnect();
+    }
+    // and writes work again once there is room
+    await waitFor(
+      async () =>
+        (await api.request('POST', '/api/posts', { token: reader.token, body: { text: 'room' } }))
+          .status === 201
+          ? true
+          : undefined,
+      { timeoutMs: 5_000, intervalMs: 200, what: 'posting to work again' },
+    );
+  }, 30_000);
 });

@@ -16,6 +16,7 @@ import {
   ingressAllowed,
   podTemplate,
   probeViolations,
+  redisMemoryViolations,
   resourceViolations,
   securityViolations,
   serviceSelectorViolations,
@@ -135,6 +136,7 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
       expect({
         probes: probeViolations(objects),
         resources: resourceViolations(objects),
+        redisMemory: redisMemoryViolations(objects),
         security: securityViolations(objects),
         imageTags: imageTagViolations(objects),
         availability: availabilityViolations(objects),
@@ -142,6 +144,7 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
       }).toEqual({
         probes: [],
         resources: [],
+        redisMemory: [],
         security: [],
         imageTags: [],
         availability: [],

@@ -15,6 +15,7 @@ import {
   ingressAllowed,
   podTemplate,
   probeViolations,
+  redisMemoryViolations,
   resourceViolations,
   scaledDeployments,
   securityViolations,
@@ -66,6 +67,10 @@ describeWithKubectl('deploy/k8s (kubectl kustomize)', () => {
 
     it('gives every container CPU and memory requests and limits', () => {
       expect(resourceViolations(objectsOf(target))).toEqual([]);
+    });
+
+    it('bounds every Redis below its memory limit (refused writes or eviction, not an OOM kill)', () => {
+      expect(redisMemoryViolations(objectsOf(target))).toEqual([]);
     });
 
     it('runs every container non-root, read-only, without privilege escalation or capabilities', () => {
@@ -233,6 +238,25 @@ spec: { selector: { app.kubernetes.io/name: usr }, ports: [{ port: 3000 }] }
       'Deployment/user: no PodDisruptionBudget selects its pods',
     ]);
     expect(podTemplate(broken[0]).spec.containers).toHaveLength(1);
+    const redis = (args: string[], memory: string): K8sObject =>
+      ({
+        kind: 'StatefulSet',
+        metadata: { name: 'redis' },
+        spec: {
+          template: {
+            spec: {
+              containers: [
+                { name: 'redis', image: 'redis:8.2', args, resources: { limits: { memory } } },
+              ],
+            },
+          },
+        },
+      }) as unknown as K8sObject;
+    expect(redisMemoryViolations([redis(['--appendonly', 'yes'], '1Gi')])).toEqual([
+      'StatefulSet/redis container redis: redis without --maxmemory',
+    ]);
+    expect(redisMemoryViolations([redis(['--maxmemory', '1gb'], '1Gi')])).toHaveLength(1);
+    expect(redisMemoryViolations([redis(['--maxmemory', '640mb'], '1Gi')])).toEqual([]);
   });
 
   it('catch a Service whose selector matches no pods', () => {

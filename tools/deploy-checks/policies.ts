@@ -9,6 +9,8 @@ import type { K8sObject } from './manifests';
 interface Container {
   name: string;
   image?: string;
+  args?: string[];
+  command?: string[];
   resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
   livenessProbe?: unknown;
   readinessProbe?: unknown;
@@ -81,6 +83,55 @@ export function resourceViolations(objects: K8sObject[]): string[] {
         if (!r?.cpu || !r.memory) {
           out.push(`${id(o)} container ${c.name}: resources.${kind} needs cpu and memory`);
         }
+      }
+    }
+  }
+  return out;
+}
+
+/** Bytes of a Kubernetes quantity (`1Gi`, `512Mi`) or a Redis size (`640mb`, `1gb`). */
+export function bytesOf(size: string): number | undefined {
+  const m = /^(\d+)(Ki|Mi|Gi|kb|mb|gb|k|m|g)?$/i.exec(size.trim());
+  if (!m) {
+    return undefined;
+  }
+  const unit = (m[2] ?? '').toLowerCase();
+  const factor: Record<string, number> = {
+    '': 1,
+    ki: 1024,
+    mi: 1024 ** 2,
+    gi: 1024 ** 3,
+    kb: 1024,
+    mb: 1024 ** 2,
+    gb: 1024 ** 3,
+    k: 1000,
+    m: 1000 ** 2,
+    g: 1000 ** 3,
+  };
+  return Number(m[1]) * factor[unit];
+}
+
+/**
+ * Every Redis container sets `--maxmemory` below its memory limit (at most 80%: an AOF rewrite
+ * forks, and client buffers live outside maxmemory). Without it growth ends in an OOM-kill loop
+ * instead of refused writes or evictions.
+ */
+export function redisMemoryViolations(objects: K8sObject[]): string[] {
+  const out: string[] = [];
+  for (const o of workloads(objects)) {
+    for (const c of allContainers(o)) {
+      if (!(c.image ?? '').startsWith('redis:')) {
+        continue;
+      }
+      const args = [...(c.command ?? []), ...(c.args ?? [])];
+      const i = args.indexOf('--maxmemory');
+      const max = i >= 0 ? bytesOf(args[i + 1] ?? '') : undefined;
+      const memory = c.resources?.limits?.memory;
+      const limit = typeof memory === 'string' ? bytesOf(memory) : undefined;
+      if (max === undefined) {
+        out.push(`${id(o)} container ${c.name}: redis without --maxmemory`);
+      } else if (limit === undefined || max > limit * 0.8) {
+        out.push(`${id(o)} container ${c.name}: --maxmemory not below 80% of its memory limit`);
       }
     }
   }

@@ -19,6 +19,10 @@ describe(isDependencyFailure.name, () => {
   it.each([
     ['an ioredis command timeout', new Error('Command timed out')],
     ['a pg client read timeout', new Error('Query read timeout')],
+    [
+      'a data Redis at maxmemory refusing a write',
+      new Error("OOM command not allowed when used memory > 'maxmemory'."),
+    ],
     ['a pg pool that cannot connect', new Error('timeout exceeded when trying to connect')],
     [
       'a statement cancelled by statement_timeout',

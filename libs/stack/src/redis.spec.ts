@@ -16,6 +16,8 @@ describe(redisArgs.name, () => {
     expect(option(args, 'appendonly')).toBe('yes');
     expect(option(args, 'appendfsync')).toBe('everysec');
     expect(option(args, 'maxmemory-policy')).toBe('noeviction');
+    // bounded: at the bound writes are refused (503s), never evicted
+    expect(option(args, 'maxmemory')).toBe('1gb');
   });
 
   it('runs the L2 cache without persistence, bounded and LRU', () => {

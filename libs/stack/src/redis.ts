@@ -25,7 +25,11 @@ export function redisArgs(node: RedisNode): string[] {
   ];
   const purpose =
     node.purpose === 'queue'
-      ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction']
+      ? [
+          ...['--appendonly', 'yes', '--appendfsync', 'everysec'],
+          // Bounded like every deploy target: at the bound writes are refused (503s), not evicted.
+          ...['--maxmemory', '1gb', '--maxmemory-policy', 'noeviction'],
+        ]
       : ['--appendonly', 'no', '--maxmemory', '256mb', '--maxmemory-policy', 'allkeys-lru'];
   return [...common, ...purpose];
 }
