@@ -158,6 +158,31 @@ export const problemErrorHandler = (
   sendProblem(reply, p, retryAfterFor(p, error));
 };
 
+/** What Node's parser errors become; anything else it refuses is a 400. */
+const PARSER_PROBLEMS: Record<
+  string,
+  { status: number; reason: string; code: string; detail: string }
+> = {
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    reason: 'Request Timeout',
+    code: 'request_timeout',
+    detail: 'The request did not arrive in time.',
+  },
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    reason: 'Request Header Fields Too Large',
+    code: 'headers_too_large',
+    detail: 'The request headers are too large.',
+  },
+  default: {
+    status: 400,
+    reason: 'Bad Request',
+    code: 'bad_request',
+    detail: 'The request could not be parsed.',
+  },
+};
+
 /**
  * Node's HTTP parser refuses a request before Fastify sees it (a raw non-ASCII byte in the path,
  * a malformed header, headers too large, a slow sender): answer in problem+json too, then close
@@ -175,17 +200,13 @@ export function problemClientErrorHandler(
   if (error.code === 'ECONNRESET' || socket.destroyed) {
     return;
   }
-  const [status, code, detail] =
-    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'request_timeout', 'The request did not arrive in time.']
-      : error.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'headers_too_large', 'The request headers are too large.']
-        : [400, 'bad_request', 'The request could not be parsed.'];
+  const { status, reason, code, detail } =
+    PARSER_PROBLEMS[error.code ?? ''] ?? PARSER_PROBLEMS.default;
   const body = JSON.stringify(problem(status, code, detail));
   if (socket.writable) {
     socket.write(
-      `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 408 ? 'Request Timeout' : 'Request Header Fields Too Large'}\r\n` +
-        `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy(error);

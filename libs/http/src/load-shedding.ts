@@ -44,10 +44,9 @@ export function queueMsOf(
   if (!match) {
     return undefined;
   }
-  const whole = Number(match[1]);
-  // 10 digits is seconds (NGINX), 13 is milliseconds.
+  // 13 digits are milliseconds; fewer are NGINX's seconds with an optional fraction.
   const startMs =
-    match[1].length >= 12 ? whole : whole * 1000 + Number(`0.${match[2] ?? '0'}`) * 1000;
+    match[1].length >= 12 ? Number(match[1]) : Number(`${match[1]}.${match[2] ?? '0'}`) * 1000;
   const waited = nowMs - startMs;
   return Math.abs(waited) > SKEW_LIMIT_MS ? undefined : Math.max(0, waited);
 }
@@ -129,33 +128,31 @@ export function installLoadShedding(
   options: LoadShedOptions,
 ): LoadShedder {
   const shedder = new LoadShedder(options);
-  const refuse = (reason: ShedReason): ReturnType<typeof problem> => {
-    httpShedTotal.inc({ reason });
-    return problem(
-      503,
-      reason === 'deadline' ? 'deadline_exceeded' : 'overloaded',
-      SHED_DETAIL[reason],
-    );
-  };
   fastify.addHook('onRequest', (request, reply, done) => {
     if (isExempt(request.url)) {
       done();
       return;
     }
+    const shed = (reason: ShedReason): void => {
+      httpShedTotal.inc({ reason });
+      const code = reason === 'deadline' ? 'deadline_exceeded' : 'overloaded';
+      const instance = request.url.split('?')[0];
+      sendProblem(reply, { ...problem(503, code, SHED_DETAIL[reason]), instance }, 1);
+    };
     const admission = shedder.admit(request.headers['x-request-start']);
     if (admission.queueMs !== undefined) {
       httpQueueSeconds.observe(admission.queueMs / 1000);
     }
     if (!admission.admitted) {
-      sendProblem(reply, { ...refuse(admission.reason), instance: request.url.split('?')[0] }, 1);
+      shed(admission.reason);
       return;
     }
-    httpInFlight.inc();
+    httpInFlight.set(shedder.inFlight);
     const timer =
       options.deadlineMs > 0
         ? setTimeout(() => {
             if (!reply.sent) {
-              sendProblem(reply, { ...refuse('deadline'), instance: request.url.split('?')[0] }, 1);
+              shed('deadline');
             }
           }, options.deadlineMs)
         : undefined;
@@ -163,7 +160,7 @@ export function installLoadShedding(
     reply.raw.once('close', () => {
       clearTimeout(timer);
       admission.release();
-      httpInFlight.dec();
+      httpInFlight.set(shedder.inFlight);
     });
     done();
   });

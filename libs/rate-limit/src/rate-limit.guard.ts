@@ -11,7 +11,7 @@ import type { RateLimitConfig } from '@murmur/config';
 import { DomainError, type ErrorKind } from '@murmur/errors';
 import { rateLimitDecisionsTotal } from '@murmur/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type RateLimitRule, SlidingWindowLimiter } from './sliding-window';
+import { type RateLimitDecision, type RateLimitRule, SlidingWindowLimiter } from './sliding-window';
 
 export type RateLimitPolicy = 'signup' | 'login' | 'writes';
 
@@ -91,6 +91,21 @@ export class RateLimitEnforcer {
 
   constructor(@Inject(SlidingWindowLimiter) private readonly limiter: SlidingWindowLimiter) {}
 
+  /** The limiter's decision, or why there is none (Redis failed, or is being skipped). */
+  private async check(key: string, rule: RateLimitRule): Promise<RateLimitDecision | string> {
+    if (this.failFast.open) {
+      return 'Redis failed repeatedly; not asked for a moment';
+    }
+    try {
+      const decision = await this.limiter.consume(key, rule);
+      this.failFast.succeeded();
+      return decision;
+    } catch (error) {
+      this.failFast.failed();
+      return (error as Error).message;
+    }
+  }
+
   async enforce(
     reply: FastifyReply,
     key: string,
@@ -98,24 +113,13 @@ export class RateLimitEnforcer {
     failOpen: boolean,
     policy: string,
   ): Promise<void> {
-    let decision;
-    try {
-      if (this.failFast.open) {
-        throw new Error('Redis failed repeatedly; not asked for a moment');
-      }
-      decision = await this.limiter.consume(key, rule).catch((error: unknown) => {
-        this.failFast.failed();
-        throw error;
-      });
-      this.failFast.succeeded();
-    } catch (error) {
+    const decision = await this.check(key, rule);
+    if (typeof decision === 'string') {
       rateLimitDecisionsTotal.inc({ policy, outcome: failOpen ? 'failed_open' : 'failed_closed' });
       if (failOpen) {
         return;
       }
-      this.logger.warn(
-        `rate limiter unavailable (${(error as Error).message}); refusing ${policy}`,
-      );
+      this.logger.warn(`rate limiter unavailable (${decision}); refusing ${policy}`);
       throw new RateLimitError(
         RateLimitErrorCode.Unavailable,
         'This action is unavailable right now; try again shortly.',
