@@ -20,6 +20,28 @@ const readsServedBy = (target: 'primary' | 'replica', reason: string): Promise<n
 describe('read-your-writes over asynchronous replicas', () => {
   afterAll(() => setReplay(false));
 
+  it('answers 200 for a user others read before the replicas replayed the sign-up, not a cached 404', async () => {
+    await setReplay(true);
+    try {
+      const fresh = await api.newUser('rywn');
+      const missesBefore = await readsServedBy('primary', 'replica_miss');
+      // Someone else's read (anonymous: no read-your-writes position), so it goes to a replica,
+      // which has no such user yet; a 404 from it would be kept by the negative cache for 5 s.
+      for (let i = 0; i < 4; i++) {
+        const read = await api.request<{ id: string }>('GET', `/api/users/${fresh.id}`, {
+          headers: { 'cache-control': 'no-cache' },
+        });
+        expect(read.status).toBe(200);
+        expect(read.body.id).toBe(fresh.id);
+      }
+      expect(await readsServedBy('primary', 'replica_miss')).toBeGreaterThanOrEqual(
+        missesBefore + 4,
+      );
+    } finally {
+      await setReplay(false);
+    }
+  });
+
   it('never shows a caller an older profile than the one they wrote, with WAL replay paused on every replica', async () => {
     const me = await api.newUser('ryw');
     const other = await api.newUser('rywo');

@@ -103,6 +103,64 @@ async function exec(pipeline: ChainableCommander): Promise<Array<[Error | null, 
   return results;
 }
 
+/** How long the seeder waits for the read replicas to replay what it wrote. */
+const REPLICA_WAIT_MS = 120_000;
+
+/**
+ * Wait until every standby of every primary has replayed the primary's current WAL position
+ * (pg_stat_replication, so the seeder needs no replica addresses); returns a summary line. A
+ * standby whose position the seeding role may not see (no pg_read_all_stats) cannot be waited
+ * for, and the line says so.
+ */
+export async function waitForReplicas(
+  primaries: readonly Pool[],
+  timeoutMs: number,
+  log: NodeJS.WritableStream,
+): Promise<string> {
+  const started = Date.now();
+  log.write('seed: waiting for the read replicas to replay the load … ');
+  const targets = await Promise.all(
+    primaries.map(async (db) => {
+      const r = await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+      return { db, lsn: r.rows[0].lsn };
+    }),
+  );
+  let standbys = 0;
+  let unseen = 0;
+  for (;;) {
+    const states = await Promise.all(
+      targets.map(({ db, lsn }) =>
+        db.query<{ standbys: number; behind: number; unseen: number }>(
+          `SELECT count(*)::int AS standbys,
+                  count(*) FILTER (WHERE replay_lsn IS NOT NULL AND replay_lsn < $1::pg_lsn)::int AS behind,
+                  count(*) FILTER (WHERE replay_lsn IS NULL)::int AS unseen
+           FROM pg_stat_replication`,
+          [lsn],
+        ),
+      ),
+    );
+    standbys = states.reduce((n, s) => n + s.rows[0].standbys, 0);
+    unseen = states.reduce((n, s) => n + s.rows[0].unseen, 0);
+    const behind = states.reduce((n, s) => n + s.rows[0].behind, 0);
+    if (behind === 0) {
+      break;
+    }
+    if (Date.now() - started > timeoutMs) {
+      log.write('timed out\n');
+      return `${behind} of ${standbys} still replaying after ${timeoutMs / 1000} s: the first reads may miss rows`;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  log.write(`${seconds} s\n`);
+  if (standbys === 0) {
+    return 'none streaming from these primaries';
+  }
+  return unseen > 0
+    ? `${standbys - unseen} of ${standbys} caught up in ${seconds} s (${unseen} not visible to this role: grant pg_read_all_stats)`
+    : `${standbys} caught up in ${seconds} s`;
+}
+
 /** Seed the stores `config` points at; progress goes to `log`. */
 export async function seedDataSet(
   args: SeedOptions,
@@ -321,6 +379,10 @@ export async function seedDataSet(
       log.write(`${((Date.now() - vacuumStarted) / 1000).toFixed(1)} s\n`);
     }
 
+    // The services read from replicas: wait for them to replay the load, or the first reads
+    // (the warm-up, a load test's setup) get 404s that the negative cache then keeps for seconds.
+    const replicas = await waitForReplicas([mainDb, ...shardDbs], REPLICA_WAIT_MS, log);
+
     // Sessions for a sample of the users, minted with the session store the services use, so a
     // load test starts without logging anyone in (the log-in limit is per IP, 30 per 5 min).
     const store = new SessionStore(redis, config);
@@ -350,6 +412,7 @@ export async function seedDataSet(
       `  fan-in     ${following.length} following sets, ${authoredEntries} entries in ${authors.length} authored lists (cap ${config.TIMELINE_MAX})`,
       `  posters    ${posters.length} users on leaderboard:${POSTERS_BOARD}`,
       `  sessions   ${sessions.length} (tokens in the credentials file)`,
+      `  replicas   ${replicas}`,
       `  rows/s     ${Math.round((args.users + pairs.length + inserted) / seconds)}`,
     ];
     return {

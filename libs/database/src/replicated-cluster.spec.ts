@@ -93,6 +93,22 @@ describe(ReplicatedCluster.name, () => {
     await expect(inRequest({ minLsn: { main: '0/200' } }, servedBy)).resolves.toBe('replica');
   });
 
+  it('confirms a miss on the primary when the caller says a result may be replica lag', async () => {
+    const lookup = (sql: { query<R>(t: string): Promise<R[]> }): Promise<string[]> =>
+      sql.query<{ served_by: string }>('SELECT who').then((rows) => rows.map((r) => r.served_by));
+    // The replica has not replayed the row: it answers nothing, the primary has it.
+    const missing = (r: string[]): boolean => r.length === 0 || r[0] === 'replica';
+    await expect(inRequest({ minLsn: {} }, () => sut.read(lookup, { missing }))).resolves.toEqual([
+      'primary',
+    ]);
+    expect(replica.seen).toContain('SELECT who');
+    // A result that is not a miss stays on the replica; without the option nothing is confirmed.
+    await expect(
+      inRequest({ minLsn: {} }, () => sut.read(lookup, { missing: () => false })),
+    ).resolves.toEqual(['replica']);
+    await expect(inRequest({ minLsn: {} }, () => sut.read(lookup))).resolves.toEqual(['replica']);
+  });
+
   it('falls back to the primary when a replica fails, and avoids it afterwards', async () => {
     replica.failNext = true;
     await expect(inRequest({ minLsn: {} }, servedBy)).resolves.toBe('primary');

@@ -23,7 +23,22 @@ interface ReplicaState extends ReplicaNode {
 }
 
 type ReadReason =
-  'replica' | 'disabled' | 'no_replicas' | 'lagging' | 'replicas_down' | 'replica_error';
+  | 'replica'
+  | 'disabled'
+  | 'no_replicas'
+  | 'lagging'
+  | 'replicas_down'
+  | 'replica_error'
+  | 'replica_miss';
+
+export interface ReadOptions<T> {
+  /**
+   * A result that may only mean "not replayed yet" (a lookup by id that found nothing): it is
+   * confirmed on the primary before the caller believes it, so a row a few ms old is not
+   * answered (and negatively cached) as 404. Costs one primary read per such miss.
+   */
+  missing?: (result: T) => boolean;
+}
 
 /**
  * One Postgres primary and its streaming replicas. Writes go to the primary and record the WAL
@@ -102,7 +117,7 @@ export class ReplicatedCluster {
   }
 
   /** A read that tolerates replica lag, except the caller's own writes (read-your-writes). */
-  async read<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+  async read<T>(fn: (sql: Sql) => Promise<T>, options: ReadOptions<T> = {}): Promise<T> {
     const { node, reason } = await this.pickReadNode();
     if (node === this.primary) {
       dbReadsTotal.inc({ cluster: this.name, target: 'primary', reason });
@@ -111,6 +126,10 @@ export class ReplicatedCluster {
     try {
       const result = await fn(toSql(node));
       dbReadsTotal.inc({ cluster: this.name, target: 'replica', reason });
+      if (options.missing?.(result)) {
+        dbReadsTotal.inc({ cluster: this.name, target: 'primary', reason: 'replica_miss' });
+        return await fn(toSql(this.primary));
+      }
       return result;
     } catch (error) {
       const replica = this.replicas.find((r) => r.dataSource === node);

@@ -1,6 +1,6 @@
 import { shardQueriesTotal } from '@murmur/observability';
 import { LOGICAL_SHARDS, logicalShardForUser, logicalShardOfPostId, shardSchema } from './post-id';
-import type { ReplicatedCluster } from './replicated-cluster';
+import type { ReadOptions, ReplicatedCluster } from './replicated-cluster';
 import type { Sql } from './sql';
 
 export interface ShardTarget {
@@ -52,9 +52,13 @@ export class ShardRouter {
     return target.cluster.write((sql) => fn(sql, target.schema));
   }
 
-  async read<T>(target: ShardTarget, fn: (sql: Sql, schema: string) => Promise<T>): Promise<T> {
+  async read<T>(
+    target: ShardTarget,
+    fn: (sql: Sql, schema: string) => Promise<T>,
+    options: ReadOptions<T> = {},
+  ): Promise<T> {
     shardQueriesTotal.inc({ shard: String(target.physical), kind: 'read' });
-    return target.cluster.read((sql) => fn(sql, target.schema));
+    return target.cluster.read((sql) => fn(sql, target.schema), options);
   }
 
   /** Group ids by physical shard, so a multi-get costs one query per shard touched. */

@@ -330,6 +330,9 @@ export async function ensureDatabase(
     if (roles.rowCount === 0) {
       await client.query(`CREATE ROLE "${role}" LOGIN`);
     }
+    // Read-only statistics: the seeder waits on pg_stat_replication's replay positions, which
+    // are hidden from roles without it (as on a managed Postgres, where this is granted too).
+    await client.query(`GRANT pg_read_all_stats TO "${role}"`);
     const dbs = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (dbs.rowCount === 0) {
       await client.query(`CREATE DATABASE "${database}" OWNER "${role}"`);

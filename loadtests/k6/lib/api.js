@@ -56,7 +56,40 @@ function expect(res, endpoint, status, shape) {
   if (shape) {
     checks[`${endpoint} body`] = (r) => shape(body(r));
   }
-  return check(res, checks, { endpoint });
+  const ok = check(res, checks, { endpoint });
+  if (!ok) {
+    reportUnexpected(res, endpoint, status);
+  }
+  return ok;
+}
+
+/** Unexpected answers logged per VU and endpoint: enough to see why a check failed, not a flood. */
+const LOGGED_PER_ENDPOINT = 3;
+/** @type {Record<string, number>} */
+const logged = {};
+
+/**
+ * @param {import('k6/http').RefinedResponse<'text'>} res
+ * @param {string} endpoint
+ * @param {number} status
+ */
+function reportUnexpected(res, endpoint, status) {
+  const seen = logged[endpoint] || 0;
+  if (seen >= LOGGED_PER_ENDPOINT) {
+    return;
+  }
+  logged[endpoint] = seen + 1;
+  const problem = body(res);
+  const detail =
+    res.status === 0
+      ? res.error
+      : problem && (problem.code || problem.title)
+        ? `${problem.code || ''} ${problem.detail || problem.title || ''}`.trim()
+        : '';
+  console.warn(
+    `${endpoint}: expected ${status}, got ${res.status} ${res.request.method} ${res.url}${detail ? ` (${detail})` : ''}` +
+      (seen + 1 === LOGGED_PER_ENDPOINT ? ' [further ones on this VU not logged]' : ''),
+  );
 }
 
 /** @param {string} username @param {string} password */

@@ -22,8 +22,11 @@ export class PostsRepository {
 
   async findById(id: bigint): Promise<PostRow | undefined> {
     const target = this.shards.forPost(id);
-    const rows = await this.shards.read(target, (sql, schema) =>
-      sql.query<PostRow>(`SELECT ${COLUMNS} FROM ${schema}.posts WHERE id = $1`, [id.toString()]),
+    const rows = await this.shards.read(
+      target,
+      (sql, schema) =>
+        sql.query<PostRow>(`SELECT ${COLUMNS} FROM ${schema}.posts WHERE id = $1`, [id.toString()]),
+      { missing: (r) => r.length === 0 },
     );
     return rows[0];
   }

@@ -44,8 +44,9 @@ export class UsersRepository {
 
   /** Replica read (read-your-writes for the caller's own writes). */
   async findById(id: string): Promise<UserRow | undefined> {
-    const rows = await this.db.read((sql) =>
-      sql.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]),
+    const rows = await this.db.read(
+      (sql) => sql.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]),
+      { missing: (r) => r.length === 0 },
     );
     return rows[0];
   }
