@@ -118,7 +118,7 @@ async function measureJourney(
       method: r.method,
       path: r.path,
       body: r.body,
-      headers: k6Headers(journey.auth ? session.token : undefined),
+      headers: { ...k6Headers(journey.auth ? session.token : undefined), ...r.headers },
       tag: r.endpoint,
     };
   };

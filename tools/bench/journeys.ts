@@ -3,6 +3,7 @@
  * k6 endpoint it belongs to) and the headers, which are the k6 scripts' own
  * (loadtests/k6/lib/api.js), so that a figure here is a figure for what k6 users send.
  */
+import { randomUUID } from 'node:crypto';
 import type { Row } from './report';
 
 export interface Credentials {
@@ -25,6 +26,8 @@ export interface JourneyRequest {
   path: string;
   body?: string;
   endpoint: string;
+  /** request headers beyond the k6 ones (the Idempotency-Key of a create) */
+  headers?: Record<string, string>;
 }
 
 export interface Journey {
@@ -203,6 +206,8 @@ export function benchJourneys(data: JourneyData): Journey[] {
         path: '/api/posts',
         body: JSON.stringify({ text: `bench post ${++n} at ${Date.now()}` }),
         endpoint: 'post_create',
+        // As the k6 scripts do: a key per post, so a retried create cannot post twice.
+        headers: { 'Idempotency-Key': randomUUID() },
       }),
     },
   ];
@@ -283,6 +288,7 @@ export function mixedJourney(data: JourneyData): Journey {
         path: '/api/posts',
         body: JSON.stringify({ text: `mixed bench post ${++n} at ${Date.now()}` }),
         endpoint: 'post_create',
+        headers: { 'Idempotency-Key': randomUUID() },
       }),
     ],
     [

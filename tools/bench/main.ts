@@ -112,7 +112,7 @@ async function run(
             method: r.method,
             path: r.path,
             body: r.body,
-            headers: k6Headers(journey.auth ? session.token : undefined),
+            headers: { ...k6Headers(journey.auth ? session.token : undefined), ...r.headers },
           };
         },
       },

@@ -182,6 +182,20 @@ export const queueConfigSchema = z.object({
   QUEUE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   QUEUE_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   QUEUE_BACKOFF_MS: z.coerce.number().int().min(10).default(500),
+  /**
+   * How often the outbox relay looks for unsent events (a write also wakes it at once: this is
+   * the bound on how late an event left by a crashed process is published).
+   */
+  OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  /** Events one relay pass claims and publishes in one transaction. */
+  OUTBOX_BATCH: z.coerce.number().int().min(1).max(5_000).default(200),
+  /** Sent events are kept this long (to look at, or to replay by hand), then deleted. */
+  OUTBOX_RETAIN_HOURS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 30)
+    .default(24),
 });
 
 export const feedConfigSchema = z.object({

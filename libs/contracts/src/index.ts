@@ -58,6 +58,13 @@ export interface FanoutJob {
 export interface FollowJob {
   followerId: string;
   followeeId: string;
+  /**
+   * The follow-graph version of this change (its outbox row id on the main database, which
+   * grows in commit order for one pair): the feed applies a change only if it is newer than the
+   * last one it applied to the pair, so a retried or reordered older event never overwrites a
+   * newer one. Absent on jobs queued before versions existed (applied unconditionally).
+   */
+  version?: string;
 }
 
 export interface ScoreJob {
@@ -71,3 +78,112 @@ export interface ScoreJob {
 export const BOARDS = {
   posters: 'posters',
 } as const;
+
+/** An empty payload: the job's name says everything. */
+export type NoPayload = Record<string, never>;
+
+/**
+ * Every job by queue and name: the one contract producers, the outbox relay and processors type
+ * against. `JobOf<'feed', 'fanout'>` is a fan-out job's data; a wrong payload is a compile error.
+ */
+export interface JobPayloads {
+  [QUEUES.feed]: {
+    [FEED_JOBS.fanout]: FanoutJob;
+    [FEED_JOBS.follow]: FollowJob;
+    [FEED_JOBS.unfollow]: FollowJob;
+  };
+  [QUEUES.leaderboard]: { [LEADERBOARD_JOBS.score]: ScoreJob };
+  [QUEUES.likes]: { [LIKES_JOBS.flush]: NoPayload };
+}
+export type QueueName = keyof JobPayloads;
+export type JobName<Q extends QueueName> = keyof JobPayloads[Q] & string;
+export type JobOf<Q extends QueueName, N extends JobName<Q>> = JobPayloads[Q][N];
+
+/** One job to enqueue: queue, name, the payload that name takes, and its id (dedup key). */
+export type JobItem = {
+  [Q in QueueName]: {
+    [N in JobName<Q>]: { queue: Q; name: N; data: JobOf<Q, N>; jobId: string };
+  }[JobName<Q>];
+}[QueueName];
+
+/** The `{ name, data }` union a processor of queue `Q` switches over, exhaustively. */
+export type QueueJob<Q extends QueueName> = {
+  [N in JobName<Q>]: { name: N; data: JobOf<Q, N> };
+}[JobName<Q>];
+
+export const EVENTS = {
+  postCreated: 'post.created',
+  followed: 'user.followed',
+  unfollowed: 'user.unfollowed',
+} as const;
+
+export interface PostCreatedEvent {
+  postId: string;
+  authorId: string;
+  /** epoch ms */
+  createdAt: number;
+}
+
+export interface FollowChangedEvent {
+  followerId: string;
+  followeeId: string;
+}
+
+/**
+ * Events that must not be lost: written to an outbox in the same transaction as the change they
+ * announce, then relayed to the jobs below (at least once; consumers are idempotent).
+ */
+export interface EventPayloads {
+  [EVENTS.postCreated]: PostCreatedEvent;
+  [EVENTS.followed]: FollowChangedEvent;
+  [EVENTS.unfollowed]: FollowChangedEvent;
+}
+export type EventName = keyof EventPayloads;
+
+/** An event as the relay reads it back: `id` is the outbox row's event id, the jobs' id. */
+export type OutboxEvent = {
+  [N in EventName]: { id: string; seq: string; name: N; payload: EventPayloads[N] };
+}[EventName];
+
+/** An event as a producer writes it (the outbox assigns `id` and `seq`). */
+export type NewEvent = { [N in EventName]: { name: N; payload: EventPayloads[N] } }[EventName];
+
+/**
+ * What each event becomes on the queues. Job ids are the event id (BullMQ ids are per queue), so
+ * a relay that publishes an event twice (it crashed before marking it sent) adds no second job
+ * while the first is kept. The score's `eventId` is the post: a post counts once, however often
+ * its event is delivered.
+ */
+export function jobsForEvent(event: OutboxEvent): JobItem[] {
+  switch (event.name) {
+    case EVENTS.postCreated:
+      return [
+        { queue: QUEUES.feed, name: FEED_JOBS.fanout, data: event.payload, jobId: event.id },
+        {
+          queue: QUEUES.leaderboard,
+          name: LEADERBOARD_JOBS.score,
+          data: {
+            board: BOARDS.posters,
+            userId: event.payload.authorId,
+            delta: 1,
+            eventId: `post-${event.payload.postId}`,
+          },
+          jobId: event.id,
+        },
+      ];
+    case EVENTS.followed:
+    case EVENTS.unfollowed:
+      return [
+        {
+          queue: QUEUES.feed,
+          name: event.name === EVENTS.followed ? FEED_JOBS.follow : FEED_JOBS.unfollow,
+          data: { ...event.payload, version: event.seq },
+          jobId: event.id,
+        },
+      ];
+    default: {
+      const unknown: never = event;
+      throw new Error(`no jobs for event ${JSON.stringify(unknown)}`);
+    }
+  }
+}

@@ -4,14 +4,22 @@ import { CreateLeaderboardScores1763856100000 } from './migrations/main/17638561
 import { CreateUsersAndFollows1763856000000 } from './migrations/main/1763856000000-create-users-and-follows';
 import { IndexUsersByFollowers1763900000000 } from './migrations/main/1763900000000-index-users-by-followers';
 import { CreatePostShards1763856000000 } from './migrations/shard/1763856000000-create-post-shards';
+import { CreateOutbox1764600000000 } from './migrations/outbox/1764600000000-create-outbox';
 import { CreatePostLikes1763900000000 } from './migrations/shard/1763900000000-create-post-likes';
+import { AddPostIdempotencyKeys1764600100000 } from './migrations/shard/1764600100000-add-post-idempotency-keys';
 
 export const MAIN_MIGRATIONS = [
   CreateUsersAndFollows1763856000000,
   CreateLeaderboardScores1763856100000,
   IndexUsersByFollowers1763900000000,
+  CreateOutbox1764600000000,
 ];
-export const SHARD_MIGRATIONS = [CreatePostShards1763856000000, CreatePostLikes1763900000000];
+export const SHARD_MIGRATIONS = [
+  CreatePostShards1763856000000,
+  CreatePostLikes1763900000000,
+  CreateOutbox1764600000000,
+  AddPostIdempotencyKeys1764600100000,
+];
 
 export interface MigrateTargets {
   mainUrl: string;

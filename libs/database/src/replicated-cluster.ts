@@ -96,6 +96,14 @@ export class ReplicatedCluster {
   }
 
   /**
+   * A transaction on the primary for background work (an outbox relay): no caller, so no
+   * read-your-writes position is recorded.
+   */
+  async primaryTransaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.primary.transaction((manager) => fn(toSql(manager)));
+  }
+
+  /**
    * The primary's WAL insert position: at or past the commit record of every committed
    * transaction. Not pg_current_wal_lsn() (the write position): with synchronous_commit off a
    * commit record can still sit in WAL buffers behind it, and a replica that has replayed up to

@@ -9,3 +9,4 @@ export * from './create-http-app';
 export * from './cache-control';
 export * from './int8-id';
 export * from './load-shedding';
+export * from './idempotency-key';

@@ -136,6 +136,35 @@ export const queueLagSeconds = new Histogram({
   registers: [metricsRegistry],
 });
 
+export const outboxEventsTotal = new Counter({
+  name: 'murmur_outbox_events_total',
+  help: 'Outbox events by source database and outcome (published, failed: left for the next pass)',
+  labelNames: ['source', 'outcome'] as const,
+  registers: [metricsRegistry],
+});
+
+export const outboxUnsent = new Gauge({
+  name: 'murmur_outbox_unsent',
+  help: 'Outbox events not yet published, per source database (polled)',
+  labelNames: ['source'] as const,
+  registers: [metricsRegistry],
+});
+
+export const outboxOldestUnsentSeconds = new Gauge({
+  name: 'murmur_outbox_oldest_unsent_seconds',
+  help: 'Age of the oldest unpublished outbox event, per source database (polled)',
+  labelNames: ['source'] as const,
+  registers: [metricsRegistry],
+});
+
+export const outboxPublishSeconds = new Histogram({
+  name: 'murmur_outbox_publish_seconds',
+  help: 'Time from an event commit to its publication on the queue',
+  labelNames: ['source'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [metricsRegistry],
+});
+
 export const rpcClientDuration = new Histogram({
   name: 'murmur_rpc_client_duration_seconds',
   help: 'Service-to-service call latency by method and outcome',

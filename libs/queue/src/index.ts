@@ -5,3 +5,5 @@
  */
 export * from './queue.module';
 export * from './queue-metrics';
+export * from './outbox.repository';
+export * from './outbox-relay';

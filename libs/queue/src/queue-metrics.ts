@@ -7,7 +7,21 @@ import {
   type Type,
 } from '@nestjs/common';
 import type { Job, Queue, Worker } from 'bullmq';
+import type { JobName, JobOf, QueueName } from '@murmur/contracts';
 import { queueDepth, queueJobsTotal, queueLagSeconds } from '@murmur/observability';
+
+/**
+ * What a processor of queue `Q` receives: a BullMQ job whose data is typed by its name, so a
+ * `switch (job.name)` narrows `job.data` and an unhandled name is a compile error.
+ */
+export type JobOfQueue<Q extends QueueName> = {
+  [N in JobName<Q>]: Job<JobOf<Q, N>, unknown, N>;
+}[JobName<Q>];
+
+/** For the `default:` of an exhaustive switch over job names. */
+export function unknownJob(job: never): never {
+  throw new Error(`unknown job ${String((job as { name?: unknown }).name)}`);
+}
 
 /** Record lag at the start of a job and its outcome at the end. */
 export async function measured<T>(queue: string, job: Job, fn: () => Promise<T>): Promise<T> {

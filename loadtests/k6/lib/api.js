@@ -33,6 +33,16 @@ function params(endpoint, name, token) {
 }
 
 /**
+ * A key unique to this request: the VU, its iteration and the clock keep keys from two VUs (or
+ * two runs) apart, the random part keeps two creates of one iteration apart. Uniqueness is all a
+ * key needs; it is not a secret.
+ */
+function idempotencyKey() {
+  const rand = Math.floor(Math.random() * 1e12).toString(36);
+  return `k6-${Date.now().toString(36)}-${__VU}-${__ITER}-${rand}`;
+}
+
+/**
  * @param {import('k6/http').RefinedResponse<'text'>} res
  * @returns {any}
  */
@@ -171,11 +181,11 @@ export function unfollow(s, userId) {
 
 /** @param {Session} s @param {string} text @returns {string | undefined} the new post's id */
 export function createPost(s, text) {
-  const res = http.post(
-    `${BASE_URL}/api/posts`,
-    JSON.stringify({ text }),
-    params('post_create', undefined, s.token),
-  );
+  const p = params('post_create', undefined, s.token);
+  // A key per post (the API honours Idempotency-Key): a client that retries a create whose answer
+  // it lost gets the first post back instead of a duplicate.
+  /** @type {Record<string, string>} */ (p.headers)['Idempotency-Key'] = idempotencyKey();
+  const res = http.post(`${BASE_URL}/api/posts`, JSON.stringify({ text }), p);
   expect(res, 'post_create', 201, (b) => b && b.id !== undefined);
   const b = body(res);
   return b ? String(b.id) : undefined;

@@ -4,7 +4,7 @@ import { CacheModule } from '@murmur/cache';
 import { QUEUES } from '@murmur/contracts';
 import { DatabaseModule, SHARD_ROUTER, type ShardRouter } from '@murmur/database';
 import { HttpCoreModule, type ReadinessCheck } from '@murmur/http';
-import { QueueModule } from '@murmur/queue';
+import { OutboxModule, QueueModule } from '@murmur/queue';
 import { RateLimitModule } from '@murmur/rate-limit';
 import { CACHE_REDIS, pingRedis, REDIS, RedisModule } from '@murmur/redis';
 import type { Redis } from 'ioredis';
@@ -42,6 +42,8 @@ export class AppModule {
         AuthModule.forRoot(config),
         RateLimitModule.forRoot(config),
         QueueModule.forRoot(config, config, [QUEUES.feed, QUEUES.leaderboard, QUEUES.likes]),
+        // Every post process relays the shards' outboxes (post.created → fan-out and score).
+        OutboxModule.forRoot(config, 'shards'),
         PostsModule.forRoot(config),
       ],
     };

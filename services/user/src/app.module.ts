@@ -4,7 +4,7 @@ import { CacheModule } from '@murmur/cache';
 import { QUEUES } from '@murmur/contracts';
 import { DatabaseModule, MAIN_CLUSTER, type ReplicatedCluster } from '@murmur/database';
 import { HttpCoreModule, type ReadinessCheck } from '@murmur/http';
-import { QueueModule } from '@murmur/queue';
+import { OutboxModule, QueueModule } from '@murmur/queue';
 import { RateLimitModule } from '@murmur/rate-limit';
 import { CACHE_REDIS, pingRedis, REDIS, RedisModule } from '@murmur/redis';
 import type { Redis } from 'ioredis';
@@ -41,6 +41,8 @@ export class AppModule {
         AuthModule.forRoot(config),
         RateLimitModule.forRoot(config),
         QueueModule.forRoot(config, config, [QUEUES.feed]),
+        // Every user process relays the main database's outbox (follow events → the feed).
+        OutboxModule.forRoot(config, 'main'),
         UsersModule.forRoot(config),
         SessionsModule.forRoot(config),
         FollowsModule,

@@ -1,14 +1,9 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, type OnApplicationBootstrap } from '@nestjs/common';
 import type { QueueConfig } from '@murmur/config';
-import { FEED_JOBS, type FanoutJob, type FollowJob, QUEUES } from '@murmur/contracts';
-import { configureWorker, measured } from '@murmur/queue';
-import type { Job } from 'bullmq';
+import { FEED_JOBS, QUEUES } from '@murmur/contracts';
+import { configureWorker, type JobOfQueue, measured, unknownJob } from '@murmur/queue';
 import { FanoutService } from './fanout.service';
-
-type FeedJob =
-  | Job<FanoutJob, unknown, typeof FEED_JOBS.fanout>
-  | Job<FollowJob, unknown, typeof FEED_JOBS.follow | typeof FEED_JOBS.unfollow>;
 
 @Processor(QUEUES.feed)
 export class FanoutProcessor extends WorkerHost implements OnApplicationBootstrap {
@@ -23,7 +18,7 @@ export class FanoutProcessor extends WorkerHost implements OnApplicationBootstra
     configureWorker(this.worker, this.config.QUEUE_CONCURRENCY);
   }
 
-  async process(job: FeedJob): Promise<unknown> {
+  async process(job: JobOfQueue<typeof QUEUES.feed>): Promise<unknown> {
     return measured(QUEUES.feed, job, async () => {
       switch (job.name) {
         case FEED_JOBS.fanout:
@@ -33,7 +28,7 @@ export class FanoutProcessor extends WorkerHost implements OnApplicationBootstra
         case FEED_JOBS.unfollow:
           return this.fanout.unfollow(job.data);
         default:
-          throw new Error(`unknown job ${String((job as Job).name)}`);
+          return unknownJob(job);
       }
     });
   }

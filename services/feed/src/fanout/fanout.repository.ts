@@ -1,7 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { REDIS } from '@murmur/redis';
 import type { Redis } from 'ioredis';
-import { authoredKey, followersKey, followingKey, timelineKey } from '../feed/feed-keys';
+import {
+  authoredKey,
+  followersKey,
+  followingKey,
+  graphVersionKey,
+  timelineKey,
+} from '../feed/feed-keys';
 
 /**
  * Copy an author's newest posts into a timeline and trim it (a follow's backfill). ZADD of the
@@ -28,30 +34,51 @@ end
 return removed
 `;
 
+/**
+ * A follow-graph change, versioned. KEYS[1] followee's followers, KEYS[2] follower's following,
+ * KEYS[3] follower's version hash; ARGV: SADD|SREM, follower, followee, version ('' = unversioned,
+ * applied as is). Versions are decimal strings of a bigint: compared by length, then text.
+ */
+const APPLY_FOLLOW_CHANGE = `
+local v = ARGV[4]
+if v ~= '' then
+  local seen = redis.call('HGET', KEYS[3], ARGV[3])
+  if seen and (#seen > #v or (#seen == #v and seen >= v)) then return 0 end
+  redis.call('HSET', KEYS[3], ARGV[3], v)
+end
+redis.call(ARGV[1], KEYS[1], ARGV[2])
+redis.call(ARGV[1], KEYS[2], ARGV[3])
+return 1
+`;
+
 /** The feed's copy of the follow graph (built from follow events) and timeline writes. */
 @Injectable()
 export class FanoutRepository {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
-  /** Both directions in one transaction: followers for fan-out, following for fan-in. */
-  async addFollow(followeeId: string, followerId: string): Promise<void> {
-    this.check(
-      await this.redis
-        .multi()
-        .sadd(followersKey(followeeId), followerId)
-        .sadd(followingKey(followerId), followeeId)
-        .exec(),
+  /**
+   * Both directions of a follow (followers for fan-out, following for fan-in), or of an unfollow,
+   * in one script, if `version` is newer than the last change applied to the pair: a redelivered
+   * or reordered older event changes nothing. Returns whether it was applied.
+   */
+  async applyFollowChange(
+    change: 'follow' | 'unfollow',
+    followeeId: string,
+    followerId: string,
+    version: string | undefined,
+  ): Promise<boolean> {
+    const applied = await this.redis.eval(
+      APPLY_FOLLOW_CHANGE,
+      3,
+      followersKey(followeeId),
+      followingKey(followerId),
+      graphVersionKey(followerId),
+      change === 'follow' ? 'SADD' : 'SREM',
+      followerId,
+      followeeId,
+      version ?? '',
     );
-  }
-
-  async removeFollow(followeeId: string, followerId: string): Promise<void> {
-    this.check(
-      await this.redis
-        .multi()
-        .srem(followersKey(followeeId), followerId)
-        .srem(followingKey(followerId), followeeId)
-        .exec(),
-    );
+    return Number(applied) === 1;
   }
 
   /**

@@ -51,20 +51,33 @@ export class FanoutService implements OnApplicationBootstrap {
 
   /**
    * Record the follow in both directions; with fan-out on, also backfill the followee's recent
-   * posts into the follower's timeline (fan-in reads them from the followee's list anyway).
+   * posts into the follower's timeline (fan-in reads them from the followee's list anyway). An
+   * event older than the last change applied to the pair does nothing.
    */
-  async follow(job: FollowJob): Promise<void> {
-    await this.repo.addFollow(job.followeeId, job.followerId);
-    if (this.fanoutOnWrite) {
+  async follow(job: FollowJob): Promise<{ applied: boolean }> {
+    const applied = await this.repo.applyFollowChange(
+      'follow',
+      job.followeeId,
+      job.followerId,
+      job.version,
+    );
+    if (applied && this.fanoutOnWrite) {
       await this.repo.backfill(job.followeeId, job.followerId, this.timelineMax);
     }
+    return { applied };
   }
 
   /** Remove the follow; with fan-out on, also the followee's posts from the follower's timeline. */
-  async unfollow(job: FollowJob): Promise<void> {
-    await this.repo.removeFollow(job.followeeId, job.followerId);
-    if (this.fanoutOnWrite) {
+  async unfollow(job: FollowJob): Promise<{ applied: boolean }> {
+    const applied = await this.repo.applyFollowChange(
+      'unfollow',
+      job.followeeId,
+      job.followerId,
+      job.version,
+    );
+    if (applied && this.fanoutOnWrite) {
       await this.repo.prune(job.followeeId, job.followerId);
     }
+    return { applied };
   }
 }

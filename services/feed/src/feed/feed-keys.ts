@@ -15,3 +15,9 @@ export const followingKey = (userId: string): string => `feed:following:${userId
 
 /** sorted set: the author's own post ids by created-at ms, capped like a timeline (fan-in) */
 export const authoredKey = (authorId: string): string => `feed:authored:${authorId}`;
+
+/**
+ * hash: followee id → the graph version (outbox id) of the last follow or unfollow of that pair
+ * applied for this follower; an event at or below it is older and is not applied again.
+ */
+export const graphVersionKey = (followerId: string): string => `feed:graph-version:${followerId}`;

@@ -1,9 +1,8 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, type OnApplicationBootstrap } from '@nestjs/common';
 import type { QueueConfig } from '@murmur/config';
-import { LEADERBOARD_JOBS, QUEUES, type ScoreJob } from '@murmur/contracts';
-import { configureWorker, measured } from '@murmur/queue';
-import type { Job } from 'bullmq';
+import { LEADERBOARD_JOBS, QUEUES } from '@murmur/contracts';
+import { configureWorker, type JobOfQueue, measured, unknownJob } from '@murmur/queue';
 import { ScoringService } from './scoring.service';
 
 @Processor(QUEUES.leaderboard)
@@ -19,12 +18,14 @@ export class ScoreProcessor extends WorkerHost implements OnApplicationBootstrap
     configureWorker(this.worker, this.config.QUEUE_CONCURRENCY);
   }
 
-  async process(job: Job<ScoreJob>): Promise<{ score: number }> {
-    if (job.name !== LEADERBOARD_JOBS.score) {
-      throw new Error(`unknown job ${job.name}`);
+  async process(job: JobOfQueue<typeof QUEUES.leaderboard>): Promise<{ score: number }> {
+    switch (job.name) {
+      case LEADERBOARD_JOBS.score:
+        return measured(QUEUES.leaderboard, job, async () => ({
+          score: await this.scoring.apply(job.data),
+        }));
+      default:
+        return unknownJob(job.name);
     }
-    return measured(QUEUES.leaderboard, job, async () => ({
-      score: await this.scoring.apply(job.data),
-    }));
   }
 }

@@ -7,8 +7,7 @@ import {
 } from '@nestjs/common';
 import type { QueueConfig } from '@murmur/config';
 import { LIKES_JOBS, QUEUES } from '@murmur/contracts';
-import { configureWorker, measured } from '@murmur/queue';
-import type { Job } from 'bullmq';
+import { configureWorker, type JobOfQueue, measured, unknownJob } from '@murmur/queue';
 import { type FlushResult, LikesFlushService } from './likes-flush.service';
 
 const SWEEP_EVERY_MS = 15_000;
@@ -45,10 +44,12 @@ export class LikesFlushProcessor
     clearInterval(this.sweeper);
   }
 
-  async process(job: Job): Promise<FlushResult> {
-    if (job.name !== LIKES_JOBS.flush) {
-      throw new Error(`unknown job ${job.name}`);
+  async process(job: JobOfQueue<typeof QUEUES.likes>): Promise<FlushResult> {
+    switch (job.name) {
+      case LIKES_JOBS.flush:
+        return measured(QUEUES.likes, job, () => this.flusher.flush());
+      default:
+        return unknownJob(job.name);
     }
-    return measured(QUEUES.likes, job, () => this.flusher.flush());
   }
 }

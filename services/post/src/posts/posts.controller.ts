@@ -8,10 +8,12 @@ import {
   Param,
   Post,
   Query,
+  Res,
   UseGuards,
 } from '@nestjs/common';
 import { AuthGuard, CurrentSession, type Session } from '@murmur/auth';
-import { wantsFresh } from '@murmur/http';
+import { parseIdempotencyKey, wantsFresh } from '@murmur/http';
+import type { FastifyReply } from 'fastify';
 import { RateLimit, RateLimitGuard } from '@murmur/rate-limit';
 import { AuthorPostsQuery } from './dto/author-posts.query';
 import { CreatePostRequest } from './dto/create-post.request';
@@ -30,8 +32,19 @@ export class PostsController {
   async create(
     @CurrentSession() session: Session,
     @Body() body: CreatePostRequest,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PostResponse> {
-    return toPostResponse(await this.posts.create(session.userId, body.text));
+    const { post, replayed } = await this.posts.create(
+      session.userId,
+      body.text,
+      parseIdempotencyKey(idempotencyKey),
+    );
+    if (replayed) {
+      // The same answer as the first time, marked so a client can tell (Stripe does the same).
+      void reply.header('idempotency-replayed', 'true');
+    }
+    return toPostResponse(post);
   }
 
   /** `GET /api/posts?author=<id>&before=<cursor>&limit=20`: an author's posts, newest first. */

@@ -5,6 +5,7 @@ export enum PostErrorCode {
   InvalidId = 'invalid_post_id',
   TooManyIds = 'too_many_ids',
   LikesUnavailable = 'likes_unavailable',
+  IdempotencyKeyReused = 'idempotency_key_reused',
 }
 
 const KINDS: Record<PostErrorCode, ErrorKind> = {
@@ -12,6 +13,7 @@ const KINDS: Record<PostErrorCode, ErrorKind> = {
   [PostErrorCode.InvalidId]: 'invalid',
   [PostErrorCode.TooManyIds]: 'invalid',
   [PostErrorCode.LikesUnavailable]: 'unavailable',
+  [PostErrorCode.IdempotencyKeyReused]: 'unprocessable',
 };
 
 export class PostError extends DomainError<PostErrorCode> {

@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { EVENTS } from '@murmur/contracts';
 import { SHARD_ROUTER, type ShardRouter } from '@murmur/database';
+import { appendEvents } from '@murmur/queue';
 import type { PostRow } from './post.entity';
 
 const COLUMNS = `id::text AS id, author_id::text AS author_id, text, like_count, created_at`;
@@ -8,16 +10,41 @@ const COLUMNS = `id::text AS id, author_id::text AS author_id, text, like_count,
 export class PostsRepository {
   constructor(@Inject(SHARD_ROUTER) private readonly shards: ShardRouter) {}
 
-  /** Insert on the author's shard; the id (with the logical shard in it) is made by that shard. */
-  async insert(authorId: string, text: string): Promise<PostRow> {
+  /**
+   * Insert on the author's shard (the id, with the logical shard in it, is made by that shard),
+   * and its `post.created` event into that shard's outbox in the same transaction: the post and
+   * the promise of its fan-out and score commit together or not at all. With an idempotency key
+   * already used by this author, nothing is inserted and the first post comes back (`created`
+   * false); a concurrent request with the same key waits on the unique index, then finds it.
+   */
+  async insert(
+    authorId: string,
+    text: string,
+    idempotencyKey?: string,
+  ): Promise<{ row: PostRow; created: boolean }> {
     const target = this.shards.forAuthor(authorId);
-    const rows = await this.shards.write(target, (sql, schema) =>
-      sql.query<PostRow>(
-        `INSERT INTO ${schema}.posts (author_id, text) VALUES ($1, $2) RETURNING ${COLUMNS}`,
-        [authorId, text],
-      ),
-    );
-    return rows[0];
+    return this.shards.write(target, async (sql, schema) => {
+      const [row] = await sql.query<PostRow>(
+        `INSERT INTO ${schema}.posts (author_id, text, idempotency_key) VALUES ($1, $2, $3)
+         ON CONFLICT (author_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+         RETURNING ${COLUMNS}`,
+        [authorId, text, idempotencyKey ?? null],
+      );
+      if (!row) {
+        const [first] = await sql.query<PostRow>(
+          `SELECT ${COLUMNS} FROM ${schema}.posts WHERE author_id = $1 AND idempotency_key = $2`,
+          [authorId, idempotencyKey],
+        );
+        return { row: first, created: false };
+      }
+      await appendEvents(sql, [
+        {
+          name: EVENTS.postCreated,
+          payload: { postId: row.id, authorId, createdAt: row.created_at.getTime() },
+        },
+      ]);
+      return { row, created: true };
+    });
   }
 
   async findById(id: bigint): Promise<PostRow | undefined> {

@@ -1,18 +1,7 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type Cache, CacheFactory } from '@murmur/cache';
-import {
-  BOARDS,
-  FEED_JOBS,
-  type FanoutJob,
-  LEADERBOARD_JOBS,
-  QUEUES,
-  type ScoreJob,
-} from '@murmur/contracts';
 import { isKnownShardId, parseId } from '@murmur/database';
-import { withDeadline } from '@murmur/errors';
-import { ENQUEUE_DEADLINE_MS } from '@murmur/queue';
-import type { Queue } from 'bullmq';
+import { OUTBOX_RELAY, type OutboxRelay } from '@murmur/queue';
 import { LikesService } from '../likes/likes.service';
 import { type Post, toPost } from './post.entity';
 import { PostError, PostErrorCode } from './posts.errors';
@@ -35,8 +24,7 @@ export class PostsService {
   constructor(
     @Inject(PostsRepository) private readonly posts: PostsRepository,
     @Inject(CacheFactory) caches: CacheFactory,
-    @InjectQueue(QUEUES.feed) private readonly feedQueue: Queue<FanoutJob>,
-    @InjectQueue(QUEUES.leaderboard) private readonly leaderboardQueue: Queue<ScoreJob>,
+    @Inject(OUTBOX_RELAY) private readonly outbox: Pick<OutboxRelay, 'kick'>,
     @Inject(LikesService) private readonly likes: LikesService,
   ) {
     // Post text never changes, so entries live long; like counts come from Redis on each read
@@ -56,38 +44,41 @@ export class PostsService {
   }
 
   /**
-   * Store the post on its author's shard, then enqueue its consequences: fan-out into followers'
-   * timelines and a point on the `posters` board. Job ids are derived from the post id, so a
-   * retried enqueue cannot create a second job while the first exists, and consumers are
-   * idempotent for redeliveries.
+   * Store the post on its author's shard with its `post.created` event (one transaction), then
+   * wake the outbox relay, which turns the event into the fan-out and the `posters` point. The
+   * answer does not wait for the queue: once the transaction commits, the consequences are owed
+   * and will be delivered (at least once; the consumers are idempotent), even if this process
+   * dies now or the queue is down.
+   *
+   * With an `Idempotency-Key` the author used before, the first post is the answer (`replayed`);
+   * the same key with a different text is refused (422): it is a client bug, not a retry.
    */
-  async create(authorId: string, text: string): Promise<Post> {
-    const post = toPost(await this.posts.insert(authorId, text));
+  async create(
+    authorId: string,
+    text: string,
+    idempotencyKey?: string,
+  ): Promise<{ post: Post; replayed: boolean }> {
+    const { row, created } = await this.posts.insert(authorId, text, idempotencyKey);
+    const post = toPost(row);
+    if (!created) {
+      if (post.text !== text) {
+        throw new PostError(
+          PostErrorCode.IdempotencyKeyReused,
+          'This Idempotency-Key was already used for a different post: use a new key for a new post.',
+        );
+      }
+      return { post: (await this.withLiveCounts([post]))[0], replayed: true };
+    }
     await Promise.all([
       // Write-through on create: reads by id go to a replica, and a reader racing replication (a
       // follower's feed, the author's own page) would otherwise cache "not found" for the post.
-      // It completes before the fan-out is enqueued, so no follower can see the id first.
       this.cache.set(post.id, post),
       // Event invalidation by tag: every cached page of this author's posts is now out of date.
       this.authorPages.invalidateTag(authorTag(authorId)),
     ]);
-    const createdAt = Date.parse(post.createdAt);
-    const enqueued = Promise.all([
-      this.feedQueue.add(
-        FEED_JOBS.fanout,
-        { postId: post.id, authorId, createdAt },
-        { jobId: `fanout-${post.id}` },
-      ),
-      this.leaderboardQueue.add(
-        LEADERBOARD_JOBS.score,
-        { board: BOARDS.posters, userId: authorId, delta: 1, eventId: `post-${post.id}` },
-        { jobId: `score-posters-${post.id}` },
-      ),
-    ]);
-    // A stalled Redis answers 503 here, after the commit: the post exists but its fan-out may
-    // not (a gap the transactional outbox closes, issue 11).
-    await withDeadline(enqueued, ENQUEUE_DEADLINE_MS, 'The job queue');
-    return post;
+    // After the cache write, so a follower who sees the id in a timeline finds the post cached.
+    this.outbox.kick();
+    return { post, replayed: false };
   }
 
   async get(rawId: string): Promise<Post> {

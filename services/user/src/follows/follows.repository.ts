@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { EVENTS } from '@murmur/contracts';
 import { MAIN_CLUSTER, type ReplicatedCluster } from '@murmur/database';
+import { appendEvents } from '@murmur/queue';
 import { USER_COLUMNS } from '../users/users.repository';
 import type { UserRow } from '../users/user.entity';
 
@@ -10,7 +12,11 @@ export type FollowResult = undefined | { changed: false } | { changed: true; row
 export class FollowsRepository {
   constructor(@Inject(MAIN_CLUSTER) private readonly db: ReplicatedCluster) {}
 
-  /** Add the edge and both counters in one transaction; following twice is a no-op. */
+  /**
+   * Add the edge, both counters and the `user.followed` event in one transaction; following
+   * twice is a no-op (no event). The event is appended after the edge's row lock is taken, so
+   * for one pair the outbox ids (the feed's graph versions) follow the commit order.
+   */
   async follow(followerId: string, followeeId: string): Promise<FollowResult> {
     return this.db.write(async (sql) => {
       const exists = await sql.query(`SELECT 1 FROM users WHERE id = $1`, [followeeId]);
@@ -33,10 +39,12 @@ export class FollowsRepository {
          RETURNING ${USER_COLUMNS}`,
         [followerId, followeeId],
       );
+      await appendEvents(sql, [{ name: EVENTS.followed, payload: { followerId, followeeId } }]);
       return { changed: true, rows };
     });
   }
 
+  /** The mirror of follow: edge, counters and `user.unfollowed` together, or nothing. */
   async unfollow(followerId: string, followeeId: string): Promise<FollowResult> {
     return this.db.write(async (sql) => {
       const exists = await sql.query(`SELECT 1 FROM users WHERE id = $1`, [followeeId]);
@@ -59,6 +67,7 @@ export class FollowsRepository {
          RETURNING ${USER_COLUMNS}`,
         [followerId, followeeId],
       );
+      await appendEvents(sql, [{ name: EVENTS.unfollowed, payload: { followerId, followeeId } }]);
       return { changed: true, rows };
     });
   }

@@ -1,9 +1,5 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
-import { FEED_JOBS, type FollowJob, QUEUES } from '@murmur/contracts';
-import { withDeadline } from '@murmur/errors';
-import { ENQUEUE_DEADLINE_MS } from '@murmur/queue';
-import type { Queue } from 'bullmq';
+import { OUTBOX_RELAY, type OutboxRelay } from '@murmur/queue';
 import { UserError, UserErrorCode } from '../users/users.errors';
 import { UsersService } from '../users/users.service';
 import { FollowsRepository } from './follows.repository';
@@ -13,7 +9,7 @@ export class FollowsService {
   constructor(
     @Inject(FollowsRepository) private readonly follows: FollowsRepository,
     @Inject(UsersService) private readonly users: UsersService,
-    @InjectQueue(QUEUES.feed) private readonly feedQueue: Queue<FollowJob>,
+    @Inject(OUTBOX_RELAY) private readonly outbox: Pick<OutboxRelay, 'kick'>,
   ) {}
 
   async follow(followerId: string, followeeId: string): Promise<void> {
@@ -39,17 +35,9 @@ export class FollowsService {
     if (result === undefined) {
       throw new UserError(UserErrorCode.NotFound, `No user with id ${followeeId}.`);
     }
-    // Always tell the feed, even when nothing changed here: a retried request after a lost
-    // enqueue must still reach the feed's copy of the graph. The feed's handling is idempotent.
-    await withDeadline(
-      this.feedQueue.add(action === 'follow' ? FEED_JOBS.follow : FEED_JOBS.unfollow, {
-        followerId,
-        followeeId,
-      }),
-      ENQUEUE_DEADLINE_MS,
-      'The job queue',
-    );
     if (result.changed) {
+      // The feed hears of it through the outbox (the event committed with the edge).
+      this.outbox.kick();
       await this.users.cacheProfiles(result.rows);
     }
   }

@@ -1,0 +1,249 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import {
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import type { QueueConfig } from '@murmur/config';
+import { type JobItem, jobsForEvent, type QueueName } from '@murmur/contracts';
+import {
+  MAIN_CLUSTER,
+  type ReplicatedCluster,
+  SHARD_ROUTER,
+  type ShardRouter,
+} from '@murmur/database';
+import { withDeadline } from '@murmur/errors';
+import {
+  outboxEventsTotal,
+  outboxOldestUnsentSeconds,
+  outboxPublishSeconds,
+  outboxUnsent,
+} from '@murmur/observability';
+import type { Queue } from 'bullmq';
+import { backlog, claimUnsent, markSent, purgeSent } from './outbox.repository';
+import { ENQUEUE_DEADLINE_MS } from './queue.module';
+
+/** Where jobs go: BullMQ in the services, a recording fake in unit tests. */
+export interface JobPublisher {
+  publish(job: JobItem): Promise<void>;
+}
+
+/** One database whose outbox a relay drains. */
+export interface OutboxSource {
+  name: string;
+  cluster: Pick<ReplicatedCluster, 'primaryTransaction'>;
+}
+
+export type OutboxRelayOptions = Pick<
+  QueueConfig,
+  'OUTBOX_POLL_MS' | 'OUTBOX_BATCH' | 'OUTBOX_RETAIN_HOURS'
+> & {
+  /** longest a batch's publication may take before the batch is left for the next pass */
+  publishTimeoutMs?: number;
+};
+
+const PURGE_EVERY_MS = 60_000;
+
+/**
+ * The outbox relay: claims unsent events (FOR UPDATE SKIP LOCKED, so every process of a service
+ * can run one), publishes the jobs each event becomes with the event id as job id, and marks them
+ * sent in the same transaction. A crash or a stalled queue anywhere before the commit leaves the
+ * events unsent for the next pass (here or in another process): delivery is at least once, and
+ * BullMQ's job-id dedup plus idempotent consumers make a second delivery harmless.
+ *
+ * Producers call `kick()` after their commit, so an event normally leaves within a round trip;
+ * the poll (OUTBOX_POLL_MS) picks up what a crashed process left behind.
+ */
+export class OutboxRelay {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+  private lastPurge = 0;
+
+  constructor(
+    private readonly sources: readonly OutboxSource[],
+    private readonly publisher: JobPublisher,
+    private readonly options: OutboxRelayOptions,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => this.kick(), this.options.OUTBOX_POLL_MS);
+    this.timer.unref();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Run a pass soon; passes never overlap, a kick during one runs another right after. */
+  kick(): void {
+    if (this.stopped) {
+      return;
+    }
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Publish until every source is empty (or failing); returns the events published. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (const source of this.sources) {
+      for (;;) {
+        const n = await this.publishBatch(source);
+        total += n;
+        if (n < this.options.OUTBOX_BATCH) {
+          break;
+        }
+      }
+    }
+    return total;
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.drain();
+        await this.housekeeping();
+      } catch (error) {
+        // The events stay unsent and the next poll retries; say why once per failing pass.
+        this.logger.warn(`outbox relay pass failed: ${(error as Error).message}`);
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  private async publishBatch(source: OutboxSource): Promise<number> {
+    return source.cluster.primaryTransaction(async (sql) => {
+      const claimed = await claimUnsent(sql, source.name, this.options.OUTBOX_BATCH);
+      if (claimed.length === 0) {
+        return 0;
+      }
+      const jobs = claimed.flatMap((c) => jobsForEvent(c.event));
+      try {
+        await withDeadline(
+          Promise.all(jobs.map((job) => this.publisher.publish(job))),
+          this.options.publishTimeoutMs ?? ENQUEUE_DEADLINE_MS,
+          'The job queue',
+        );
+      } catch (error) {
+        outboxEventsTotal.inc({ source: source.name, outcome: 'failed' }, claimed.length);
+        throw error;
+      }
+      await markSent(
+        sql,
+        claimed.map((c) => c.event.seq),
+      );
+      const now = Date.now();
+      for (const c of claimed) {
+        outboxPublishSeconds.observe(
+          { source: source.name },
+          Math.max(0, now - c.createdAt) / 1000,
+        );
+      }
+      outboxEventsTotal.inc({ source: source.name, outcome: 'published' }, claimed.length);
+      return claimed.length;
+    });
+  }
+
+  /** The backlog gauges, and now and then the deletion of old sent events. */
+  private async housekeeping(): Promise<void> {
+    const purge = Date.now() - this.lastPurge > PURGE_EVERY_MS;
+    if (purge) {
+      this.lastPurge = Date.now();
+    }
+    for (const source of this.sources) {
+      await source.cluster.primaryTransaction(async (sql) => {
+        const b = await backlog(sql);
+        outboxUnsent.set({ source: source.name }, b.unsent);
+        outboxOldestUnsentSeconds.set({ source: source.name }, b.oldestSeconds);
+        if (purge) {
+          await purgeSent(sql, this.options.OUTBOX_RETAIN_HOURS);
+        }
+      });
+    }
+  }
+}
+
+/** Publishes to the BullMQ queues registered in the application (QueueModule.forRoot). */
+@Injectable()
+export class BullJobPublisher implements JobPublisher {
+  private readonly queues = new Map<QueueName, Queue>();
+
+  constructor(@Inject(ModuleRef) private readonly moduleRef: ModuleRef) {}
+
+  async publish(job: JobItem): Promise<void> {
+    await this.queue(job.queue).add(job.name, job.data, { jobId: job.jobId });
+  }
+
+  private queue(name: QueueName): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = this.moduleRef.get<Queue>(getQueueToken(name), { strict: false });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+}
+
+export const OUTBOX_RELAY = Symbol('OUTBOX_RELAY');
+
+@Injectable()
+class OutboxRelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(@Inject(OUTBOX_RELAY) private readonly relay: OutboxRelay) {}
+
+  onApplicationBootstrap(): void {
+    this.relay.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+  }
+}
+
+/**
+ * Runs an outbox relay in this process over the databases the service writes events to: `main`
+ * (the user service) or every physical post shard. Provides OUTBOX_RELAY (call `kick()` after a
+ * commit that appended events). The queues the events' jobs go to must be registered.
+ */
+@Module({})
+export class OutboxModule {
+  static forRoot(config: OutboxRelayOptions, databases: 'main' | 'shards'): DynamicModule {
+    return {
+      module: OutboxModule,
+      global: true,
+      providers: [
+        BullJobPublisher,
+        {
+          provide: OUTBOX_RELAY,
+          inject: [databases === 'main' ? MAIN_CLUSTER : SHARD_ROUTER, BullJobPublisher],
+          useFactory: (db: ReplicatedCluster | ShardRouter, publisher: BullJobPublisher) =>
+            new OutboxRelay(
+              'clusters' in db
+                ? db.clusters.map((cluster) => ({ name: cluster.name, cluster }))
+                : [{ name: db.name, cluster: db }],
+              publisher,
+              config,
+            ),
+        },
+        OutboxRelayLifecycle,
+      ],
+      exports: [OUTBOX_RELAY],
+    };
+  }
+}
