@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { serviceEnv } from '@murmur/stack';
 import { edgeApi, REPO_ROOT, testTopology, waitFor, withPostgres } from '@murmur/testing';
+import { Redis } from 'ioredis';
 
 const api = edgeApi();
 const t = testTopology();
@@ -22,7 +23,8 @@ const { PostsRepository } = require('./dist/services/post/src/posts/posts.reposi
     await primary.initialize();
     return new ReplicatedCluster('shard-' + i, primary, [], { replicasEnabled: false, pollMs: 100 });
   }));
-  const row = await new PostsRepository(new ShardRouter(clusters)).insert(process.env.AUTHOR, 'committed, then crashed');
+  const { row } = await new PostsRepository(new ShardRouter(clusters)).insert(process.env.AUTHOR, 'committed, then crashed');
+  if (!row || !row.id) throw new Error('the repository returned no post');
   process.stdout.write(JSON.stringify({ id: row.id }) + '\\n', () => process.kill(process.pid, 'SIGKILL'));
 })().catch((e) => { console.error(e); process.exit(1); });
 `;
@@ -39,13 +41,33 @@ function commitThenCrash(authorId: string): Promise<{ postId: string; signal: st
     child.on('error', reject);
     child.on('close', (_code, signal) => {
       const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (!line) {
+      const id = line ? (JSON.parse(line) as { id?: string }).id : undefined;
+      if (!id) {
         reject(new Error(`the child printed no post id:\n${out}`));
         return;
       }
-      resolve({ postId: (JSON.parse(line) as { id: string }).id, signal });
+      resolve({ postId: id, signal });
     });
   });
+}
+
+/** The post's `post.created` rows in every shard's outbox, with the job id they are sent under. */
+async function outboxRows(postId: string): Promise<Array<{ sent: boolean; event: string }>> {
+  const shards = t.postgres.filter((n) => n.cluster.startsWith('shard-') && n.role === 'primary');
+  const found = await Promise.all(
+    shards.map((n) =>
+      withPostgres(n.name, t.database.shardDatabase, async (c) =>
+        (
+          await c.query<{ sent: boolean; id: string }>(
+            `SELECT sent_at IS NOT NULL AS sent, id::text AS id FROM outbox
+             WHERE name = 'post.created' AND payload->>'postId' = $1`,
+            [postId],
+          )
+        ).rows.map((r) => ({ sent: r.sent, event: `evt-${n.cluster}-${r.id}` })),
+      ),
+    ),
+  );
+  return found.flat();
 }
 
 describe('a crash between commit and enqueue (transactional outbox)', () => {
@@ -69,7 +91,19 @@ describe('a crash between commit and enqueue (transactional outbox)', () => {
         return res.body.items?.some((i) => i.id === postId) ? res.body.items : undefined;
       },
       { timeoutMs: 10_000, what: "the crashed process's post in the follower's feed" },
-    );
+    ).catch(async (error: Error) => {
+      // Say where it stopped: the outbox row, the author's list, the follow graph, the timeline.
+      const redis = new Redis(t.redis.find((r) => r.purpose === 'queue')?.port ?? 0, '127.0.0.1');
+      const state = {
+        outbox: await outboxRows(postId),
+        authored: await redis.zscore(`feed:authored:${author.id}`, postId),
+        followed: await redis.sismember(`feed:followers:${author.id}`, follower.id),
+        timeline: await redis.zscore(`timeline:${follower.id}`, postId),
+        feedJob: await redis.hgetall(`murmur:feed:${(await outboxRows(postId))[0]?.event ?? ''}`),
+      };
+      redis.disconnect();
+      throw new Error(`${error.message}; state ${JSON.stringify(state)}`);
+    });
     expect(feed.map((i) => i.id)).toContain(postId);
     await waitFor(
       async () => {
@@ -83,25 +117,7 @@ describe('a crash between commit and enqueue (transactional outbox)', () => {
     );
 
     // The event row is marked sent, once.
-    const shards = t.postgres.filter((n) => n.cluster.startsWith('shard-') && n.role === 'primary');
-    const rows = (
-      await Promise.all(
-        shards.map((n) =>
-          withPostgres(
-            n.name,
-            t.database.shardDatabase,
-            async (c) =>
-              (
-                await c.query<{ sent: boolean }>(
-                  `SELECT sent_at IS NOT NULL AS sent FROM outbox
-                 WHERE name = 'post.created' AND payload->>'postId' = $1`,
-                  [postId],
-                )
-              ).rows,
-          ),
-        ),
-      )
-    ).flat();
+    const rows = (await outboxRows(postId)).map((r) => ({ sent: r.sent }));
     expect(rows).toEqual([{ sent: true }]);
   });
 });

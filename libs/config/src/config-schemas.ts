@@ -187,6 +187,12 @@ export const queueConfigSchema = z.object({
    * the bound on how late an event left by a crashed process is published).
    */
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  /**
+   * How long a write waits, after its commit, for the relay to publish its events before it
+   * answers anyway (they stay owed): the jobs are normally queued before the answer, as with a
+   * direct enqueue, and a stalled queue costs a write at most this.
+   */
+  OUTBOX_FLUSH_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(250),
   /** Events one relay pass claims and publishes in one transaction. */
   OUTBOX_BATCH: z.coerce.number().int().min(1).max(5_000).default(200),
   /** Sent events are kept this long (to look at, or to replay by hand), then deleted. */

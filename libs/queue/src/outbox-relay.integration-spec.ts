@@ -29,7 +29,12 @@ describe(`${OutboxRelay.name} (real Postgres)`, () => {
   const database = `outbox_relay_${process.pid}`;
   let ds: DataSource;
   let cluster: ReplicatedCluster;
-  const options = { OUTBOX_POLL_MS: 60_000, OUTBOX_BATCH: 3, OUTBOX_RETAIN_HOURS: 0 };
+  const options = {
+    OUTBOX_POLL_MS: 60_000,
+    OUTBOX_BATCH: 3,
+    OUTBOX_RETAIN_HOURS: 0,
+    OUTBOX_FLUSH_WAIT_MS: 250,
+  };
   const follow = (n: number): NewEvent => ({
     name: 'user.followed',
     payload: { followerId: String(n), followeeId: String(n + 1) },

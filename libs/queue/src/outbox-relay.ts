@@ -41,7 +41,7 @@ export interface OutboxSource {
 
 export type OutboxRelayOptions = Pick<
   QueueConfig,
-  'OUTBOX_POLL_MS' | 'OUTBOX_BATCH' | 'OUTBOX_RETAIN_HOURS'
+  'OUTBOX_POLL_MS' | 'OUTBOX_BATCH' | 'OUTBOX_RETAIN_HOURS' | 'OUTBOX_FLUSH_WAIT_MS'
 > & {
   /** longest a batch's publication may take before the batch is left for the next pass */
   publishTimeoutMs?: number;
@@ -56,14 +56,16 @@ const PURGE_EVERY_MS = 60_000;
  * events unsent for the next pass (here or in another process): delivery is at least once, and
  * BullMQ's job-id dedup plus idempotent consumers make a second delivery harmless.
  *
- * Producers call `kick()` after their commit, so an event normally leaves within a round trip;
- * the poll (OUTBOX_POLL_MS) picks up what a crashed process left behind.
+ * Producers call `flush()` after their commit, so an event normally leaves before the request
+ * answers; the poll (OUTBOX_POLL_MS) picks up what a crashed process left behind.
  */
 export class OutboxRelay {
   private readonly logger = new Logger(OutboxRelay.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
+  private nextPass?: Promise<void>;
+  private resolveNextPass?: () => void;
   private stopped = false;
   private lastPurge = 0;
 
@@ -75,29 +77,57 @@ export class OutboxRelay {
 
   start(): void {
     this.stopped = false;
-    this.timer = setInterval(() => this.kick(), this.options.OUTBOX_POLL_MS);
+    this.timer = setInterval(() => void this.kick(), this.options.OUTBOX_POLL_MS);
     this.timer.unref();
-    this.kick();
+    void this.kick();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await this.running;
+    this.resolveNextPass?.();
   }
 
-  /** Run a pass soon; passes never overlap, a kick during one runs another right after. */
-  kick(): void {
+  /**
+   * Run a pass soon; passes never overlap, a kick during one runs another right after. Resolves
+   * when a pass that started after this call has finished (successful or not), so a producer
+   * can wait for its own events to leave.
+   */
+  kick(): Promise<void> {
     if (this.stopped) {
-      return;
+      return Promise.resolve();
     }
+    if (!this.nextPass) {
+      this.nextPass = new Promise<void>((resolve) => {
+        this.resolveNextPass = resolve;
+      });
+    }
+    const waiting = this.nextPass;
     if (this.running) {
       this.again = true;
-      return;
+    } else {
+      this.running = this.loop().finally(() => {
+        this.running = undefined;
+      });
     }
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-    });
+    return waiting;
+  }
+
+  /**
+   * After a commit that appended events: publish them now, but wait at most `maxWaitMs` (a
+   * stalled queue must not hold the answer; the events stay owed and a later pass sends them).
+   * Usually the jobs are on the queue before the request answers, as with a direct enqueue.
+   */
+  async flush(maxWaitMs = this.options.OUTBOX_FLUSH_WAIT_MS): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.kick(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, maxWaitMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Publish until every source is empty (or failing); returns the events published. */
@@ -118,12 +148,18 @@ export class OutboxRelay {
   private async loop(): Promise<void> {
     do {
       this.again = false;
+      // This pass answers every kick made before it started; kicks during it wait for the next.
+      const done = this.resolveNextPass;
+      this.nextPass = undefined;
+      this.resolveNextPass = undefined;
       try {
         await this.drain();
         await this.housekeeping();
       } catch (error) {
         // The events stay unsent and the next poll retries; say why once per failing pass.
         this.logger.warn(`outbox relay pass failed: ${(error as Error).message}`);
+      } finally {
+        done?.();
       }
     } while (this.again && !this.stopped);
   }

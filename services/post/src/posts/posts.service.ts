@@ -24,7 +24,7 @@ export class PostsService {
   constructor(
     @Inject(PostsRepository) private readonly posts: PostsRepository,
     @Inject(CacheFactory) caches: CacheFactory,
-    @Inject(OUTBOX_RELAY) private readonly outbox: Pick<OutboxRelay, 'kick'>,
+    @Inject(OUTBOX_RELAY) private readonly outbox: Pick<OutboxRelay, 'flush'>,
     @Inject(LikesService) private readonly likes: LikesService,
   ) {
     // Post text never changes, so entries live long; like counts come from Redis on each read
@@ -45,10 +45,10 @@ export class PostsService {
 
   /**
    * Store the post on its author's shard with its `post.created` event (one transaction), then
-   * wake the outbox relay, which turns the event into the fan-out and the `posters` point. The
-   * answer does not wait for the queue: once the transaction commits, the consequences are owed
-   * and will be delivered (at least once; the consumers are idempotent), even if this process
-   * dies now or the queue is down.
+   * have the outbox relay publish it (the fan-out and the `posters` point), waiting for that at
+   * most OUTBOX_FLUSH_WAIT_MS: once the transaction commits the consequences are owed and will be
+   * delivered (at least once; the consumers are idempotent), even if this process dies now or
+   * the queue is down, so the answer never turns into an error after the commit.
    *
    * With an `Idempotency-Key` the author used before, the first post is the answer (`replayed`);
    * the same key with a different text is refused (422): it is a client bug, not a retry.
@@ -77,7 +77,7 @@ export class PostsService {
       this.authorPages.invalidateTag(authorTag(authorId)),
     ]);
     // After the cache write, so a follower who sees the id in a timeline finds the post cached.
-    this.outbox.kick();
+    await this.outbox.flush();
     return { post, replayed: false };
   }
 

@@ -9,7 +9,7 @@ export class FollowsService {
   constructor(
     @Inject(FollowsRepository) private readonly follows: FollowsRepository,
     @Inject(UsersService) private readonly users: UsersService,
-    @Inject(OUTBOX_RELAY) private readonly outbox: Pick<OutboxRelay, 'kick'>,
+    @Inject(OUTBOX_RELAY) private readonly outbox: Pick<OutboxRelay, 'flush'>,
   ) {}
 
   async follow(followerId: string, followeeId: string): Promise<void> {
@@ -37,7 +37,7 @@ export class FollowsService {
     }
     if (result.changed) {
       // The feed hears of it through the outbox (the event committed with the edge).
-      this.outbox.kick();
+      await this.outbox.flush();
       await this.users.cacheProfiles(result.rows);
     }
   }
