@@ -49,16 +49,10 @@ describe('Idempotency-Key on POST /api/posts', () => {
       { timeoutMs: 5_000, what: "the author's two posts" },
     );
     expect(mine.map((p) => p.text).sort()).toEqual(['a burst of retries', 'only once']);
-    await waitFor(
-      async () => {
-        const res = await api.request<{ entries: Array<{ userId: string; score: number }> }>(
-          'GET',
-          '/api/leaderboards/posters?limit=100',
-        );
-        return res.body.entries.find((e) => e.userId === me.id)?.score === 2 ? true : undefined;
-      },
-      { timeoutMs: 5_000, what: 'the author on the posters board with 2 points' },
-    );
+    await waitFor(async () => ((await api.posterScore(me.id)) === 2 ? true : undefined), {
+      timeoutMs: 5_000,
+      what: 'the author on the posters board with 2 points',
+    });
   });
 
   it('refuses the same key with a different text (422), and scopes keys to their author', async () => {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { eventId } from '@murmur/queue';
 import { serviceEnv } from '@murmur/stack';
 import { edgeApi, REPO_ROOT, testTopology, waitFor, withPostgres } from '@murmur/testing';
 import { Redis } from 'ioredis';
@@ -63,7 +64,7 @@ async function outboxRows(postId: string): Promise<Array<{ sent: boolean; event:
              WHERE name = 'post.created' AND payload->>'postId' = $1`,
             [postId],
           )
-        ).rows.map((r) => ({ sent: r.sent, event: `evt-${n.cluster}-${r.id}` })),
+        ).rows.map((r) => ({ sent: r.sent, event: eventId(n.cluster, r.id) })),
       ),
     ),
   );
@@ -105,16 +106,10 @@ describe('a crash between commit and enqueue (transactional outbox)', () => {
       throw new Error(`${error.message}; state ${JSON.stringify(state)}`);
     });
     expect(feed.map((i) => i.id)).toContain(postId);
-    await waitFor(
-      async () => {
-        const res = await api.request<{ entries: Array<{ userId: string; score: number }> }>(
-          'GET',
-          '/api/leaderboards/posters?limit=100',
-        );
-        return res.body.entries.find((e) => e.userId === author.id)?.score === 1 ? true : undefined;
-      },
-      { timeoutMs: 10_000, what: 'the author on the posters board with 1 point' },
-    );
+    await waitFor(async () => ((await api.posterScore(author.id)) === 1 ? true : undefined), {
+      timeoutMs: 10_000,
+      what: 'the author on the posters board with 1 point',
+    });
 
     // The event row is marked sent, once.
     const rows = (await outboxRows(postId)).map((r) => ({ sent: r.sent }));

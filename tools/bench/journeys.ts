@@ -40,6 +40,17 @@ export interface Journey {
   next: (session: Session) => JourneyRequest;
 }
 
+/** A create, as the k6 scripts send it: with a key per post, so a retry cannot post twice. */
+function createPost(text: string): JourneyRequest {
+  return {
+    method: 'POST',
+    path: '/api/posts',
+    body: JSON.stringify({ text }),
+    endpoint: 'post_create',
+    headers: { 'Idempotency-Key': randomUUID() },
+  };
+}
+
 /** What the journeys draw from: seeded user ids and post ids seen in the seeded users' feeds. */
 export interface JourneyData {
   userIds: string[];
@@ -201,14 +212,7 @@ export function benchJourneys(data: JourneyData): Journey[] {
       name: 'post: create',
       kind: 'write',
       auth: true,
-      next: () => ({
-        method: 'POST',
-        path: '/api/posts',
-        body: JSON.stringify({ text: `bench post ${++n} at ${Date.now()}` }),
-        endpoint: 'post_create',
-        // As the k6 scripts do: a key per post, so a retried create cannot post twice.
-        headers: { 'Idempotency-Key': randomUUID() },
-      }),
+      next: () => createPost(`bench post ${++n} at ${Date.now()}`),
     },
   ];
 }
@@ -281,16 +285,7 @@ export function mixedJourney(data: JourneyData): Journey {
         };
       },
     ],
-    [
-      4,
-      () => ({
-        method: 'POST',
-        path: '/api/posts',
-        body: JSON.stringify({ text: `mixed bench post ${++n} at ${Date.now()}` }),
-        endpoint: 'post_create',
-        headers: { 'Idempotency-Key': randomUUID() },
-      }),
-    ],
+    [4, () => createPost(`mixed bench post ${++n} at ${Date.now()}`)],
     [
       4,
       (s) => ({

@@ -68,6 +68,8 @@ export class OutboxRelay {
   private resolveNextPass?: () => void;
   private stopped = false;
   private lastPurge = 0;
+  /** set by the poll: the backlog gauges (and the purge) are polled, not paid by every write */
+  private housekeepingDue = true;
 
   constructor(
     private readonly sources: readonly OutboxSource[],
@@ -77,7 +79,10 @@ export class OutboxRelay {
 
   start(): void {
     this.stopped = false;
-    this.timer = setInterval(() => void this.kick(), this.options.OUTBOX_POLL_MS);
+    this.timer = setInterval(() => {
+      this.housekeepingDue = true;
+      void this.kick();
+    }, this.options.OUTBOX_POLL_MS);
     this.timer.unref();
     void this.kick();
   }
@@ -154,7 +159,10 @@ export class OutboxRelay {
       this.resolveNextPass = undefined;
       try {
         await this.drain();
-        await this.housekeeping();
+        if (this.housekeepingDue) {
+          this.housekeepingDue = false;
+          await this.housekeeping();
+        }
       } catch (error) {
         // The events stay unsent and the next poll retries; say why once per failing pass.
         this.logger.warn(`outbox relay pass failed: ${(error as Error).message}`);

@@ -50,6 +50,15 @@ export class ApiClient {
     return { status: res.status, headers: res.headers, body: parsed as T, contentType };
   }
 
+  /** A user's score on the `posters` board (its top 100), undefined when not on it. */
+  async posterScore(userId: string): Promise<number | undefined> {
+    const res = await this.request<{ entries: Array<{ userId: string; score: number }> }>(
+      'GET',
+      '/api/leaderboards/posters?limit=100',
+    );
+    return res.body.entries.find((e) => e.userId === userId)?.score;
+  }
+
   /** Register a fresh user and log in; returns the id, name and token. */
   async newUser(
     prefix = 'u',

@@ -54,29 +54,25 @@ export class FanoutService implements OnApplicationBootstrap {
    * posts into the follower's timeline (fan-in reads them from the followee's list anyway). An
    * event older than the last change applied to the pair does nothing.
    */
-  async follow(job: FollowJob): Promise<{ applied: boolean }> {
-    const applied = await this.repo.applyFollowChange(
-      'follow',
-      job.followeeId,
-      job.followerId,
-      job.version,
-    );
-    if (applied && this.fanoutOnWrite) {
-      await this.repo.backfill(job.followeeId, job.followerId, this.timelineMax);
-    }
-    return { applied };
+  follow(job: FollowJob): Promise<{ applied: boolean }> {
+    return this.applyFollowChange('follow', job);
   }
 
   /** Remove the follow; with fan-out on, also the followee's posts from the follower's timeline. */
-  async unfollow(job: FollowJob): Promise<{ applied: boolean }> {
-    const applied = await this.repo.applyFollowChange(
-      'unfollow',
-      job.followeeId,
-      job.followerId,
-      job.version,
-    );
+  unfollow(job: FollowJob): Promise<{ applied: boolean }> {
+    return this.applyFollowChange('unfollow', job);
+  }
+
+  private async applyFollowChange(
+    change: 'follow' | 'unfollow',
+    job: FollowJob,
+  ): Promise<{ applied: boolean }> {
+    const { followeeId, followerId } = job;
+    const applied = await this.repo.applyFollowChange(change, followeeId, followerId, job.version);
     if (applied && this.fanoutOnWrite) {
-      await this.repo.prune(job.followeeId, job.followerId);
+      await (change === 'follow'
+        ? this.repo.backfill(followeeId, followerId, this.timelineMax)
+        : this.repo.prune(followeeId, followerId));
     }
     return { applied };
   }
