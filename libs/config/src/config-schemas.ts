@@ -188,9 +188,9 @@ export const queueConfigSchema = z.object({
    */
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   /**
-   * How long a write waits, after its commit, for the relay to publish its events before it
-   * answers anyway (they stay owed): the jobs are normally queued before the answer, as with a
-   * direct enqueue, and a stalled queue costs a write at most this.
+   * How long a write waits, after its commit, for its own events to be published before it
+   * answers anyway (they stay owed, and a poll publishes them): the jobs are normally queued
+   * before the answer, as with a direct enqueue, and a stalled queue costs a write at most this.
    */
   OUTBOX_FLUSH_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(250),
   /** Events one relay pass claims and publishes in one transaction. */

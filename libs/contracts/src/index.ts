@@ -140,9 +140,18 @@ export interface EventPayloads {
 }
 export type EventName = keyof EventPayloads;
 
-/** An event as the relay reads it back: `id` is the outbox row's event id, the jobs' id. */
+/**
+ * An event as it is in an outbox: `source` is the database whose outbox holds it, `seq` its row
+ * there, `id` the event id (and the id of the jobs it becomes).
+ */
 export type OutboxEvent = {
-  [N in EventName]: { id: string; seq: string; name: N; payload: EventPayloads[N] };
+  [N in EventName]: {
+    id: string;
+    source: string;
+    seq: string;
+    name: N;
+    payload: EventPayloads[N];
+  };
 }[EventName];
 
 /** An event as a producer writes it (the outbox assigns `id` and `seq`). */

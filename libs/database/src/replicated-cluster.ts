@@ -96,6 +96,14 @@ export class ReplicatedCluster {
   }
 
   /**
+   * One statement (or several independent ones) on the primary for background work, outside any
+   * transaction: no caller, so no read-your-writes position is recorded.
+   */
+  async onPrimary<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return fn(toSql(this.primary));
+  }
+
+  /**
    * A transaction on the primary for background work (an outbox relay): no caller, so no
    * read-your-writes position is recorded.
    */

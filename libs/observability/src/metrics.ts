@@ -138,7 +138,7 @@ export const queueLagSeconds = new Histogram({
 
 export const outboxEventsTotal = new Counter({
   name: 'murmur_outbox_events_total',
-  help: 'Outbox events by source database and outcome (published, failed: left for the next pass)',
+  help: 'Outbox events by source database and outcome (published; failed or deferred: left for the next poll)',
   labelNames: ['source', 'outcome'] as const,
   registers: [metricsRegistry],
 });
@@ -159,7 +159,7 @@ export const outboxOldestUnsentSeconds = new Gauge({
 
 export const outboxPublishSeconds = new Histogram({
   name: 'murmur_outbox_publish_seconds',
-  help: 'Time from an event commit to its publication on the queue',
+  help: 'Time from an event commit to its publication by a poll (the events a write could not publish itself)',
   labelNames: ['source'] as const,
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   registers: [metricsRegistry],

@@ -71,7 +71,9 @@ describe(`${OutboxRelay.name} (real Postgres)`, () => {
   beforeEach(() => ds.query('TRUNCATE outbox'));
 
   it('publishes every committed event once, in batches, as jobs whose id is the event id', async () => {
-    await cluster.primaryTransaction((sql) => appendEvents(sql, [1, 2, 3, 4, 5, 6, 7].map(follow)));
+    await cluster.primaryTransaction((sql) =>
+      appendEvents(sql, 'main', [1, 2, 3, 4, 5, 6, 7].map(follow)),
+    );
     const publisher = new RecordingPublisher();
     const sut = new OutboxRelay([{ name: 'main', cluster }], publisher, options);
     await expect(sut.drain()).resolves.toBe(7);
@@ -88,7 +90,7 @@ describe(`${OutboxRelay.name} (real Postgres)`, () => {
   });
 
   it('leaves a batch unsent when publishing fails, and delivers it on a later pass', async () => {
-    await cluster.primaryTransaction((sql) => appendEvents(sql, [1, 2].map(follow)));
+    await cluster.primaryTransaction((sql) => appendEvents(sql, 'main', [1, 2].map(follow)));
     const publisher = new RecordingPublisher();
     publisher.failing = true;
     const sut = new OutboxRelay([{ name: 'main', cluster }], publisher, options);
@@ -99,10 +101,30 @@ describe(`${OutboxRelay.name} (real Postgres)`, () => {
     await expect(unsent()).resolves.toBe(0);
   });
 
+  it("publishes a write's own events after its commit, and leaves them to a poll when it cannot", async () => {
+    const publisher = new RecordingPublisher();
+    const sut = new OutboxRelay([{ name: 'main', cluster }], publisher, options);
+    const first = await cluster.primaryTransaction((sql) => appendEvents(sql, 'main', [follow(1)]));
+    await sut.publish(first);
+    expect(publisher.published.map((j) => j.jobId)).toEqual([first[0].id]);
+    await expect(unsent()).resolves.toBe(0);
+
+    // The queue is down: the write goes on, the event stays owed and a poll delivers it.
+    const second = await cluster.primaryTransaction((sql) =>
+      appendEvents(sql, 'main', [follow(2)]),
+    );
+    publisher.failing = true;
+    await expect(sut.publish(second)).resolves.toBeUndefined();
+    await expect(unsent()).resolves.toBe(1);
+    publisher.failing = false;
+    await expect(sut.drain()).resolves.toBe(1);
+    expect(publisher.published.map((j) => j.jobId)).toEqual([first[0].id, second[0].id]);
+  });
+
   it('does not publish an event that never committed', async () => {
     await expect(
       cluster.primaryTransaction(async (sql) => {
-        await appendEvents(sql, [follow(1)]);
+        await appendEvents(sql, 'main', [follow(1)]);
         throw new Error('the change failed');
       }),
     ).rejects.toThrow('the change failed');
@@ -117,6 +139,7 @@ describe(`${OutboxRelay.name} (real Postgres)`, () => {
     await cluster.primaryTransaction((sql) =>
       appendEvents(
         sql,
+        'main',
         Array.from({ length: n }, (_, i) => follow(i)),
       ),
     );

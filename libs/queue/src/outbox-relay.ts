@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { QueueConfig } from '@murmur/config';
-import { type JobItem, jobsForEvent, type QueueName } from '@murmur/contracts';
+import { type JobItem, jobsForEvent, type OutboxEvent, type QueueName } from '@murmur/contracts';
 import {
   MAIN_CLUSTER,
   type ReplicatedCluster,
@@ -36,7 +36,7 @@ export interface JobPublisher {
 /** One database whose outbox a relay drains. */
 export interface OutboxSource {
   name: string;
-  cluster: Pick<ReplicatedCluster, 'primaryTransaction'>;
+  cluster: Pick<ReplicatedCluster, 'primaryTransaction' | 'onPrimary'>;
 }
 
 export type OutboxRelayOptions = Pick<
@@ -56,16 +56,15 @@ const PURGE_EVERY_MS = 60_000;
  * events unsent for the next pass (here or in another process): delivery is at least once, and
  * BullMQ's job-id dedup plus idempotent consumers make a second delivery harmless.
  *
- * Producers call `flush()` after their commit, so an event normally leaves before the request
- * answers; the poll (OUTBOX_POLL_MS) picks up what a crashed process left behind.
+ * Producers hand their own events to `publish()` once their transaction has committed, so an
+ * event normally leaves before the request answers; the poll (OUTBOX_POLL_MS) picks up what a
+ * crashed process, or a publication that missed its wait, left behind.
  */
 export class OutboxRelay {
   private readonly logger = new Logger(OutboxRelay.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
-  private nextPass?: Promise<void>;
-  private resolveNextPass?: () => void;
   private stopped = false;
   private lastPurge = 0;
   /** set by the poll: the backlog gauges (and the purge) are polled, not paid by every write */
@@ -81,58 +80,65 @@ export class OutboxRelay {
     this.stopped = false;
     this.timer = setInterval(() => {
       this.housekeepingDue = true;
-      void this.kick();
+      this.kick();
     }, this.options.OUTBOX_POLL_MS);
     this.timer.unref();
-    void this.kick();
+    this.kick();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await this.running;
-    this.resolveNextPass?.();
   }
 
-  /**
-   * Run a pass soon; passes never overlap, a kick during one runs another right after. Resolves
-   * when a pass that started after this call has finished (successful or not), so a producer
-   * can wait for its own events to leave.
-   */
-  kick(): Promise<void> {
+  /** Run a pass soon; passes never overlap, a kick during one runs another right after. */
+  kick(): void {
     if (this.stopped) {
-      return Promise.resolve();
+      return;
     }
-    if (!this.nextPass) {
-      this.nextPass = new Promise<void>((resolve) => {
-        this.resolveNextPass = resolve;
-      });
-    }
-    const waiting = this.nextPass;
     if (this.running) {
       this.again = true;
-    } else {
-      this.running = this.loop().finally(() => {
-        this.running = undefined;
-      });
+      return;
     }
-    return waiting;
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+    });
   }
 
   /**
-   * After a commit that appended events: publish them now, but wait at most `maxWaitMs` (a
-   * stalled queue must not hold the answer; the events stay owed and a later pass sends them).
-   * Usually the jobs are on the queue before the request answers, as with a direct enqueue.
+   * The fast path, after a commit that appended `events`: publish their jobs and mark them sent,
+   * waiting at most `maxWaitMs`. Past it, or on a failure, the request goes on: the events are
+   * owed, not lost, and a poll publishes them (a publication that finishes late marks them
+   * itself). A poll racing this one may publish an event twice; the job id and the idempotent
+   * consumers absorb it. No claim, no extra transaction: the cost of a direct enqueue plus
+   * one UPDATE.
    */
-  async flush(maxWaitMs = this.options.OUTBOX_FLUSH_WAIT_MS): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.kick(),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, maxWaitMs);
-      }),
-    ]);
-    clearTimeout(timer);
+  async publish(
+    events: readonly OutboxEvent[],
+    maxWaitMs = this.options.OUTBOX_FLUSH_WAIT_MS,
+  ): Promise<void> {
+    if (events.length === 0) {
+      return;
+    }
+    try {
+      await withDeadline(this.publishAndMark(events), maxWaitMs, 'The job queue');
+    } catch {
+      for (const e of events) {
+        outboxEventsTotal.inc({ source: e.source, outcome: 'deferred' });
+      }
+    }
+  }
+
+  private async publishAndMark(events: readonly OutboxEvent[]): Promise<void> {
+    await Promise.all(events.flatMap(jobsForEvent).map((job) => this.publisher.publish(job)));
+    for (const source of this.sources) {
+      const seqs = events.filter((e) => e.source === source.name).map((e) => e.seq);
+      if (seqs.length > 0) {
+        await source.cluster.onPrimary((sql) => markSent(sql, seqs));
+        outboxEventsTotal.inc({ source: source.name, outcome: 'published' }, seqs.length);
+      }
+    }
   }
 
   /** Publish until every source is empty (or failing); returns the events published. */
@@ -153,10 +159,6 @@ export class OutboxRelay {
   private async loop(): Promise<void> {
     do {
       this.again = false;
-      // This pass answers every kick made before it started; kicks during it wait for the next.
-      const done = this.resolveNextPass;
-      this.nextPass = undefined;
-      this.resolveNextPass = undefined;
       try {
         await this.drain();
         if (this.housekeepingDue) {
@@ -166,8 +168,6 @@ export class OutboxRelay {
       } catch (error) {
         // The events stay unsent and the next poll retries; say why once per failing pass.
         this.logger.warn(`outbox relay pass failed: ${(error as Error).message}`);
-      } finally {
-        done?.();
       }
     } while (this.again && !this.stopped);
   }

@@ -17,11 +17,21 @@ export interface ClaimedEvent {
 /** The event id a relay publishes under: the source database and the row, unique across sources. */
 export const eventId = (source: string, seq: string): string => `evt-${source}-${seq}`;
 
+/** The events as stored in `source`'s outbox, `seqs` being their rows, in order. */
+function stored(source: string, events: readonly NewEvent[], seqs: string[]): OutboxEvent[] {
+  return events.map((e, i) => ({ ...e, id: eventId(source, seqs[i]), source, seq: seqs[i] }));
+}
+
 /**
- * Append events in the caller's transaction (`sql` must be the transaction of the change they
- * announce: that is the whole point). Returns the rows' sequence numbers, in order.
+ * Append events to `source`'s outbox in the caller's transaction (`sql` must be the transaction
+ * of the change they announce: that is the whole point). Returns them as stored, to hand to
+ * `OutboxRelay.publish` once the transaction has committed.
  */
-export async function appendEvents(sql: Sql, events: readonly NewEvent[]): Promise<string[]> {
+export async function appendEvents(
+  sql: Sql,
+  source: string,
+  events: readonly NewEvent[],
+): Promise<OutboxEvent[]> {
   if (events.length === 0) {
     return [];
   }
@@ -31,7 +41,11 @@ export async function appendEvents(sql: Sql, events: readonly NewEvent[]): Promi
      RETURNING id`,
     [events.map((e) => e.name), events.map((e) => JSON.stringify(e.payload))],
   );
-  return rows.map((r) => String(r.id));
+  return stored(
+    source,
+    events,
+    rows.map((r) => String(r.id)),
+  );
 }
 
 /**
@@ -51,18 +65,24 @@ export async function claimUnsent(
     [limit],
   );
   return rows.map((r) => ({
-    event: {
-      id: eventId(source, r.id),
-      seq: r.id,
-      name: r.name,
-      payload: r.payload,
-    } as OutboxEvent,
+    event: stored(source, [{ name: r.name, payload: r.payload } as NewEvent], [r.id])[0],
     createdAt: r.created_ms,
   }));
 }
 
+/**
+ * Mark events sent. Their transaction (the caller's, or this statement's own) commits without
+ * waiting for its WAL flush (`set_config(…, true)` is transaction-local): losing the mark in a
+ * crash only means one more publication of events that are delivered at least once and
+ * deduplicated anyway, and a write's own publication would otherwise pay a second fsync'd commit
+ * on top of its change's. One statement, so it needs no transaction of its own.
+ */
 export async function markSent(sql: Sql, seqs: readonly string[]): Promise<void> {
-  await sql.query(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])`, [seqs]);
+  await sql.query(
+    `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
+     UPDATE outbox SET sent_at = now() FROM async_commit WHERE id = ANY($1::bigint[])`,
+    [seqs],
+  );
 }
 
 /** Delete sent events older than `hours`, a bounded batch at a time; returns how many went. */

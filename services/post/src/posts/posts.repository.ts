@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENTS } from '@murmur/contracts';
+import { EVENTS, type OutboxEvent } from '@murmur/contracts';
 import { SHARD_ROUTER, type ShardRouter } from '@murmur/database';
 import { appendEvents } from '@murmur/queue';
 import type { PostRow } from './post.entity';
@@ -21,7 +21,7 @@ export class PostsRepository {
     authorId: string,
     text: string,
     idempotencyKey?: string,
-  ): Promise<{ row: PostRow; created: boolean }> {
+  ): Promise<{ row: PostRow; created: boolean; events: OutboxEvent[] }> {
     const target = this.shards.forAuthor(authorId);
     return this.shards.write(target, async (sql, schema) => {
       const [row] = await sql.query<PostRow>(
@@ -35,15 +35,15 @@ export class PostsRepository {
           `SELECT ${COLUMNS} FROM ${schema}.posts WHERE author_id = $1 AND idempotency_key = $2`,
           [authorId, idempotencyKey],
         );
-        return { row: first, created: false };
+        return { row: first, created: false, events: [] };
       }
-      await appendEvents(sql, [
+      const events = await appendEvents(sql, target.cluster.name, [
         {
           name: EVENTS.postCreated,
           payload: { postId: row.id, authorId, createdAt: row.created_at.getTime() },
         },
       ]);
-      return { row, created: true };
+      return { row, created: true, events };
     });
   }
 

@@ -24,7 +24,7 @@ export class PostsService {
   constructor(
     @Inject(PostsRepository) private readonly posts: PostsRepository,
     @Inject(CacheFactory) caches: CacheFactory,
-    @Inject(OUTBOX_RELAY) private readonly outbox: Pick<OutboxRelay, 'flush'>,
+    @Inject(OUTBOX_RELAY) private readonly outbox: Pick<OutboxRelay, 'publish'>,
     @Inject(LikesService) private readonly likes: LikesService,
   ) {
     // Post text never changes, so entries live long; like counts come from Redis on each read
@@ -45,8 +45,8 @@ export class PostsService {
 
   /**
    * Store the post on its author's shard with its `post.created` event (one transaction), then
-   * have the outbox relay publish it (the fan-out and the `posters` point), waiting for that at
-   * most OUTBOX_FLUSH_WAIT_MS: once the transaction commits the consequences are owed and will be
+   * publish the event (the fan-out and the `posters` point), waiting for that at most
+   * OUTBOX_FLUSH_WAIT_MS: once the transaction commits the consequences are owed and will be
    * delivered (at least once; the consumers are idempotent), even if this process dies now or
    * the queue is down, so the answer never turns into an error after the commit.
    *
@@ -58,7 +58,7 @@ export class PostsService {
     text: string,
     idempotencyKey?: string,
   ): Promise<{ post: Post; replayed: boolean }> {
-    const { row, created } = await this.posts.insert(authorId, text, idempotencyKey);
+    const { row, created, events } = await this.posts.insert(authorId, text, idempotencyKey);
     const post = toPost(row);
     if (!created) {
       if (post.text !== text) {
@@ -77,7 +77,7 @@ export class PostsService {
       this.authorPages.invalidateTag(authorTag(authorId)),
     ]);
     // After the cache write, so a follower who sees the id in a timeline finds the post cached.
-    await this.outbox.flush();
+    await this.outbox.publish(events);
     return { post, replayed: false };
   }
 

@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENTS } from '@murmur/contracts';
+import { EVENTS, type OutboxEvent } from '@murmur/contracts';
 import { MAIN_CLUSTER, type ReplicatedCluster } from '@murmur/database';
 import { appendEvents } from '@murmur/queue';
 import { USER_COLUMNS } from '../users/users.repository';
 import type { UserRow } from '../users/user.entity';
 
 /** undefined: no such followee; changed false: the edge was already so; rows: both users after the change */
-export type FollowResult = undefined | { changed: false } | { changed: true; rows: UserRow[] };
+export type FollowResult =
+  undefined | { changed: false } | { changed: true; rows: UserRow[]; events: OutboxEvent[] };
 
 @Injectable()
 export class FollowsRepository {
@@ -39,8 +40,10 @@ export class FollowsRepository {
          RETURNING ${USER_COLUMNS}`,
         [followerId, followeeId],
       );
-      await appendEvents(sql, [{ name: EVENTS.followed, payload: { followerId, followeeId } }]);
-      return { changed: true, rows };
+      const events = await appendEvents(sql, this.db.name, [
+        { name: EVENTS.followed, payload: { followerId, followeeId } },
+      ]);
+      return { changed: true, rows, events };
     });
   }
 
@@ -67,8 +70,10 @@ export class FollowsRepository {
          RETURNING ${USER_COLUMNS}`,
         [followerId, followeeId],
       );
-      await appendEvents(sql, [{ name: EVENTS.unfollowed, payload: { followerId, followeeId } }]);
-      return { changed: true, rows };
+      const events = await appendEvents(sql, this.db.name, [
+        { name: EVENTS.unfollowed, payload: { followerId, followeeId } },
+      ]);
+      return { changed: true, rows, events };
     });
   }
 }

@@ -9,7 +9,7 @@ export class FollowsService {
   constructor(
     @Inject(FollowsRepository) private readonly follows: FollowsRepository,
     @Inject(UsersService) private readonly users: UsersService,
-    @Inject(OUTBOX_RELAY) private readonly outbox: Pick<OutboxRelay, 'flush'>,
+    @Inject(OUTBOX_RELAY) private readonly outbox: Pick<OutboxRelay, 'publish'>,
   ) {}
 
   async follow(followerId: string, followeeId: string): Promise<void> {
@@ -37,7 +37,7 @@ export class FollowsService {
     }
     if (result.changed) {
       // The feed hears of it through the outbox (the event committed with the edge).
-      await this.outbox.flush();
+      await this.outbox.publish(result.events);
       await this.users.cacheProfiles(result.rows);
     }
   }
