@@ -7,8 +7,10 @@
 //      also Go and the Go libraries the offline Helm renderer needs (tools/deploy-checks/helm-render)
 //   3. Node 24
 //   4. a build when any .ts/.proto source is newer than the last build
-//   5. the command: the stack CLI (start | up | down | status | migrate) or the test pipeline
-// `down` and `status` skip 1-4 once installed and built, so that they answer at once.
+//   5. the command: the stack CLI (start | up | down | status | migrate | failover) or the test
+//      pipeline
+// `down`, `status` and `failover` skip 1-4 once installed and built: they act on a running stack,
+// at once (a failover must not wait for a build).
 // `setup` does 1-4 only.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -19,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [command = 'start', ...passthrough] = process.argv.slice(2);
-const STACK_COMMANDS = ['start', 'up', 'down', 'status', 'migrate'];
+const STACK_COMMANDS = ['start', 'up', 'down', 'status', 'migrate', 'failover'];
 const COMMANDS = [...STACK_COMMANDS, 'test', 'setup', 'exec'];
 const t0 = Date.now();
 const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`.padStart(6);
@@ -290,7 +292,8 @@ function ensureBuild(node) {
 
 // 5 ─ the command ─────────────────────────────────────────────────────────────────────────────
 const onlyInfra = passthrough.join(' ').includes('--only infra');
-const quick = ['down', 'status'].includes(command) && existsSync(node24Path) && existsSync(cliPath);
+const quick =
+  ['down', 'status', 'failover'].includes(command) && existsSync(node24Path) && existsSync(cliPath);
 let node = { bin: node24Path };
 if (!quick) {
   ensurePackages();

@@ -72,9 +72,9 @@ export const CONFIGS: BenchConfig[] = [
     tracing: true,
   },
   {
-    name: 'write-through',
-    label: 'write-behind off (likes written through)',
-    env: { WRITE_BEHIND_ENABLED: 'false' },
+    name: 'write-behind',
+    label: 'likes written behind (instead of through)',
+    env: { WRITE_BEHIND_ENABLED: 'true' },
     tracing: true,
   },
   { name: 'tracing-off', label: 'tracing off', env: { TRACING_ENABLED: 'false' }, tracing: false },

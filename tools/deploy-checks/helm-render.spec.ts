@@ -81,6 +81,10 @@ const SCALED = {
   redis: { storageClassName: 'fast' },
   networkPolicies: { enabled: true },
   loadtest: { enabled: true, profile: 'smoke', scenario: 'feed.js' },
+  rebuild: {
+    activeDeadlineSeconds: 7200,
+    resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '2', memory: '1Gi' } },
+  },
 };
 
 const VARIANTS: [string, RenderOptions][] = [
@@ -89,6 +93,15 @@ const VARIANTS: [string, RenderOptions][] = [
   ['kind with the load test', { set: [...KIND, 'loadtest.enabled=true'] }],
   ['no Jaeger', { set: ['jaeger.enabled=false'] }],
   ['scaled out', { values: SCALED }],
+  [
+    'CloudNativePG',
+    {
+      values: {
+        postgres: { cloudnativePg: { enabled: true }, shards: { count: 2, replicas: 1 } },
+        networkPolicies: { enabled: true },
+      },
+    },
+  ],
 ];
 
 /** Each variant with deploy/k8s target that should hold the same objects. */
@@ -177,6 +190,36 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
     expect(otlp('no Jaeger')).toBeUndefined();
   });
 
+  it('leaves Postgres to CloudNativePG: its -rw and -ro Services, one owner secret, no StatefulSets', () => {
+    const objects = objectsOf('CloudNativePG');
+    expect(
+      objects.filter((o) => o.kind === 'StatefulSet' && o.metadata.name.startsWith('pg-')),
+    ).toEqual([]);
+    const env = envOf(find(objects, 'Deployment', 'user'));
+    const url = (host: string, db: string): string =>
+      `postgres://murmur:$(POSTGRES_PASSWORD)@${host}:5432/${db}`;
+    expect(env.DATABASE_URL).toBe(url('pg-main-rw', 'murmur'));
+    expect(env.DATABASE_REPLICA_URLS).toBe(url('pg-main-ro', 'murmur'));
+    expect(JSON.parse(env.SHARDS ?? '')).toEqual(
+      [0, 1].map((i) => ({
+        primary: url(`pg-shard-${i}-rw`, 'murmur_posts'),
+        replicas: [url(`pg-shard-${i}-ro`, 'murmur_posts')],
+      })),
+    );
+    const owner = find(objects, 'Secret', 'murmur-postgres-owner');
+    expect((owner as { type?: string }).type).toBe('kubernetes.io/basic-auth');
+    expect(dataOf(owner).password).toBe(
+      dataOf(find(objects, 'Secret', 'murmur-postgres')).password,
+    );
+    expect(find(objects, 'NetworkPolicy', 'cloudnative-pg-instances')).toBeDefined();
+    const elsewhere = render({
+      values: { postgres: { cloudnativePg: { enabled: true, namespace: 'db' } } },
+    });
+    expect(envOf(find(elsewhere, 'Deployment', 'user')).DATABASE_URL).toBe(
+      url('pg-main-rw.db', 'murmur'),
+    );
+  });
+
   it('follows replica, shard, HPA, storage, image and env values', () => {
     const objects = objectsOf('scaled out');
     const replicas = (kind: string, name: string): unknown =>
@@ -234,6 +277,25 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
     });
     const k6 = containers(find(objects, 'Job', 'k6-1'))[0];
     expect(k6.args).toEqual(expect.arrayContaining(['PROFILE=smoke', 'feed.js']));
+    // the rebuild CronJob: its deadline, resources, and the env of the migrate Job
+    const rebuild = find(objects, 'CronJob', 'rebuild');
+    const job = (rebuild.spec as { jobTemplate: { spec: { activeDeadlineSeconds: number } } })
+      .jobTemplate.spec;
+    expect(job.activeDeadlineSeconds).toBe(7200);
+    expect(containers(rebuild)[0]).toMatchObject({
+      image: 'murmur:1.2.3',
+      args: ['dist/tools/seed/rebuild.js'],
+      resources: SCALED.rebuild.resources,
+    });
+    expect(envOf(rebuild)).toEqual(envOf(find(objects, 'Job', 'migrate-1')));
+  });
+
+  it('keeps the rebuild CronJob suspended, and leaves it out when rebuild.enabled is false', () => {
+    const rebuild = find(objectsOf('default values'), 'CronJob', 'rebuild');
+    expect(rebuild.spec).toMatchObject({ suspend: true, concurrencyPolicy: 'Forbid' });
+    expect(podTemplate(rebuild).spec).toMatchObject({ restartPolicy: 'OnFailure' });
+    const off = render({ set: ['rebuild.enabled=false'] });
+    expect(off.filter((o) => o.kind === 'CronJob')).toEqual([]);
   });
 
   it('exposes the gateway and Jaeger on the NodePorts the kind config maps to the host', () => {
@@ -278,7 +340,7 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
     expect(user({ config: { extraEnv: { A: 'b' } } })).not.toBe(user({}));
   });
 
-  it('lets every service, worker and the migration, and only them, reach Postgres and Redis', () => {
+  it('lets every service, worker, the migration and the rebuild, and only them, reach Postgres and Redis', () => {
     const objects = objectsOf('kind with the load test');
     const component = (o: K8sObject): string =>
       o.metadata.labels?.['app.kubernetes.io/component'] ?? '';
@@ -287,9 +349,12 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
       ['pg-main', 'pg-shard-0', 'pg-shard-1', 'redis', 'redis-cache'].sort(),
     );
     const murmur = workloads(objects).filter((o) =>
-      ['api', 'worker', 'migration'].includes(component(o)),
+      ['api', 'worker', 'migration', 'maintenance'].includes(component(o)),
     );
-    expect(murmur).toHaveLength(8);
+    expect(murmur).toHaveLength(9);
+    expect(murmur.map((o) => o.metadata.name)).toEqual(
+      expect.arrayContaining(['migrate-1', 'rebuild']),
+    );
     const blocked = murmur.flatMap((from) =>
       data
         .filter((to) => !ingressAllowed(objects, from, to))
@@ -329,9 +394,11 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
     expect(notes).toContain('NodePort 30080');
     expect(notes).toContain('NodePort 30686');
     expect(notes).toContain('logs -f job/k6-1');
-    const plain = helmNotes(bin, { set: ['jaeger.enabled=false'] });
+    expect(notes).toContain('kubectl -n murmur create job "$job" --from=cronjob/rebuild');
+    const plain = helmNotes(bin, { set: ['jaeger.enabled=false', 'rebuild.enabled=false'] });
     expect(plain).toContain('port-forward svc/gateway 8080:8080');
     expect(plain).not.toContain('Jaeger');
+    expect(plain).not.toContain('cronjob/rebuild');
   });
 
   const describeKubectl = hasKubectl() ? describe : describe.skip;

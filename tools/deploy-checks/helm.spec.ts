@@ -119,6 +119,7 @@ describe('deploy/helm/murmur', () => {
       'jaeger',
       'murmur-postgres',
       'murmur-env',
+      'rebuild',
     ]) {
       expect(all).toContain(`name: ${name}`);
     }

@@ -27,7 +27,20 @@ import {
 interface MurmurContainer {
   args?: string[];
   env?: { name: string; value?: string }[];
+  envFrom?: unknown[];
   ports?: { name?: string; containerPort: number }[];
+}
+/** The parts of a CronJob the rebuild check reads. */
+interface CronJobSpec {
+  suspend?: boolean;
+  concurrencyPolicy?: string;
+  jobTemplate: {
+    spec: {
+      backoffLimit?: number;
+      activeDeadlineSeconds?: number;
+      ttlSecondsAfterFinished?: number;
+    };
+  };
 }
 const component = (o: K8sObject): string =>
   o.metadata.labels?.['app.kubernetes.io/component'] ?? '';
@@ -133,21 +146,55 @@ describeWithKubectl('deploy/k8s (kubectl kustomize)', () => {
       });
       expect('GRPC_PORT' in env).toBe(false);
       expect((c.ports ?? []).map((p) => p.name)).toEqual(['http']);
-      expect(Object.keys(env)).toEqual(expect.arrayContaining(['DATABASE_URL', 'SHARDS']));
+      // every worker reads Postgres; the feed worker also rebuilds the data Redis from it
+      expect(Object.keys(env)).toEqual(
+        expect.arrayContaining(['DATABASE_URL', 'DATABASE_REPLICA_URLS', 'SHARDS']),
+      );
+      expect(podTemplate(w).spec.initContainers?.map((i) => i.name)).toEqual([
+        'wait-for-migrations',
+      ]);
     }
   });
 
-  it('lets every service and worker, and only them, reach Postgres and Redis under the NetworkPolicies', () => {
+  it('keeps the rebuild CronJob a suspended template of one-shot Jobs with the env of migrate', () => {
+    const objects = objectsOf('deploy/k8s/base');
+    const rebuild = objects.find((o) => o.kind === 'CronJob' && o.metadata.name === 'rebuild');
+    const migrate = objects.find((o) => o.kind === 'Job' && o.metadata.name === 'migrate');
+    if (!rebuild || !migrate) {
+      throw new Error('no CronJob/rebuild or Job/migrate in deploy/k8s/base');
+    }
+    const spec = rebuild.spec as unknown as CronJobSpec;
+    expect(spec).toMatchObject({ suspend: true, concurrencyPolicy: 'Forbid' });
+    const job = spec.jobTemplate.spec;
+    expect([job.backoffLimit, job.activeDeadlineSeconds, job.ttlSecondsAfterFinished]).toEqual([
+      expect.any(Number),
+      expect.any(Number),
+      expect.any(Number),
+    ]);
+    expect(podTemplate(rebuild).spec).toMatchObject({
+      restartPolicy: 'OnFailure',
+      automountServiceAccountToken: false,
+      securityContext: podTemplate(migrate).spec.securityContext,
+    });
+    const c = podTemplate(rebuild).spec.containers[0] as MurmurContainer;
+    const m = podTemplate(migrate).spec.containers[0] as MurmurContainer;
+    expect(c.args).toEqual(['dist/tools/seed/rebuild.js']);
+    expect({ env: c.env, envFrom: c.envFrom }).toEqual({ env: m.env, envFrom: m.envFrom });
+  });
+
+  it('lets every service, worker, migrate and rebuild, and only them, reach Postgres and Redis under the NetworkPolicies', () => {
     const objects = objectsOf('deploy/k8s/overlays/kind');
     expect(objects.some((o) => o.kind === 'NetworkPolicy')).toBe(true);
     const data = workloads(objects).filter((o) => ['database', 'cache'].includes(component(o)));
     expect(data.map((d) => d.metadata.name).sort()).toEqual(
       ['pg-main', 'pg-shard-0', 'pg-shard-1', 'redis', 'redis-cache'].sort(),
     );
-    const murmur = objects.filter(
-      (o) => o.kind === 'Deployment' && ['api', 'worker'].includes(component(o)),
+    const murmur = workloads(objects).filter((o) =>
+      ['api', 'worker', 'migration', 'maintenance'].includes(component(o)),
     );
-    expect(murmur.map((d) => d.metadata.name)).toContain('post-worker');
+    expect(murmur.map((d) => d.metadata.name)).toEqual(
+      expect.arrayContaining(['post-worker', 'feed-worker', 'migrate', 'rebuild']),
+    );
     const blocked = murmur.flatMap((from) =>
       data
         .filter((to) => !ingressAllowed(objects, from, to))
@@ -257,6 +304,29 @@ spec: { selector: { app.kubernetes.io/name: usr }, ports: [{ port: 3000 }] }
     ]);
     expect(redisMemoryViolations([redis(['--maxmemory', '1gb'], '1Gi')])).toHaveLength(1);
     expect(redisMemoryViolations([redis(['--maxmemory', '640mb'], '1Gi')])).toEqual([]);
+  });
+
+  it("check a CronJob's pod template like any other, without asking a one-shot run for probes", () => {
+    const [cron] = parseYamlDocs(`
+apiVersion: batch/v1
+kind: CronJob
+metadata: { name: rebuild }
+spec:
+  schedule: 0 0 1 1 *
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers: [{ name: rebuild, image: murmur }]
+`);
+    expect(workloads([cron])).toEqual([cron]);
+    expect(probeViolations([cron])).toEqual([]);
+    expect(resourceViolations([cron])).toHaveLength(2);
+    expect(securityViolations([cron])).toHaveLength(4);
+    expect(imageTagViolations([cron])).toEqual([
+      'CronJob/rebuild container rebuild: image "murmur" has no pinned tag',
+    ]);
   });
 
   it('catch a Service whose selector matches no pods', () => {

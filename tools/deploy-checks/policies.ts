@@ -34,14 +34,21 @@ interface PodTemplate {
   spec: PodSpec;
 }
 
-const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job'];
+const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'];
+/** Workloads that run to completion: no probes expected. */
+const RUN_TO_COMPLETION = ['Job', 'CronJob'];
 
 const id = (o: K8sObject): string => `${o.kind}/${o.metadata.name}`;
 
 export const workloads = (objects: K8sObject[]): K8sObject[] =>
   objects.filter((o) => WORKLOAD_KINDS.includes(o.kind));
 
+/** The pod template of a workload; a CronJob's is inside its Job template. */
 export function podTemplate(o: K8sObject): PodTemplate {
+  if (o.kind === 'CronJob') {
+    return (o.spec as { jobTemplate: { spec: { template: PodTemplate } } }).jobTemplate.spec
+      .template;
+  }
   return (o.spec as { template: PodTemplate }).template;
 }
 
@@ -62,7 +69,7 @@ export const scaledDeployments = (objects: K8sObject[]): K8sObject[] =>
 
 export function probeViolations(objects: K8sObject[]): string[] {
   const out: string[] = [];
-  for (const o of workloads(objects).filter((w) => w.kind !== 'Job')) {
+  for (const o of workloads(objects).filter((w) => !RUN_TO_COMPLETION.includes(w.kind))) {
     for (const c of podTemplate(o).spec.containers) {
       for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
         if (!c[probe]) {

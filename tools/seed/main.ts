@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@murmur/config';
+import { DEV_STACK } from './dev-stack';
 import { type SeedOptions, type SeedTargets, seedDataSet, seedTargetsSchema } from './seed';
 import { warmThroughEdge } from './warm';
 
@@ -62,21 +63,6 @@ function parseCli(): CliOptions {
     warmRequests: int('warm-requests', values['warm-requests'], 1),
   };
 }
-
-/**
- * The dev stack's (`npm start`) addresses, overridden by the caller's environment. They are
- * written out here because the module-boundary rules let an app use @murmur/database (which owns
- * the shard placement this tool must match) but not the tooling lib @murmur/stack, whose
- * `serviceEnv(buildTopology({ profile: 'dev' }), …)` is where these come from.
- */
-const DEV_STACK: Record<string, string> = {
-  DATABASE_URL: 'postgres://murmur@127.0.0.1:15432/murmur',
-  SHARDS: JSON.stringify([
-    { primary: 'postgres://murmur@127.0.0.1:15440/murmur_posts' },
-    { primary: 'postgres://murmur@127.0.0.1:15450/murmur_posts' },
-  ]),
-  REDIS_URL: 'redis://127.0.0.1:16379',
-};
 
 function targets(): SeedTargets {
   return loadConfig(seedTargetsSchema, { ...DEV_STACK, ...process.env });

@@ -12,6 +12,11 @@ export class Progress {
     this.render();
   }
 
+  /** how many are done so far */
+  get count(): number {
+    return this.done;
+  }
+
   tick(n = 1): void {
     this.done = Math.min(this.total, this.done + n);
     this.render();

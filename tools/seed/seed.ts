@@ -4,7 +4,8 @@
  * batch), matching what the services would have written:
  * - main Postgres: `users` (one argon2id hash shared by all seeded users, so seeding stays fast),
  *   `follows` with a power-law follower distribution and consistent follower/following counts,
- *   `leaderboard_scores` for the `posters` board;
+ *   `leaderboard_events` (each post counted once, as its event would be) and `leaderboard_scores`
+ *   for the `posters` board;
  * - post shards: posts in the author's logical shard schema, ids from that schema's `next_id()`,
  *   on the physical shard the ShardRouter picks (`logical % shards` unless SHARD_MAP);
  * - Redis: the feed's copy of the graph in both directions (`feed:followers:<id>` and
@@ -25,7 +26,8 @@ import {
   sessionConfigSchema,
   shardDatabaseConfigSchema,
 } from '@murmur/config';
-import { LOGICAL_SHARDS, logicalShardForUser, shardSchema } from '@murmur/database';
+import { LOGICAL_SHARDS, logicalShardForUser, shardSchema, type Sql } from '@murmur/database';
+import { countScoreEvents, projectScores, scoreJobsOfPost } from '@murmur/rebuild';
 import { mulberry32, planSeed } from './graph';
 import { Progress } from './progress';
 
@@ -350,24 +352,33 @@ export async function seedDataSet(
     });
     authoredBar.finish();
 
-    // The posters board: Redis serves it, Postgres keeps the durable copy.
+    // The boards: every post counted once in the ledger, as its event would be (so a rebuild
+    // that counts the same posts again adds nothing); Redis shows the committed scores.
+    const ledger: Sql = {
+      query: async <T>(text: string, params?: readonly unknown[]) =>
+        (await mainDb.query(text, params ? [...params] : undefined)).rows as T[],
+    };
     const posters = indexes.filter((u) => postCounts[u] > 0);
-    await inBatches(posters, REDIS_BATCH, async (batch) => {
-      const pipeline = redis.pipeline();
-      for (const u of batch) {
-        pipeline.zincrby(`leaderboard:${POSTERS_BOARD}`, postCounts[u], ids[u]);
-      }
-      const results = await exec(pipeline);
-      await mainDb.query(
-        `INSERT INTO leaderboard_scores (board, user_id, score)
-         SELECT $1, u, s FROM unnest($2::bigint[], $3::bigint[]) AS t(u, s)
-         ON CONFLICT (board, user_id) DO UPDATE SET score = EXCLUDED.score, updated_at = now()`,
-        [
-          POSTERS_BOARD,
-          batch.map((u) => ids[u]),
-          results.map(([, score]) => Math.round(Number(score))),
-        ],
+    const seededPosts = Array.from({ length: args.posts }, (_, p) => p);
+    await inBatches(seededPosts, POST_BATCH, async (batch) => {
+      const jobs = batch.flatMap((p) =>
+        postIds[p] === undefined
+          ? []
+          : scoreJobsOfPost({
+              postId: postIds[p],
+              authorId: ids[plan.postAuthor[p]],
+              createdAt: plan.postCreatedMs[p],
+            }),
       );
+      const boards = new Map<string, typeof jobs>();
+      for (const job of jobs) {
+        const list = boards.get(job.board) ?? [];
+        list.push(job);
+        boards.set(job.board, list);
+      }
+      for (const [board, boardJobs] of boards) {
+        await projectScores(redis, board, await countScoreEvents(ledger, board, boardJobs));
+      }
     });
 
     // A bulk load leaves the planner without statistics and every page to be vacuumed: do it now,

@@ -183,6 +183,19 @@ export const queueConfigSchema = z.object({
   QUEUE_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   QUEUE_BACKOFF_MS: z.coerce.number().int().min(10).default(500),
   /**
+   * How often a job may be found stalled (its worker died or stopped renewing its lock) and put
+   * back to wait before it fails for good. BullMQ's default, 1, fails a job on its second crash.
+   */
+  QUEUE_MAX_STALLED_COUNT: z.coerce.number().int().min(0).max(100).default(3),
+  /** How often each worker looks for stalled jobs (BullMQ's default). */
+  QUEUE_STALLED_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /**
+   * How long a job's lock lives without renewal (renewed every half of it while the job runs):
+   * a crashed worker's jobs go back to wait at most this long after the crash plus two
+   * QUEUE_STALLED_INTERVAL_MS. An event loop blocked for half of it makes a live job look stalled.
+   */
+  QUEUE_LOCK_DURATION_MS: z.coerce.number().int().min(200).max(600_000).default(30_000),
+  /**
    * How often the outbox relay looks for unsent events (a write also wakes it at once: this is
    * the bound on how late an event left by a crashed process is published).
    */
@@ -204,6 +217,17 @@ export const queueConfigSchema = z.object({
     .default(24),
 });
 
+/** Rebuilding the data Redis's derived state from Postgres (`npm run rebuild`, and by itself). */
+export const rebuildConfigSchema = z.object({
+  /**
+   * How often the feed worker looks for the derived-state marker and, when the data Redis has
+   * lost it, starts a rebuild; 0 = never by itself (only `npm run rebuild`).
+   */
+  REBUILD_CHECK_MS: z.coerce.number().int().min(0).max(3_600_000).default(1_000),
+  /** Rows a rebuild reads from Postgres per page: the bound on what it holds in memory. */
+  REBUILD_BATCH: z.coerce.number().int().min(100).max(100_000).default(5_000),
+});
+
 export const feedConfigSchema = z.object({
   /** Timelines keep this many newest post ids. */
   TIMELINE_MAX: z.coerce.number().int().min(10).max(10_000).default(800),
@@ -221,6 +245,12 @@ export const feedConfigSchema = z.object({
    */
   FANOUT_ON_WRITE: bool.default(true),
   /**
+   * Fan-out on write pushes a post to its followers in jobs (chunks) of at most this many: a
+   * worker crash redoes one chunk, not the whole audience. A post with at most this many
+   * followers is pushed by its own job, without chunk jobs.
+   */
+  FANOUT_CHUNK_SIZE: z.coerce.number().int().min(1).max(100_000).default(1_000),
+  /**
    * Fan-in reads at most this many of the reader's followees per page (one sorted-set read each);
    * posts of followees past the bound are not in that reader's feed.
    */
@@ -231,10 +261,12 @@ export const feedConfigSchema = z.object({
 export const likesConfigSchema = z.object({
   /**
    * On: a like is acknowledged once Redis holds it and a BullMQ job flushes pending likes to
-   * Postgres in coalesced batches. Off (write-through): each like is a Postgres transaction
-   * before the answer. Switch only with the post worker drained (no pending likes).
+   * Postgres in coalesced batches (about 4× the write throughput here), but a loss of the data
+   * Redis loses the likes not yet flushed. Off (write-through, the default: nothing acknowledged
+   * is lost): each like is a Postgres transaction before the answer. Switch only with the post
+   * worker drained (no pending likes).
    */
-  WRITE_BEHIND_ENABLED: bool.default(true),
+  WRITE_BEHIND_ENABLED: bool.default(false),
   /** how long likes gather before a flush (the coalescing window) */
   WRITE_BEHIND_FLUSH_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   /** posts flushed per Postgres round (one transaction per physical shard) */
@@ -256,4 +288,5 @@ export type SessionConfig = z.infer<typeof sessionConfigSchema>;
 export type CacheConfig = z.infer<typeof cacheConfigSchema>;
 export type QueueConfig = z.infer<typeof queueConfigSchema>;
 export type FeedConfig = z.infer<typeof feedConfigSchema>;
+export type RebuildConfig = z.infer<typeof rebuildConfigSchema>;
 export type LikesConfig = z.infer<typeof likesConfigSchema>;

@@ -35,6 +35,8 @@ export const QUEUES = {
 
 export const FEED_JOBS = {
   fanout: 'fanout',
+  /** part of a post's fan-out: push it into the timelines of the followers it names */
+  fanoutChunk: 'fanout-chunk',
   follow: 'follow',
   unfollow: 'unfollow',
 } as const;
@@ -53,6 +55,15 @@ export interface FanoutJob {
   authorId: string;
   /** epoch ms, the timeline score */
   createdAt: number;
+}
+
+/**
+ * One bounded part of a post's fan-out, queued by the post's `fanout` job with the id
+ * `<fanout job id>-chunk-<n>`, so a re-run of that job adds no second copy of a chunk it queued.
+ */
+export interface FanoutChunkJob extends FanoutJob {
+  /** at most FANOUT_CHUNK_SIZE follower ids */
+  followerIds: string[];
 }
 
 export interface FollowJob {
@@ -89,6 +100,7 @@ export type NoPayload = Record<string, never>;
 export interface JobPayloads {
   [QUEUES.feed]: {
     [FEED_JOBS.fanout]: FanoutJob;
+    [FEED_JOBS.fanoutChunk]: FanoutChunkJob;
     [FEED_JOBS.follow]: FollowJob;
     [FEED_JOBS.unfollow]: FollowJob;
   };
@@ -196,3 +208,4 @@ export function jobsForEvent(event: OutboxEvent): JobItem[] {
     }
   }
 }
+export * from './data-keys';

@@ -20,6 +20,13 @@ interface ClusterSpec {
   replicas: string[];
 }
 
+/**
+ * Open every node of a cluster and learn which one is primary. The configured primary is only
+ * the first guess: roles are probed now and then in the background, so a process that starts
+ * (or runs) after a failover writes to the promoted node. A node down at boot is tolerated (it
+ * is opened once it answers); none answering at all is a configuration or network fault, and the
+ * process fails to start with the addresses it tried.
+ */
 async function openCluster(
   spec: ClusterSpec,
   poolSize: number,
@@ -27,26 +34,28 @@ async function openCluster(
   pollMs: number,
   app: string,
 ) {
-  const primary = createDataSource({
-    url: spec.primary,
-    name: `${app}:${spec.name}:primary`,
-    poolSize,
-  });
-  const replicas = spec.replicas.map((url) => ({
+  const open = (url: string, role: string) => ({
     name: nodeName(url),
-    dataSource: createDataSource({ url, name: `${app}:${spec.name}:replica`, poolSize }),
-  }));
-  await primary.initialize();
-  // A replica that is down at boot is tolerated: reads fall back to the primary until it returns.
-  await Promise.all(replicas.map((r) => r.dataSource.initialize().catch(() => undefined)));
-  const ready = [primary, ...replicas.map((r) => r.dataSource).filter((d) => d.isInitialized)];
-  await Promise.all(ready.map((d) => prewarmPool(d, Math.min(poolSize, PREWARM_CONNECTIONS))));
-  const cluster = new ReplicatedCluster(
-    spec.name,
-    primary,
-    replicas.filter((r) => r.dataSource.isInitialized),
-    { replicasEnabled, pollMs },
+    dataSource: createDataSource({ url, name: `${app}:${spec.name}:${role}`, poolSize }),
+  });
+  const primary = open(spec.primary, 'primary');
+  const replicas = spec.replicas.map((url) => open(url, 'replica'));
+  const nodes = [primary, ...replicas];
+  const failures = await Promise.all(
+    nodes.map((n) =>
+      n.dataSource.initialize().then(
+        () => undefined,
+        (error: Error) => `${n.name}: ${error.message}`,
+      ),
+    ),
   );
+  if (failures.every((f) => f !== undefined)) {
+    throw new Error(`no node of the ${spec.name} database answers (${failures.join('; ')})`);
+  }
+  const ready = nodes.map((n) => n.dataSource).filter((d) => d.isInitialized);
+  await Promise.all(ready.map((d) => prewarmPool(d, Math.min(poolSize, PREWARM_CONNECTIONS))));
+  const cluster = new ReplicatedCluster(spec.name, primary, replicas, { replicasEnabled, pollMs });
+  await cluster.probeAll();
   cluster.startPolling();
   return cluster;
 }

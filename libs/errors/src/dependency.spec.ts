@@ -29,6 +29,12 @@ describe(isDependencyFailure.name, () => {
       Object.assign(new Error('x'), { code: '57014' }),
     ],
     ['a refused connection', Object.assign(new Error('x'), { code: 'ECONNREFUSED' })],
+    [
+      'a write that reached a demoted primary',
+      Object.assign(new Error('cannot execute INSERT in a read-only transaction'), {
+        code: '25006',
+      }),
+    ],
   ])('recognises %s, which becomes a 503', (_name, error) => {
     expect(isDependencyFailure(error)).toBe(true);
     expect(toProblem(error).status).toBe(503);

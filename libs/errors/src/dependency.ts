@@ -38,8 +38,10 @@ export async function withDeadline<T>(call: Promise<T>, ms: number, what: string
 }
 
 // Postgres SQLSTATEs of a server that is going away or refusing (57P0x), a cancelled statement
-// (57014, statement_timeout) and connection failures (08xxx); Node's socket errors.
+// (57014, statement_timeout), connection failures (08xxx) and a write that reached a replica
+// (25006: a primary demoted under a failover, until the new one is found); Node's socket errors.
 const TRANSIENT_CODES = new Set([
+  '25006',
   '57014',
   '57P01',
   '57P02',

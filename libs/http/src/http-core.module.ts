@@ -27,7 +27,8 @@ class HealthController {
 
   /**
    * Readiness (Terminus): 503 when a critical dependency is down. A non-critical one (the L2
-   * cache) that is down is reported `up` with `degraded: true`: the process still serves, slower.
+   * cache, a Postgres primary whose replicas answer) that is down is reported `up` with
+   * `degraded: true`: the process still serves, slower or without writes.
    */
   @Get('health/ready')
   @HealthCheck()
@@ -36,12 +37,13 @@ class HealthController {
       this.checks.map((c) => async () => {
         const up = await c.check().catch(() => false);
         const session = this.indicators.check(c.name);
+        const details = c.details?.() ?? {};
         if (up) {
-          return session.up({ critical: c.critical });
+          return session.up({ critical: c.critical, ...details });
         }
         return c.critical
-          ? session.down({ critical: true })
-          : session.up({ critical: false, degraded: true });
+          ? session.down({ critical: true, ...details })
+          : session.up({ critical: false, degraded: true, ...details });
       }),
     );
   }

@@ -6,7 +6,7 @@ import {
   type OnModuleInit,
   type Type,
 } from '@nestjs/common';
-import type { Job, Queue, Worker } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { JobName, JobOf, QueueName } from '@murmur/contracts';
 import { queueDepth, queueJobsTotal, queueLagSeconds } from '@murmur/observability';
 
@@ -52,11 +52,6 @@ export function watchQueueDepth(queues: Queue[], everyMs = 2_000): () => void {
   const timer = setInterval(tick, everyMs);
   timer.unref();
   return () => clearInterval(timer);
-}
-
-/** Apply the configured concurrency to a worker created by @nestjs/bullmq. */
-export function configureWorker(worker: Worker, concurrency: number): void {
-  worker.concurrency = concurrency;
 }
 
 /**

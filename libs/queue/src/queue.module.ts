@@ -1,8 +1,12 @@
-import { BullModule } from '@nestjs/bullmq';
+import { BullModule, Processor } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { QueueConfig, RedisConfig } from '@murmur/config';
-import type { RedisOptions } from 'bullmq';
+import type { QueueName } from '@murmur/contracts';
+import type { RedisOptions, WorkerOptions } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
+
+/** BullMQ's key prefix: a queue's keys are `murmur:<queue>:*`. */
+export const QUEUE_PREFIX = 'murmur';
 
 export function redisConnectionOptions(url: string): RedisOptions {
   const u = new URL(url);
@@ -18,16 +22,53 @@ export function redisConnectionOptions(url: string): RedisOptions {
   };
 }
 
+/** What every worker takes from config. */
+export type ConfiguredWorkerOptions = Required<
+  Pick<WorkerOptions, 'concurrency' | 'maxStalledCount' | 'stalledInterval' | 'lockDuration'>
+>;
+
+export function workerOptions(queue: QueueConfig): ConfiguredWorkerOptions {
+  return {
+    concurrency: queue.QUEUE_CONCURRENCY,
+    maxStalledCount: queue.QUEUE_MAX_STALLED_COUNT,
+    stalledInterval: queue.QUEUE_STALLED_INTERVAL_MS,
+    lockDuration: queue.QUEUE_LOCK_DURATION_MS,
+  };
+}
+
+/** Re-applies `@Processor` with the configured worker options to each class marked below. */
+const configurableProcessors: Array<(options: ConfiguredWorkerOptions) => void> = [];
+
+/**
+ * `@Processor(queue)` whose worker gets its concurrency and stalled-job limits from config
+ * (QueueModule.forRoot). They cannot be set on the worker once it exists: @nestjs/bullmq creates
+ * it at module init with the options of the `@Processor` metadata, and BullMQ reads them in the
+ * Worker's constructor (its lock manager keeps `lockDuration` and `lockRenewTime` from then on,
+ * and autorun starts taking jobs at once). A decorator cannot see the validated config, so
+ * `forRoot`, which runs after every processor class is loaded and before module init, applies
+ * `@Processor(queue, workerOptions(config))` to each class marked with this one.
+ */
+export function QueueProcessor(queue: QueueName): ClassDecorator {
+  return (target) => {
+    Processor(queue)(target);
+    configurableProcessors.push((options) => Processor(queue, options)(target));
+  };
+}
+
 @Module({})
 export class QueueModule {
   static forRoot(redis: RedisConfig, queue: QueueConfig, queues: string[]): DynamicModule {
+    const options = workerOptions(queue);
+    for (const configure of configurableProcessors) {
+      configure(options);
+    }
     return {
       module: QueueModule,
       global: true,
       imports: [
         BullModule.forRoot({
           connection: redisConnectionOptions(redis.REDIS_URL),
-          prefix: 'murmur',
+          prefix: QUEUE_PREFIX,
           telemetry: new BullMQOtel({ tracerName: 'murmur-bullmq' }),
           defaultJobOptions: {
             attempts: queue.QUEUE_ATTEMPTS,

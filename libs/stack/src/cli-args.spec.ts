@@ -21,7 +21,16 @@ describe(parseArgs.name, () => {
       only: 'infra',
       otlp: 'http://x:4318',
       passthrough: [],
+      cluster: 'main',
     });
+  });
+
+  it('reads failover with its cluster and the standby to promote', () => {
+    expect(parseArgs(['failover'])).toMatchObject({ command: 'failover', cluster: 'main' });
+    expect(
+      parseArgs(['failover', '--cluster', 'shard-1', '--to', 'pg-shard-1-replica-1']),
+    ).toMatchObject({ command: 'failover', cluster: 'shard-1', to: 'pg-shard-1-replica-1' });
+    expect(() => parseArgs(['up', '--cluster', 'main'])).toThrow(UsageError);
   });
 
   it('defaults to start on the dev profile', () => {

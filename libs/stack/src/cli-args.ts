@@ -1,6 +1,15 @@
 import type { StackProfile } from './topology';
 
-export const COMMANDS = ['start', 'up', 'down', 'status', 'migrate', 'supervise', 'help'] as const;
+export const COMMANDS = [
+  'start',
+  'up',
+  'down',
+  'status',
+  'migrate',
+  'failover',
+  'supervise',
+  'help',
+] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -13,6 +22,9 @@ export interface CliArgs {
   otlp?: string;
   /** `migrate` only: arguments for the migrate command itself (e.g. --revert) */
   passthrough: string[];
+  /** `failover` only: the Postgres cluster (main, shard-N) and optionally the standby to promote */
+  cluster: string;
+  to?: string;
 }
 
 export class UsageError extends Error {}
@@ -25,6 +37,7 @@ commands:
   status     show every component (--json: [{name, role, port, pid, healthy}])
   down       stop everything the stack started
   migrate    run the migrations against the running stack (other options go to the migrate command)
+  failover   promote a standby of a Postgres cluster of the running stack (--cluster, --to)
 
 options:
   --profile dev|test   dev: .stack/ and :8080 (default); test: .stack-test/, every port +10000
@@ -33,6 +46,8 @@ options:
   --only infra         Postgres and Redis only: no migrations, services or NGINX
   --otlp URL           OTEL_EXPORTER_OTLP_ENDPOINT for the services
   --json               status as JSON
+  --cluster NAME       failover: main (default), shard-0, shard-1
+  --to NODE            failover: the standby to promote (default: the one with the most WAL)
 `;
 
 const isCommand = (c: string): c is Command => (COMMANDS as readonly string[]).includes(c);
@@ -55,7 +70,14 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
   if (!isCommand(command)) {
     throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }
-  const args: CliArgs = { command, profile: 'dev', fresh: false, json: false, passthrough: [] };
+  const args: CliArgs = {
+    command,
+    profile: 'dev',
+    fresh: false,
+    json: false,
+    passthrough: [],
+    cluster: 'main',
+  };
   if (env.MURMUR_PORT !== undefined && env.MURMUR_PORT !== '') {
     args.port = toPort(env.MURMUR_PORT, 'MURMUR_PORT');
   }
@@ -100,6 +122,19 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
           throw new UsageError(`--otlp must be an http(s) URL, not "${url}"`);
         }
         args.otlp = url;
+        break;
+      }
+      case '--cluster':
+      case '--to': {
+        if (command !== 'failover') {
+          throw new UsageError(`${flag} is an option of failover`);
+        }
+        const v = value();
+        if (flag === '--cluster') {
+          args.cluster = v;
+        } else {
+          args.to = v;
+        }
         break;
       }
       case '--help':

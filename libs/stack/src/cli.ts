@@ -1,12 +1,20 @@
 /**
  * The local stack's command line, run on Node 24 by scripts/bootstrap.mjs (`npm start`,
- * `npm run stack:up|down|status`, `npm run migrate`). See USAGE in cli-args.ts.
+ * `npm run stack:up|down|status|failover`, `npm run migrate`). See USAGE in cli-args.ts.
  * `supervise` is internal: the background supervisor that `up` starts.
  */
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, USAGE, type CliArgs, UsageError } from './cli-args';
-import { migrateStack, runningStack, stackStatus, startStack, stopStack } from './control';
+import {
+  failoverStack,
+  migrateStack,
+  runningStack,
+  stackStatus,
+  startStack,
+  stopStack,
+} from './control';
+import { formatFailover, withCurrentRoles } from './failover';
 import { formatTable, seconds } from './output';
 import { StackStartError, Supervisor } from './supervisor';
 import { buildTopology, type Topology } from './topology';
@@ -30,7 +38,7 @@ async function printSummary(args: CliArgs, t: Topology, startedAt: number): Prom
 /** `start` (foreground, echo) and `supervise` (what `up` runs in the background). */
 async function supervise(args: CliArgs, echo: boolean): Promise<void> {
   const startedAt = Date.now();
-  const t = buildTopology({ profile: args.profile, root, nginxPort: args.port });
+  const t = withCurrentRoles(buildTopology({ profile: args.profile, root, nginxPort: args.port }));
   if (runningStack(t)) {
     throw new UsageError(
       `a ${t.profile} stack is already running (stop it with: npm run stack:down${t.profile === 'test' ? ' -- --profile test' : ''})`,
@@ -119,6 +127,11 @@ async function main(): Promise<void> {
     case 'migrate':
       process.exitCode = await migrateStack({ ...options, args: args.passthrough });
       return;
+    case 'failover': {
+      const summary = await failoverStack({ ...options, cluster: args.cluster, to: args.to });
+      print(`\n${formatFailover(summary)}`);
+      return;
+    }
   }
 }
 

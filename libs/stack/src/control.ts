@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { type FailoverRequest, type FailoverSummary, withCurrentRoles } from './failover';
 import type { ComponentStatus } from './output';
 import { pgIdentity, pgReady } from './postgres';
 import {
@@ -14,7 +16,7 @@ import {
 } from './processes';
 import { httpOk, redisPing, sleep } from './probes';
 import { type ComponentState, readState, removeState, type StackState } from './state';
-import { migrateEnv } from './supervisor';
+import { controlSocket, migrateEnv } from './supervisor';
 import { buildTopology, type StackProfile, type Topology } from './topology';
 
 export interface StackOptions {
@@ -44,8 +46,11 @@ export interface StackHandle {
 
 const DEFAULT_TIMEOUT_MS = 90_000;
 
+/** The profile's topology, with the Postgres roles left by failovers. */
 export function stackTopology(o: StackOptions): Topology {
-  return buildTopology({ profile: o.profile, root: o.root, nginxPort: o.nginxPort });
+  return withCurrentRoles(
+    buildTopology({ profile: o.profile, root: o.root, nginxPort: o.nginxPort }),
+  );
 }
 
 const defaultLog = (line: string): void => {
@@ -289,5 +294,63 @@ export async function migrateStack(
     });
     child.on('error', () => resolve(1));
     child.on('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+/**
+ * `failover`: ask the running stack's supervisor to fail a Postgres cluster over (it owns the
+ * processes; see failover.ts), printing its progress; resolves with the summary.
+ */
+export async function failoverStack(
+  options: StackOptions & FailoverRequest,
+): Promise<FailoverSummary> {
+  const t = stackTopology(options);
+  const log = options.log ?? defaultLog;
+  if (!runningStack(t)?.ready) {
+    throw new Error(
+      `no ${t.profile} stack is running (start it with npm run stack:up${t.profile === 'test' ? ' -- --profile test' : ''})`,
+    );
+  }
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(controlSocket(t));
+    let buffer = '';
+    let settled = false;
+    const settle = (fn: () => void): void => {
+      if (!settled) {
+        settled = true;
+        fn();
+      }
+    };
+    socket.on('connect', () => {
+      socket.write(
+        `${JSON.stringify({ op: 'failover', cluster: options.cluster, to: options.to })}\n`,
+      );
+    });
+    socket.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let end: number;
+      while ((end = buffer.indexOf('\n')) >= 0) {
+        const message = JSON.parse(buffer.slice(0, end)) as {
+          progress?: string;
+          done?: FailoverSummary;
+          error?: string;
+        };
+        buffer = buffer.slice(end + 1);
+        if (message.progress !== undefined) {
+          log(message.progress);
+        } else if (message.done) {
+          const done = message.done;
+          settle(() => resolve(done));
+        } else {
+          settle(() => reject(new Error(`failover failed: ${message.error ?? 'no reason given'}`)));
+        }
+      }
+    });
+    socket.on('error', (error) =>
+      settle(() => reject(new Error(`cannot reach the supervisor: ${error.message}`))),
+    );
+    socket.on('close', () =>
+      settle(() => reject(new Error('the supervisor closed the connection without an answer'))),
+    );
   });
 }

@@ -7,6 +7,7 @@
  */
 export * from './topology';
 export {
+  failoverStack,
   migrateStack,
   runningStack,
   stackStatus,
@@ -19,7 +20,9 @@ export {
   type StopResult,
 } from './control';
 export type { ComponentStatus } from './output';
+export { formatFailover, type FailoverRequest, type FailoverSummary } from './failover';
 export { pgIdentity, type PgIdentity } from './postgres';
+export { signalProcessTree } from './processes';
 export {
   EDGE_RATE_ENV,
   EDGE_RATE_LIMIT_DEFAULTS,

@@ -8,6 +8,7 @@ describe(patternSwitches.name, () => {
         READ_REPLICAS_ENABLED: 'false',
         RATE_LIMITS_ENABLED: 'false',
         TRACING_ENABLED: 'false',
+        QUEUE_LOCK_DURATION_MS: '5000',
         HOME: '/root',
         AWS_SECRET_ACCESS_KEY: 'x',
         DATABASE_URL: 'postgres://elsewhere',
@@ -17,6 +18,7 @@ describe(patternSwitches.name, () => {
       READ_REPLICAS_ENABLED: 'false',
       RATE_LIMITS_ENABLED: 'false',
       TRACING_ENABLED: 'false',
+      QUEUE_LOCK_DURATION_MS: '5000',
     });
   });
 });

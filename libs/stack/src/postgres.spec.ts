@@ -29,4 +29,17 @@ describe(postgresSettings.name, () => {
       expect(primary('dev').conf).not.toContain(setting);
     }
   });
+
+  it('makes a commit wait for one standby where a cluster has two, so a failover loses none', () => {
+    const t = buildTopology({ profile: 'dev', root: '/repo' });
+    for (const node of t.postgres) {
+      const conf = postgresSettings(t, node);
+      if (node.cluster === 'main') {
+        expect(conf).toContain("synchronous_standby_names = 'ANY 1 (*)'");
+      } else {
+        // one standby per shard: waiting for it would stall every write while it is down
+        expect(conf).not.toContain('synchronous_standby_names');
+      }
+    }
+  });
 });

@@ -133,6 +133,14 @@ export function postgresSettings(t: Topology, node: PostgresNode): string {
     "log_line_prefix = '%m [%p] '",
     'log_checkpoints = off',
   ];
+  const standbys = t.postgres.filter((n) => n.cluster === node.cluster && n !== node).length;
+  if (standbys >= 2) {
+    // A commit waits until one standby has it (quorum of one, any standby): a failover then
+    // promotes a standby that holds every acknowledged write, and one standby down does not
+    // stop writes. A cluster with a single standby stays asynchronous, or losing that standby
+    // would stall every write: there a primary crash can lose the last acknowledged commits.
+    lines.push("synchronous_standby_names = 'ANY 1 (*)'");
+  }
   if (t.profile === 'test') {
     // Test data is thrown away: durability costs time and buys nothing here.
     lines.push('fsync = off', 'synchronous_commit = off', 'full_page_writes = off');
@@ -257,13 +265,16 @@ async function withClient<T>(
   user: string,
   fn: (client: Client) => Promise<T>,
   database = 'postgres',
+  timeoutMs = 2000,
 ): Promise<T> {
   const client = new Client({
     host: '127.0.0.1',
     port,
     user,
     database,
-    connectionTimeoutMillis: 2000,
+    connectionTimeoutMillis: timeoutMs,
+    // A hung server (SIGSTOP) accepts the connection and then answers nothing.
+    query_timeout: timeoutMs,
   });
   // A refused connection emits 'error' as well as rejecting connect(): keep it from crashing us.
   client.on('error', () => undefined);
@@ -275,10 +286,11 @@ async function withClient<T>(
   }
 }
 
-export async function pgReady(port: number, superuser: string): Promise<boolean> {
+/** Does the node run `sql` without an error? */
+async function succeeds(port: number, superuser: string, sql: string): Promise<boolean> {
   try {
     return await withClient(port, superuser, async (c) => {
-      await c.query('SELECT 1');
+      await c.query(sql);
       return true;
     });
   } catch {
@@ -286,15 +298,29 @@ export async function pgReady(port: number, superuser: string): Promise<boolean>
   }
 }
 
+export function pgReady(port: number, superuser: string): Promise<boolean> {
+  return succeeds(port, superuser, 'SELECT 1');
+}
+
 /** True once a replica's WAL receiver is connected and streaming from its primary. */
 export async function pgStreaming(port: number, superuser: string): Promise<boolean> {
+  return (await walReceiver(port, superuser))?.status === 'streaming';
+}
+
+/** A standby's WAL receiver (undefined when it has none or does not answer). */
+async function walReceiver(
+  port: number,
+  superuser: string,
+): Promise<{ status: string; sender_port: number | null } | undefined> {
   try {
     return await withClient(port, superuser, async (c) => {
-      const r = await c.query<{ status: string }>('SELECT status FROM pg_stat_wal_receiver');
-      return r.rows[0]?.status === 'streaming';
+      const r = await c.query<{ status: string; sender_port: number | null }>(
+        'SELECT status, sender_port FROM pg_stat_wal_receiver',
+      );
+      return r.rows[0];
     });
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -338,4 +364,87 @@ export async function ensureDatabase(
       await client.query(`CREATE DATABASE "${database}" OWNER "${role}"`);
     }
   });
+}
+
+export interface PgNodeStatus {
+  reachable: boolean;
+  standby?: boolean;
+  /** a primary's insert position; a standby's furthest received or replayed position */
+  lsn?: string;
+}
+
+/** Is a node up, a primary or a standby, and how far is its WAL (a failover promotes the furthest)? */
+export async function pgNodeStatus(
+  port: number,
+  superuser: string,
+  timeoutMs = 1000,
+): Promise<PgNodeStatus> {
+  try {
+    return await withClient(
+      port,
+      superuser,
+      async (c) => {
+        const r = await c.query<{ standby: boolean; lsn: string | null }>(
+          `SELECT pg_is_in_recovery() AS standby,
+                  (CASE WHEN pg_is_in_recovery()
+                        THEN GREATEST(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())
+                        ELSE pg_current_wal_insert_lsn() END)::text AS lsn`,
+        );
+        return { reachable: true, standby: r.rows[0].standby, lsn: r.rows[0].lsn ?? undefined };
+      },
+      'postgres',
+      timeoutMs,
+    );
+  } catch {
+    return { reachable: false };
+  }
+}
+
+/** Promote a standby (it replays what it has received first) and wait until it is a primary. */
+export async function pgPromote(port: number, superuser: string): Promise<void> {
+  await withClient(
+    port,
+    superuser,
+    async (c) => {
+      const r = await c.query<{ promoted: boolean }>('SELECT pg_promote(true, 60) AS promoted');
+      if (!r.rows[0].promoted) {
+        throw new Error(`the standby on :${port} did not finish promotion within 60 s`);
+      }
+    },
+    'postgres',
+    65_000,
+  );
+}
+
+/** Can the node take a write now (assigning a transaction id needs a primary)? */
+export function pgWritable(port: number, superuser: string): Promise<boolean> {
+  return succeeds(port, superuser, 'SELECT txid_current()');
+}
+
+/**
+ * Point a running standby at another primary: primary_conninfo is reloadable, and with
+ * recovery_target_timeline 'latest' (the default) it follows the promoted node's new timeline,
+ * provided it has not replayed past the point where that timeline forked.
+ */
+export async function pgFollow(
+  port: number,
+  superuser: string,
+  primaryPort: number,
+): Promise<void> {
+  await withClient(port, superuser, async (c) => {
+    await c.query(
+      `ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=${primaryPort} user=${superuser}'`,
+    );
+    await c.query('SELECT pg_reload_conf()');
+  });
+}
+
+/** True once a standby streams from the primary on `primaryPort`. */
+export async function pgStreamingFrom(
+  port: number,
+  superuser: string,
+  primaryPort: number,
+): Promise<boolean> {
+  const receiver = await walReceiver(port, superuser);
+  return receiver?.status === 'streaming' && receiver.sender_port === primaryPort;
 }

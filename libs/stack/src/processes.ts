@@ -115,6 +115,41 @@ export function stopSignalFor(command: string): NodeJS.Signals {
   return 'SIGTERM';
 }
 
+/** `pid` and every process below it (Linux /proc; without it, `pid` alone). */
+export function processTree(pid: number): number[] {
+  if (!hasProc()) {
+    return [pid];
+  }
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    const child = Number(entry);
+    if (Number.isInteger(child)) {
+      const stat = readProc(child, 'stat') ?? '';
+      parentOf.set(child, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    for (const [child, parent] of parentOf) {
+      if (parent === tree[i]) {
+        tree.push(child);
+      }
+    }
+  }
+  return tree;
+}
+
+/**
+ * Signal a process and everything below it. Not its process group: Postgres backends each call
+ * setsid(), so a SIGSTOP or SIGKILL of the postmaster's group reaches the postmaster alone, and
+ * its backends would go on answering (or, stopped, hold their connections open for ever).
+ */
+export function signalProcessTree(pid: number, sig: NodeJS.Signals): void {
+  for (const p of processTree(pid)) {
+    signal(p, sig);
+  }
+}
+
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import {
   chownSync,
+  rmSync,
   closeSync,
   createWriteStream,
   existsSync,
@@ -9,7 +10,7 @@ import {
   writeFileSync,
   type WriteStream,
 } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import {
   EDGE_RATE_LIMIT_DEFAULTS,
@@ -19,6 +20,13 @@ import {
   renderNginxConfig,
   type EdgeRateLimits,
 } from './nginx-config';
+import {
+  assignPrimary,
+  type FailoverHost,
+  type FailoverSummary,
+  runFailover,
+  writePrimaries,
+} from './failover';
 import { LineSplitter, linePrefix, seconds } from './output';
 import {
   assertReachable,
@@ -32,11 +40,12 @@ import {
   type PgIdentity,
   pgReady,
   pgStreaming,
+  pgStreamingFrom,
   postgresCommand,
   removeStalePidFile,
   writeNodeSettings,
 } from './postgres';
-import { killStackProcesses, nodeBinary, STACK_MARKER } from './processes';
+import { killStackProcesses, nodeBinary, signalProcessTree, STACK_MARKER } from './processes';
 import { httpOk, redisPing, sleep, until } from './probes';
 import { redisArgs } from './redis';
 import { type ComponentKind, type ComponentState, type StackState, writeState } from './state';
@@ -78,6 +87,8 @@ interface Child {
   launchedAt?: number;
   /** set when the child exited and will not be restarted: why */
   gaveUp?: string;
+  /** stopped on purpose by a failover: its exit is no crash */
+  fenced?: boolean;
 }
 
 /** Restarts of a crashed process before the supervisor gives up on it; the delay doubles. */
@@ -112,6 +123,10 @@ export class Supervisor {
   private readonly node: string;
   private edgeRateLimits: EdgeRateLimits = EDGE_RATE_LIMIT_DEFAULTS;
   private edgeMaxConns: number | undefined;
+  /** who runs Postgres and where its binaries are (set in the prepare phase) */
+  private pg: { id: PgIdentity; bin: string } = { id: { superuser: '' }, bin: '' };
+  private control?: Server;
+  private failingOver = false;
 
   constructor(
     private readonly t: Topology,
@@ -161,6 +176,7 @@ export class Supervisor {
       }
       id = pgIdentity();
       bin = pgBinDir();
+      this.pg = { id, bin };
       mkdirSync(path.join(this.t.stateDir, 'pg'), { recursive: true });
       assertReachable(id, this.t.stateDir);
       ownDir(id, path.join(this.t.stateDir, 'pg'));
@@ -212,6 +228,7 @@ export class Supervisor {
       await this.phase('nginx', () => this.startNginx());
     }
 
+    await this.listenForControl();
     this.state.ready = true;
     this.state.readyAt = Date.now();
     this.save();
@@ -224,6 +241,7 @@ export class Supervisor {
     }
     this.stopping = true;
     this.note('stopping');
+    this.control?.close();
     const t0 = Date.now();
     // Reverse dependency order: nothing loses its database or Redis while still serving.
     const order: Array<(c: Child) => boolean> = [
@@ -490,7 +508,7 @@ export class Supervisor {
     child.state.healthy = false;
     child.state.pid = undefined;
     this.save();
-    if (this.stopping) {
+    if (this.stopping || child.fenced) {
       return;
     }
     const how = signal ? `signal ${signal}` : `code ${code}`;
@@ -580,25 +598,168 @@ export class Supervisor {
     this.note(`${name} ${options.what ?? 'healthy'} (${seconds(Date.now() - t0)})`);
   }
 
-  private async kill(child: Child): Promise<void> {
+  /** Stop a child with its clean-stop signal (or `signal`, sent to its whole process group). */
+  private async kill(child: Child, signal?: NodeJS.Signals): Promise<void> {
     const proc = child.proc;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) {
       return;
     }
     const pid = proc.pid;
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill(child.stopSignal);
+    if (signal) {
+      // A hung (SIGSTOPped) postmaster and its backends: SIGKILL reaches stopped processes too.
+      signalProcessTree(pid, signal);
+    } else {
+      proc.kill(child.stopSignal);
+    }
     const timer = setTimeout(() => {
       this.note(`${child.state.name} did not stop in ${seconds(STOP_GRACE_MS)}: SIGKILL`);
-      try {
-        // The whole process group: a postmaster's backends must not outlive it.
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        proc.kill('SIGKILL');
-      }
+      // The whole tree: a postmaster's backends (each in its own session) must not outlive it.
+      signalProcessTree(pid, 'SIGKILL');
     }, STOP_GRACE_MS);
     await exited;
     clearTimeout(timer);
+  }
+
+  /**
+   * The control socket (`<stateDir>/control.sock`): one JSON request per connection, answered
+   * with JSON lines — `{progress}` while it runs, then `{done}` or `{error}`. It carries what only
+   * the owner of the processes can do; today a failover (`npm run stack:failover`).
+   */
+  private async listenForControl(): Promise<void> {
+    const file = controlSocket(this.t);
+    rmSync(file, { force: true });
+    const server = createServer((socket) => {
+      let input = '';
+      socket.on('error', () => undefined);
+      socket.on('data', (chunk: Buffer) => {
+        input += chunk.toString();
+        if (!input.includes('\n')) {
+          return;
+        }
+        const send = (message: object): void => {
+          if (!socket.destroyed) {
+            socket.write(`${JSON.stringify(message)}\n`);
+          }
+        };
+        void this.handleControl(input.slice(0, input.indexOf('\n')), (line) => {
+          this.note(line);
+          send({ progress: line });
+        })
+          .then((done) => send({ done }))
+          .catch((error: unknown) => {
+            const message = error instanceof Error ? error.message : String(error);
+            this.note(`failover failed: ${message}`);
+            send({ error: message });
+          })
+          .finally(() => socket.end());
+      });
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(file, () => resolve());
+      });
+    } catch (error) {
+      // e.g. a checkout so deep that the socket path passes the 107-byte limit: the stack runs,
+      // only `stack:failover` cannot reach it.
+      this.note(`no control socket at ${file} (${(error as Error).message}): no failover`);
+      return;
+    }
+    server.unref();
+    this.control = server;
+  }
+
+  private async handleControl(
+    line: string,
+    progress: (line: string) => void,
+  ): Promise<FailoverSummary> {
+    const request = JSON.parse(line) as { op?: string; cluster?: string; to?: string };
+    if (request.op !== 'failover' || typeof request.cluster !== 'string') {
+      throw new Error(`unknown request ${line}`);
+    }
+    if (this.failingOver) {
+      throw new Error('a failover is already running');
+    }
+    this.failingOver = true;
+    try {
+      progress(`failover of ${request.cluster} requested`);
+      return await runFailover(
+        this.failoverHost(),
+        { cluster: request.cluster, to: request.to },
+        progress,
+      );
+    } finally {
+      this.failingOver = false;
+    }
+  }
+
+  private failoverHost(): FailoverHost {
+    const childOf = (node: PostgresNode): Child => {
+      const child = this.children.find((c) => c.state.name === node.name);
+      if (!child) {
+        throw new Error(`${node.name} was not started by this supervisor`);
+      }
+      return child;
+    };
+    return {
+      topology: this.t,
+      superuser: this.pg.id.superuser,
+      fence: async (node, how) => {
+        const child = childOf(node);
+        child.fenced = true;
+        const running = child.proc?.exitCode === null && child.proc.signalCode === null;
+        if (!running) {
+          return 'was down';
+        }
+        await this.kill(child, how === 'kill' ? 'SIGKILL' : undefined);
+        return how === 'kill' ? 'killed' : 'stopped';
+      },
+      rebuild: async (node, primary) => {
+        const child = childOf(node);
+        child.fenced = true;
+        await this.kill(child);
+        node.role = 'replica';
+        node.primaryPort = primary.port;
+        await initReplica(node, this.pg.id, this.pg.bin);
+        child.fenced = false;
+        child.gaveUp = undefined;
+        child.state.role = 'replica';
+        child.state.restarts = 0;
+        if (this.state.failed === node.name) {
+          this.state.failed = undefined;
+          this.state.error = undefined;
+        }
+        writeNodeSettings(this.t, node, this.pg.id);
+        removeStalePidFile(node, this.pg.id, this.pg.bin);
+        this.launch(child);
+        await this.waitFor(node.name, () => pgReady(node.port, this.pg.id.superuser), 30_000);
+        await this.waitFor(
+          node.name,
+          () => pgStreamingFrom(node.port, this.pg.id.superuser, primary.port),
+          30_000,
+          { what: `streaming from ${primary.name}` },
+        );
+      },
+      setPrimary: (cluster, primary) => {
+        assignPrimary(this.t, cluster, primary.name);
+        for (const n of this.t.postgres.filter((p) => p.cluster === cluster)) {
+          const child = this.children.find((c) => c.state.name === n.name);
+          if (child) {
+            child.state.role = n.role;
+          }
+        }
+        writePrimaries(this.t);
+        this.save();
+      },
+      servicePrimaries: (cluster) =>
+        Promise.all(
+          this.t.services.map(async (s) => ({
+            name: s.name,
+            primary: await reportedPrimary(s.port, cluster),
+          })),
+        ),
+    };
   }
 
   private note(message: string): void {
@@ -680,10 +841,30 @@ export function findNginx(): string {
  */
 export function patternSwitches(env: NodeJS.ProcessEnv): Record<string, string> {
   const pass =
-    /^(RATE_LIMIT|CACHE_|READ_REPLICAS_|TRACING_|FANOUT_|FANIN_|WRITE_BEHIND_|LEADERBOARD_TOP_CACHE_|SHED_|OTEL_TRACES_SAMPLER_ARG$|REQUEST_DEADLINE_MS$|REDIS_COMMAND_TIMEOUT_MS$|POST_GRPC_TIMEOUT_MS$)/;
+    /^(RATE_LIMIT|CACHE_|READ_REPLICAS_|TRACING_|FANOUT_|FANIN_|QUEUE_|WRITE_BEHIND_|LEADERBOARD_TOP_CACHE_|SHED_|OTEL_TRACES_SAMPLER_ARG$|REQUEST_DEADLINE_MS$|REDIS_COMMAND_TIMEOUT_MS$|POST_GRPC_TIMEOUT_MS$)/;
   return Object.fromEntries(
     Object.entries(env).filter(
       (e): e is [string, string] => pass.test(e[0]) && typeof e[1] === 'string',
     ),
   );
+}
+
+/** Where the supervisor listens for control requests (a failover). */
+export const controlSocket = (t: Topology): string => path.join(t.stateDir, 'control.sock');
+
+/**
+ * The primary a service process writes `cluster` to, from its readiness details: the node's
+ * address, null while it knows none (or does not answer), undefined if it does not use `cluster`.
+ */
+async function reportedPrimary(port: number, cluster: string): Promise<string | null | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health/ready`, {
+      signal: AbortSignal.timeout(1000),
+    });
+    const body = (await res.json()) as { details?: Record<string, { node?: string | null }> };
+    const check = body.details?.[`postgres-${cluster}-primary`];
+    return check === undefined ? undefined : (check.node ?? null);
+  } catch {
+    return null;
+  }
 }

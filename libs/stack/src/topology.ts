@@ -242,6 +242,9 @@ export function serviceEnv(
           RATE_LIMIT_SIGNUP_PER_IP: '10000/60',
           RATE_LIMIT_LOGIN_PER_IP: '10000/60',
           RATE_LIMIT_WRITES_PER_USER: '200/60',
+          // Likes are written through by default; the suites exercise the write-behind path
+          // (test/e2e/likes.e2e-spec.ts), whose flushes need the post worker.
+          WRITE_BEHIND_ENABLED: 'true',
         }
       : {}),
     OTEL_SERVICE_NAME:

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from '@murmur/auth';
 import { QUEUES } from '@murmur/contracts';
+import { DatabaseModule } from '@murmur/database';
 import { HttpCoreModule, type ReadinessCheck } from '@murmur/http';
 import { QueueModule } from '@murmur/queue';
 import { RateLimitModule } from '@murmur/rate-limit';
@@ -9,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { FeedServiceConfig, FeedWorkerConfig } from './config';
 import { FanoutModule } from './fanout/fanout.module';
 import { FeedModule } from './feed/feed.module';
+import { RebuildModule } from './rebuild/rebuild.module';
 
 const readiness = {
   inject: [REDIS],
@@ -50,7 +52,9 @@ export class WorkerModule {
         }),
         RedisModule.forRoot(config, config.INSTANCE_NAME),
         QueueModule.forRoot(config, config, [QUEUES.feed]),
+        DatabaseModule.forRoot({ appName: config.INSTANCE_NAME, main: config, shards: config }),
         FanoutModule.forRoot(config),
+        RebuildModule.forRoot(config),
       ],
     };
   }

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { QUEUES } from '@murmur/contracts';
 import { DatabaseModule, MAIN_CLUSTER, type ReplicatedCluster } from '@murmur/database';
-import { HttpCoreModule, type ReadinessCheck } from '@murmur/http';
+import { databaseReadiness, HttpCoreModule, type ReadinessCheck } from '@murmur/http';
 import { QueueModule } from '@murmur/queue';
 import { RateLimitModule } from '@murmur/rate-limit';
 import { pingRedis, REDIS, RedisModule } from '@murmur/redis';
@@ -13,11 +13,7 @@ import { ScoringModule } from './scoring/scoring.module';
 const readiness = {
   inject: [MAIN_CLUSTER, REDIS],
   useFactory: (main: ReplicatedCluster, redis: Redis): ReadinessCheck[] => [
-    {
-      name: 'postgres',
-      critical: true,
-      check: () => main.primary.query('SELECT 1').then(() => true),
-    },
+    ...databaseReadiness(main),
     { name: 'redis', critical: true, check: () => pingRedis(redis) },
   ],
 };

@@ -3,7 +3,7 @@ import { AuthModule } from '@murmur/auth';
 import { CacheModule } from '@murmur/cache';
 import { QUEUES } from '@murmur/contracts';
 import { DatabaseModule, SHARD_ROUTER, type ShardRouter } from '@murmur/database';
-import { HttpCoreModule, type ReadinessCheck } from '@murmur/http';
+import { databaseReadiness, HttpCoreModule, type ReadinessCheck } from '@murmur/http';
 import { OutboxModule, QueueModule } from '@murmur/queue';
 import { RateLimitModule } from '@murmur/rate-limit';
 import { CACHE_REDIS, pingRedis, REDIS, RedisModule } from '@murmur/redis';
@@ -15,11 +15,7 @@ import { PostsModule } from './posts/posts.module';
 const readiness = {
   inject: [SHARD_ROUTER, REDIS, CACHE_REDIS],
   useFactory: (router: ShardRouter, redis: Redis, cache: Redis): ReadinessCheck[] => [
-    ...router.clusters.map((c) => ({
-      name: `postgres-${c.name}`,
-      critical: true,
-      check: () => c.primary.query('SELECT 1').then(() => true),
-    })),
+    ...router.clusters.flatMap(databaseReadiness),
     { name: 'redis', critical: true, check: () => pingRedis(redis) },
     { name: 'cache', critical: false, check: () => pingRedis(cache) },
   ],

@@ -3,7 +3,7 @@ import { AuthModule } from '@murmur/auth';
 import { CacheModule } from '@murmur/cache';
 import { QUEUES } from '@murmur/contracts';
 import { DatabaseModule, MAIN_CLUSTER, type ReplicatedCluster } from '@murmur/database';
-import { HttpCoreModule, type ReadinessCheck } from '@murmur/http';
+import { databaseReadiness, HttpCoreModule, type ReadinessCheck } from '@murmur/http';
 import { OutboxModule, QueueModule } from '@murmur/queue';
 import { RateLimitModule } from '@murmur/rate-limit';
 import { CACHE_REDIS, pingRedis, REDIS, RedisModule } from '@murmur/redis';
@@ -25,11 +25,7 @@ export class AppModule {
           readiness: {
             inject: [MAIN_CLUSTER, REDIS, CACHE_REDIS],
             useFactory: (main: ReplicatedCluster, redis: Redis, cache: Redis): ReadinessCheck[] => [
-              {
-                name: 'postgres',
-                critical: true,
-                check: () => main.primary.query('SELECT 1').then(() => true),
-              },
+              ...databaseReadiness(main),
               { name: 'redis', critical: true, check: () => pingRedis(redis) },
               { name: 'cache', critical: false, check: () => pingRedis(cache) },
             ],

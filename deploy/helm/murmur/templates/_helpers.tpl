@@ -38,24 +38,51 @@ capabilities:
 {{ printf "postgres://murmur:$(POSTGRES_PASSWORD)@%s:5432/%s" .host .db }}
 {{- end -}}
 
+{{/*
+The nodes of one Postgres cluster as the services see them: its primary's host and its replicas'
+hosts. The chart's StatefulSets: pod 0 and pods 1..n of the headless Service. CloudNativePG: the
+operator's `<cluster>-rw` Service (always the current primary) and `<cluster>-ro` (every replica,
+load-balanced per connection). The services probe each node's role either way (pg_is_in_recovery).
+*/}}
+{{- define "murmur.pgNodes" -}}
+{{- $cnpg := .root.Values.postgres.cloudnativePg -}}
+{{- $hosts := list -}}
+{{- if $cnpg.enabled -}}
+{{- $suffix := ternary (printf ".%s" $cnpg.namespace) "" (not (empty $cnpg.namespace)) -}}
+{{- $hosts = append $hosts (printf "%s-rw%s" .name $suffix) -}}
+{{- if gt (int .replicas) 0 -}}
+{{- $hosts = append $hosts (printf "%s-ro%s" .name $suffix) -}}
+{{- end -}}
+{{- else -}}
+{{- range $r := until (int (add1 .replicas)) -}}
+{{- $hosts = append $hosts (printf "%s-%d.%s" $.name $r $.name) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $hosts -}}
+{{- end -}}
+
 {{/* The SHARDS JSON: one entry per physical shard cluster, its primary and replicas. */}}
 {{- define "murmur.shards" -}}
 {{- $shards := list -}}
 {{- range $i := until (int .Values.postgres.shards.count) -}}
-{{- $name := printf "pg-shard-%d" $i -}}
+{{- $hosts := include "murmur.pgNodes" (dict "name" (printf "pg-shard-%d" $i) "replicas" $.Values.postgres.shards.replicas "root" $) | fromJsonArray -}}
 {{- $replicas := list -}}
-{{- range $r := until (int $.Values.postgres.shards.replicas) -}}
-{{- $replicas = append $replicas (include "murmur.pgUrl" (dict "host" (printf "%s-%d.%s" $name (add1 $r) $name) "db" "murmur_posts")) -}}
+{{- range $h := rest $hosts -}}
+{{- $replicas = append $replicas (include "murmur.pgUrl" (dict "host" $h "db" "murmur_posts")) -}}
 {{- end -}}
-{{- $shards = append $shards (dict "primary" (include "murmur.pgUrl" (dict "host" (printf "%s-0.%s" $name $name) "db" "murmur_posts")) "replicas" $replicas) -}}
+{{- $shards = append $shards (dict "primary" (include "murmur.pgUrl" (dict "host" (first $hosts) "db" "murmur_posts")) "replicas" $replicas) -}}
 {{- end -}}
 {{- toJson $shards -}}
 {{- end -}}
 
+{{- define "murmur.mainHosts" -}}
+{{- include "murmur.pgNodes" (dict "name" "pg-main" "replicas" .Values.postgres.main.replicas "root" .) -}}
+{{- end -}}
+
 {{- define "murmur.replicaUrls" -}}
 {{- $urls := list -}}
-{{- range $r := until (int .Values.postgres.main.replicas) -}}
-{{- $urls = append $urls (include "murmur.pgUrl" (dict "host" (printf "pg-main-%d.pg-main" (add1 $r)) "db" "murmur")) -}}
+{{- range $h := rest (include "murmur.mainHosts" . | fromJsonArray) -}}
+{{- $urls = append $urls (include "murmur.pgUrl" (dict "host" $h "db" "murmur")) -}}
 {{- end -}}
 {{- join "," $urls -}}
 {{- end -}}
@@ -65,7 +92,7 @@ capabilities:
   valueFrom:
     secretKeyRef: { name: murmur-postgres, key: password }
 - name: DATABASE_URL
-  value: {{ include "murmur.pgUrl" (dict "host" "pg-main-0.pg-main" "db" "murmur") | quote }}
+  value: {{ include "murmur.pgUrl" (dict "host" (first (include "murmur.mainHosts" . | fromJsonArray)) "db" "murmur") | quote }}
 - name: DATABASE_REPLICA_URLS
   value: {{ include "murmur.replicaUrls" . | quote }}
 - name: SHARDS

@@ -1,14 +1,19 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { QUEUES } from '@murmur/contracts';
-import { queueDepthWatcher } from '@murmur/queue';
+import { BullJobPublisher, queueDepthWatcher } from '@murmur/queue';
 import type { FeedWorkerConfig } from '../config';
 import { FanoutProcessor } from './fanout.processor';
 import { FanoutRepository } from './fanout.repository';
-import { FANOUT_ON_WRITE, FanoutService, TIMELINE_MAX } from './fanout.service';
+import { FANOUT_JOBS, FANOUT_OPTIONS, FanoutService, type FanoutOptions } from './fanout.service';
 
 @Module({})
 export class FanoutModule {
   static forRoot(config: FeedWorkerConfig): DynamicModule {
+    const options: FanoutOptions = {
+      timelineMax: config.TIMELINE_MAX,
+      fanoutOnWrite: config.FANOUT_ON_WRITE,
+      chunkSize: config.FANOUT_CHUNK_SIZE,
+    };
     return {
       module: FanoutModule,
       providers: [
@@ -16,8 +21,8 @@ export class FanoutModule {
         FanoutService,
         FanoutRepository,
         queueDepthWatcher(QUEUES.feed),
-        { provide: TIMELINE_MAX, useValue: config.TIMELINE_MAX },
-        { provide: FANOUT_ON_WRITE, useValue: config.FANOUT_ON_WRITE },
+        { provide: FANOUT_JOBS, useClass: BullJobPublisher },
+        { provide: FANOUT_OPTIONS, useValue: options },
       ],
     };
   }

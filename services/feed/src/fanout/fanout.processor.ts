@@ -1,28 +1,35 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, type OnApplicationBootstrap } from '@nestjs/common';
-import type { QueueConfig } from '@murmur/config';
+import { WorkerHost } from '@nestjs/bullmq';
+import { Inject } from '@nestjs/common';
 import { FEED_JOBS, QUEUES } from '@murmur/contracts';
-import { configureWorker, type JobOfQueue, measured, unknownJob } from '@murmur/queue';
-import { FanoutService } from './fanout.service';
+import { type JobOfQueue, measured, QueueProcessor, unknownJob } from '@murmur/queue';
+import type { Job } from 'bullmq';
+import { asFanoutProgress, type FanoutRun, FanoutService } from './fanout.service';
 
-@Processor(QUEUES.feed)
-export class FanoutProcessor extends WorkerHost implements OnApplicationBootstrap {
-  constructor(
-    @Inject(FanoutService) private readonly fanout: FanoutService,
-    @Inject('QUEUE_CONFIG') private readonly config: QueueConfig,
-  ) {
-    super();
+/** A post job as the fan-out sees it: its id, and the progress an earlier attempt saved on it. */
+function fanoutRun(job: Job): FanoutRun {
+  if (job.id === undefined) {
+    throw new Error('a fan-out job without an id');
   }
+  return {
+    id: job.id,
+    progress: asFanoutProgress(job.progress),
+    saveProgress: (progress) => job.updateProgress(progress),
+  };
+}
 
-  onApplicationBootstrap(): void {
-    configureWorker(this.worker, this.config.QUEUE_CONCURRENCY);
+@QueueProcessor(QUEUES.feed)
+export class FanoutProcessor extends WorkerHost {
+  constructor(@Inject(FanoutService) private readonly fanout: FanoutService) {
+    super();
   }
 
   async process(job: JobOfQueue<typeof QUEUES.feed>): Promise<unknown> {
     return measured(QUEUES.feed, job, async () => {
       switch (job.name) {
         case FEED_JOBS.fanout:
-          return { delivered: await this.fanout.fanout(job.data) };
+          return this.fanout.fanout(job.data, fanoutRun(job));
+        case FEED_JOBS.fanoutChunk:
+          return { delivered: await this.fanout.fanoutChunk(job.data) };
         case FEED_JOBS.follow:
           return this.fanout.follow(job.data);
         case FEED_JOBS.unfollow:

@@ -51,6 +51,12 @@ redis.call(ARGV[1], KEYS[2], ARGV[3])
 return 1
 `;
 
+export interface FollowersPage {
+  /** where the next page starts; '0' when the scan is complete */
+  cursor: string;
+  members: string[];
+}
+
 /** The feed's copy of the follow graph (built from follow events) and timeline writes. */
 @Injectable()
 export class FanoutRepository {
@@ -109,16 +115,14 @@ export class FanoutRepository {
     );
   }
 
-  /** Followers in batches, without blocking Redis on a huge set (SSCAN, never SMEMBERS). */
-  async *followers(userId: string, batch = 1000): AsyncGenerator<string[]> {
-    let cursor = '0';
-    do {
-      const [next, members] = await this.redis.sscan(followersKey(userId), cursor, 'COUNT', batch);
-      cursor = next;
-      if (members.length > 0) {
-        yield members;
-      }
-    } while (cursor !== '0');
+  /**
+   * One page of a user's followers from `cursor` ('0' starts; a returned '0' means done), about
+   * `count` of them, without blocking Redis on a huge set (SSCAN, never SMEMBERS). The same cursor
+   * on an unchanged set gives the same page, which is what lets a fan-out resume from a cursor.
+   */
+  async followersPage(userId: string, cursor: string, count: number): Promise<FollowersPage> {
+    const [next, members] = await this.redis.sscan(followersKey(userId), cursor, 'COUNT', count);
+    return { cursor: next, members };
   }
 
   /**
@@ -136,7 +140,7 @@ export class FanoutRepository {
     await this.push(keys, postId, score, max);
   }
 
-  /** Add a post to many followers' timelines in one round trip. */
+  /** Add a post to many followers' timelines in one round trip (none: no round trip). */
   async pushToTimelines(
     userIds: string[],
     postId: string,
@@ -151,6 +155,9 @@ export class FanoutRepository {
    * score is a no-op, so a redelivered job changes nothing.
    */
   private async push(keys: string[], postId: string, score: number, max: number): Promise<void> {
+    if (keys.length === 0) {
+      return;
+    }
     const pipeline = this.redis.pipeline();
     for (const key of keys) {
       pipeline.zadd(key, score, postId);

@@ -1,15 +1,89 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import type { FanoutJob, FollowJob } from '@murmur/contracts';
+import {
+  FEED_JOBS,
+  type FanoutChunkJob,
+  type FanoutJob,
+  type FollowJob,
+  QUEUES,
+} from '@murmur/contracts';
+import type { JobPublisher } from '@murmur/queue';
 import { FanoutRepository } from './fanout.repository';
 
-export const TIMELINE_MAX = Symbol('TIMELINE_MAX');
-export const FANOUT_ON_WRITE = Symbol('FANOUT_ON_WRITE');
+export const FANOUT_OPTIONS = Symbol('FANOUT_OPTIONS');
+/** Where a fan-out queues its chunk jobs (BullMQ in the worker, a recording fake in tests). */
+export const FANOUT_JOBS = Symbol('FANOUT_JOBS');
+
+export interface FanoutOptions {
+  /** timelines keep this many newest post ids (TIMELINE_MAX) */
+  timelineMax: number;
+  /** FANOUT_ON_WRITE */
+  fanoutOnWrite: boolean;
+  /** most followers one job pushes to (FANOUT_CHUNK_SIZE) */
+  chunkSize: number;
+}
+
+/**
+ * How far a post's fan-out got, saved on its job each time it queued a chunk: the SSCAN cursor of
+ * the first page not in a queued chunk, and the number of the next chunk.
+ */
+export interface FanoutProgress {
+  cursor: string;
+  chunk: number;
+}
+
+/** What a fan-out needs from the job running it: its id, and its progress to resume from. */
+export interface FanoutRun {
+  /** chunk job ids derive from it, so a re-run queues no second copy of a chunk */
+  id: string;
+  /** what an earlier attempt saved (it crashed or stalled), if anything */
+  progress: FanoutProgress | undefined;
+  saveProgress(progress: FanoutProgress): Promise<void>;
+}
+
+export interface FanoutResult {
+  /** follower timelines this job wrote itself (a small audience, pushed without chunks) */
+  delivered: number;
+  /** chunk jobs the post's fan-out queued, over every attempt */
+  chunks: number;
+}
+
+/** The job id of chunk `n` of fan-out job `runId` (BullMQ ids: no ':', not an integer). */
+export function fanoutChunkId(runId: string, n: number): string {
+  return `${runId}-chunk-${n}`;
+}
+
+/** A job's saved progress if it is a fan-out's, else undefined (a fresh job has 0). */
+export function asFanoutProgress(progress: unknown): FanoutProgress | undefined {
+  if (typeof progress !== 'object' || progress === null) {
+    return undefined;
+  }
+  const { cursor, chunk } = progress as Partial<FanoutProgress>;
+  return typeof cursor === 'string' && Number.isInteger(chunk)
+    ? { cursor, chunk: chunk as number }
+    : undefined;
+}
+
+/**
+ * SSCAN pages per chunk: a chunk is cut at page ends, so smaller pages fill it closer to the
+ * bound (SSCAN's COUNT is a hint: a page can hold more or fewer).
+ */
+const PAGES_PER_CHUNK = 8;
+
+/** `items` cut into the fewest pieces of at most `size`, of even length. */
+function evenPieces<T>(items: T[], size: number): T[][] {
+  const pieces = Math.ceil(items.length / size);
+  const length = Math.ceil(items.length / pieces);
+  return Array.from({ length: pieces }, (_, i) => items.slice(i * length, (i + 1) * length));
+}
 
 /**
  * A new post goes into its author's own list (`feed:authored`) in every mode. With fan-out on
  * write it is also pushed into the author's and every follower's timeline; with it off, feeds are
  * merged at read time from those lists and nothing is pushed. The follow graph is kept in both
  * directions in both modes, so the mode can be switched without a rebuild.
+ *
+ * A large audience is pushed in bounded chunk jobs (docs/patterns/fan-out.md): a crash redoes one
+ * chunk, and a crashed post job resumes its scan of the followers where it had got to.
  */
 @Injectable()
 export class FanoutService implements OnApplicationBootstrap {
@@ -17,36 +91,112 @@ export class FanoutService implements OnApplicationBootstrap {
 
   constructor(
     @Inject(FanoutRepository) private readonly repo: FanoutRepository,
-    @Inject(TIMELINE_MAX) private readonly timelineMax: number,
-    @Inject(FANOUT_ON_WRITE) private readonly fanoutOnWrite: boolean,
+    @Inject(FANOUT_JOBS) private readonly jobs: JobPublisher,
+    @Inject(FANOUT_OPTIONS) private readonly options: FanoutOptions,
   ) {}
 
   onApplicationBootstrap(): void {
     this.logger.log(
-      this.fanoutOnWrite
-        ? 'feed mode: fan-out on write (FANOUT_ON_WRITE=true): new posts are pushed into every follower timeline'
+      this.options.fanoutOnWrite
+        ? `feed mode: fan-out on write (FANOUT_ON_WRITE=true): new posts are pushed into every follower timeline, in jobs of at most ${this.options.chunkSize} followers`
         : 'feed mode: fan-in at read (FANOUT_ON_WRITE=false): new posts are written to their author list only',
     );
   }
 
-  /** How many follower timelines received the post (0 with fan-out off). */
-  async fanout(job: FanoutJob): Promise<number> {
+  /**
+   * A post job. The followers are read a page at a time (SSCAN from the saved cursor, pages of
+   * about 1/PAGES_PER_CHUNK of a chunk) and gathered into chunks of whole pages, each queued as a
+   * job once the next page would not fit, the progress saved with it: the cursor of the first
+   * page not yet queued. An audience that fits one chunk is pushed here, without chunk jobs. A
+   * re-run (after a crash or a stall) reads again from the saved cursor, so it queues again at
+   * most the chunk it was cutting, under the same id: BullMQ keeps the first.
+   */
+  async fanout(post: FanoutJob, run: FanoutRun): Promise<FanoutResult> {
+    const { timelineMax, fanoutOnWrite, chunkSize } = this.options;
     await this.repo.addAuthored(
-      job.authorId,
-      job.postId,
-      job.createdAt,
-      this.timelineMax,
-      this.fanoutOnWrite,
+      post.authorId,
+      post.postId,
+      post.createdAt,
+      timelineMax,
+      fanoutOnWrite,
     );
-    if (!this.fanoutOnWrite) {
+    if (!fanoutOnWrite) {
+      return { delivered: 0, chunks: 0 };
+    }
+    const pageSize = Math.ceil(chunkSize / PAGES_PER_CHUNK);
+    let { cursor, chunk } = run.progress ?? { cursor: '0', chunk: 0 };
+    let pending: string[] = [];
+    const queuePending = async (resumeFrom: string): Promise<void> => {
+      chunk += await this.queueChunks(post, run.id, chunk, pending);
+      pending = [];
+      if (resumeFrom !== '0') {
+        await run.saveProgress({ cursor: resumeFrom, chunk });
+      }
+    };
+    do {
+      const page = await this.repo.followersPage(post.authorId, cursor, pageSize);
+      if (pending.length > 0 && pending.length + page.members.length > chunkSize) {
+        await queuePending(cursor);
+      }
+      pending.push(...page.members);
+      cursor = page.cursor;
+      if (pending.length > chunkSize) {
+        // One page larger than a chunk (a small set's encoding returns it whole): cut it evenly.
+        await queuePending(cursor);
+      }
+    } while (cursor !== '0');
+    if (chunk === 0) {
+      await this.repo.pushToTimelines(pending, post.postId, post.createdAt, timelineMax);
+      return { delivered: pending.length, chunks: 0 };
+    }
+    if (pending.length > 0) {
+      await queuePending('0');
+    }
+    return { delivered: 0, chunks: chunk };
+  }
+
+  /** Queue `followers` as chunk jobs `first`, `first + 1`, …; returns how many. */
+  private async queueChunks(
+    post: FanoutJob,
+    runId: string,
+    first: number,
+    followers: string[],
+  ): Promise<number> {
+    const pieces = evenPieces(followers, this.options.chunkSize);
+    await Promise.all(
+      pieces.map((followerIds, i) =>
+        this.jobs.publish({
+          queue: QUEUES.feed,
+          name: FEED_JOBS.fanoutChunk,
+          data: {
+            postId: post.postId,
+            authorId: post.authorId,
+            createdAt: post.createdAt,
+            followerIds,
+          },
+          jobId: fanoutChunkId(runId, first + i),
+        }),
+      ),
+    );
+    return pieces.length;
+  }
+
+  /**
+   * A chunk job: push the post into the timelines it names (ZADD of the same member and score is
+   * a no-op, so a redelivered chunk changes nothing). Returns how many it wrote; none with
+   * fan-out switched off since the chunk was queued (jobs run in the worker's current mode).
+   */
+  async fanoutChunk(chunk: FanoutChunkJob): Promise<number> {
+    if (!this.options.fanoutOnWrite) {
       return 0;
     }
-    let delivered = 0;
-    for await (const batch of this.repo.followers(job.authorId)) {
-      await this.repo.pushToTimelines(batch, job.postId, job.createdAt, this.timelineMax);
-      delivered += batch.length;
-    }
-    return delivered;
+    await this.repo.pushToTimelines(
+      chunk.followerIds,
+      chunk.postId,
+      chunk.createdAt,
+      this.options.timelineMax,
+    );
+    return chunk.followerIds.length;
   }
 
   /**
@@ -69,9 +219,9 @@ export class FanoutService implements OnApplicationBootstrap {
   ): Promise<{ applied: boolean }> {
     const { followeeId, followerId } = job;
     const applied = await this.repo.applyFollowChange(change, followeeId, followerId, job.version);
-    if (applied && this.fanoutOnWrite) {
+    if (applied && this.options.fanoutOnWrite) {
       await (change === 'follow'
-        ? this.repo.backfill(followeeId, followerId, this.timelineMax)
+        ? this.repo.backfill(followeeId, followerId, this.options.timelineMax)
         : this.repo.prune(followeeId, followerId));
     }
     return { applied };

@@ -2,7 +2,7 @@ import type { FanoutJob, GrpcPost } from '@murmur/contracts';
 import { testTopology } from '@murmur/testing';
 import { Redis } from 'ioredis';
 import { FanoutRepository } from '../fanout/fanout.repository';
-import { FanoutService } from '../fanout/fanout.service';
+import { type FanoutRun, FanoutService } from '../fanout/fanout.service';
 import type { FeedResponse } from './dto/feed.response';
 import { FaninRepository } from './fanin.repository';
 import { authoredKey, followersKey, followingKey, timelineKey } from './feed-keys';
@@ -39,8 +39,20 @@ describe(`${FaninRepository.name} (real Redis)`, () => {
   const redis = new Redis(node?.port ?? 0, '127.0.0.1');
   const posts = new KnownPosts();
   const worker = new FanoutRepository(redis);
-  const fanOutWorker = new FanoutService(worker, TIMELINE_MAX, true);
-  const fanInWorker = new FanoutService(worker, TIMELINE_MAX, false);
+  // Audiences here fit one chunk: a post job pushes them itself and never queues a chunk job.
+  const noChunks = { publish: () => Promise.reject(new Error('no chunk jobs expected')) };
+  const options = (fanoutOnWrite: boolean) => ({
+    timelineMax: TIMELINE_MAX,
+    fanoutOnWrite,
+    chunkSize: 1_000,
+  });
+  const fanOutWorker = new FanoutService(worker, noChunks, options(true));
+  const fanInWorker = new FanoutService(worker, noChunks, options(false));
+  const run = (job: FanoutJob): FanoutRun => ({
+    id: `fanout-${job.postId}`,
+    progress: undefined,
+    saveProgress: () => Promise.resolve(),
+  });
   const feedFrom = (source: TimelineSource): FeedService =>
     new FeedService(source, posts as unknown as PostClient);
   const timelineFeed = feedFrom(new TimelineRepository(redis));
@@ -99,7 +111,7 @@ describe(`${FaninRepository.name} (real Redis)`, () => {
       keys.add(timelineKey(u)).add(authoredKey(u));
     }
     for (const job of jobs) {
-      await fanOutWorker.fanout(job);
+      await fanOutWorker.fanout(job, run(job));
     }
   });
 
@@ -124,7 +136,7 @@ describe(`${FaninRepository.name} (real Redis)`, () => {
     const before = await snapshot();
     expect(before[0]).toHaveLength(2 * 12); // the reader wrote 12 of the 60 posts
     for (const job of jobs.slice(0, 20)) {
-      await fanOutWorker.fanout(job);
+      await fanOutWorker.fanout(job, run(job));
     }
     expect(await snapshot()).toEqual(before);
   });
@@ -142,7 +154,7 @@ describe(`${FaninRepository.name} (real Redis)`, () => {
   it('with fan-out off, a new post reaches readers through its author list only', async () => {
     const late = post(a, t0 + 100_000);
     jobs.push(late);
-    await expect(fanInWorker.fanout(late)).resolves.toBe(0);
+    await expect(fanInWorker.fanout(late, run(late))).resolves.toEqual({ delivered: 0, chunks: 0 });
     await expect(redis.zscore(timelineKey(reader), late.postId)).resolves.toBeNull();
     await expect(redis.zscore(timelineKey(a), late.postId)).resolves.toBeNull();
     await expect(redis.zscore(authoredKey(a), late.postId)).resolves.toBe(String(late.createdAt));
@@ -199,7 +211,7 @@ describe(`${FaninRepository.name} (real Redis)`, () => {
     for (let i = 0; i < 40; i++) {
       const job = post([many, ...followees][i % 5], t0 + 200_000 + i);
       mine.push(job);
-      await fanInWorker.fanout(job);
+      await fanInWorker.fanout(job, run(job));
     }
     const bounded = feedFrom(new FaninRepository(redis, 2));
     const seen = new Set(

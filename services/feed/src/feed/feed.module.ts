@@ -1,10 +1,14 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { DerivedState } from '@murmur/rebuild';
+import { REDIS } from '@murmur/redis';
+import type { Redis } from 'ioredis';
 import type { FeedServiceConfig } from '../config';
 import { FANIN_MAX_FOLLOWEES, FaninRepository } from './fanin.repository';
 import { FeedController } from './feed.controller';
 import { FeedService } from './feed.service';
 import { POST_CLIENT_OPTIONS, PostClient } from './post.client';
-import { TIMELINE_SOURCE } from './timeline-source';
+import { RebuildAwareTimelines } from './rebuild-aware-timelines';
+import { TIMELINE_SOURCE, type TimelineSource } from './timeline-source';
 import { TimelineRepository } from './timeline.repository';
 
 @Module({})
@@ -15,9 +19,17 @@ export class FeedModule {
       controllers: [FeedController],
       providers: [
         FeedService,
+        TimelineRepository,
+        FaninRepository,
         {
           provide: TIMELINE_SOURCE,
-          useClass: config.FANOUT_ON_WRITE ? TimelineRepository : FaninRepository,
+          inject: [
+            config.FANOUT_ON_WRITE ? TimelineRepository : FaninRepository,
+            FaninRepository,
+            REDIS,
+          ],
+          useFactory: (configured: TimelineSource, fanin: FaninRepository, redis: Redis) =>
+            new RebuildAwareTimelines(configured, fanin, new DerivedState(redis)),
         },
         { provide: FANIN_MAX_FOLLOWEES, useValue: config.FANIN_MAX_FOLLOWEES },
         PostClient,

@@ -63,7 +63,26 @@ export class PostClient implements OnModuleInit, OnApplicationBootstrap, OnModul
         protoPath: POST_PROTO_PATH,
         loader: { longs: String, keepCase: false, defaults: true },
         channelOptions: {
-          'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+          // A call that fails with UNAVAILABLE (the post process it went to died, or its
+          // connection dropped) is tried once more, on the next ready process, within the same
+          // deadline: GetPosts only reads. Without it, the calls in flight to a killed process
+          // all fail at once, open the breaker, and every feed is partial for its reset time
+          // although the other processes answer (seen in `npm run chaos`).
+          'grpc.service_config': JSON.stringify({
+            loadBalancingConfig: [{ round_robin: {} }],
+            methodConfig: [
+              {
+                name: [{ service: `${POST_GRPC_PACKAGE}.${POST_GRPC_SERVICE}` }],
+                retryPolicy: {
+                  maxAttempts: 2,
+                  initialBackoff: '0.01s',
+                  maxBackoff: '0.05s',
+                  backoffMultiplier: 2,
+                  retryableStatusCodes: ['UNAVAILABLE'],
+                },
+              },
+            ],
+          }),
           'grpc.keepalive_time_ms': 30_000,
         },
       },

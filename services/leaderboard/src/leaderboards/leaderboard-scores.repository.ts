@@ -1,23 +1,31 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { ScoreJob } from '@murmur/contracts';
 import { MAIN_CLUSTER, type ReplicatedCluster } from '@murmur/database';
+import { type BoardScore, countScoreEvents, readScore, readTop } from '@murmur/rebuild';
 
-/** The durable copy of scores in Postgres (main cluster), to rebuild Redis from. */
+/**
+ * The boards' durable record in Postgres (main cluster): `leaderboard_events`, one row per
+ * counted event, and `leaderboard_scores`, their sum per user. The Redis boards are a
+ * projection of it, rebuilt from it when the data Redis is lost, and read from it meanwhile.
+ */
 @Injectable()
 export class LeaderboardScoresRepository {
   constructor(@Inject(MAIN_CLUSTER) private readonly db: ReplicatedCluster) {}
 
   /**
-   * Store the absolute score. GREATEST keeps the higher value when two updates for one user land
-   * out of order (scores on these boards only grow).
+   * Count the event once and return the user's committed score: increased by the event, or as
+   * it was if the event had been counted already (a redelivered job, or a rebuild got there
+   * first) — then the caller still projects it, in case the first delivery died before it could.
    */
-  async upsert(board: string, userId: string, score: number): Promise<void> {
-    await this.db.write((sql) =>
-      sql.query(
-        `INSERT INTO leaderboard_scores (board, user_id, score) VALUES ($1, $2, $3)
-         ON CONFLICT (board, user_id) DO UPDATE
-           SET score = GREATEST(leaderboard_scores.score, EXCLUDED.score), updated_at = now()`,
-        [board, userId, score],
-      ),
-    );
+  async count(job: ScoreJob): Promise<number> {
+    return this.db.write(async (sql) => {
+      const [changed] = await countScoreEvents(sql, job.board, [job]);
+      return changed ? changed.score : readScore(sql, job.board, job.userId);
+    });
+  }
+
+  /** The top of a board, from a replica: what readers get while the Redis board is rebuilt. */
+  async top(board: string, limit: number): Promise<BoardScore[]> {
+    return this.db.read((sql) => readTop(sql, board, limit));
   }
 }

@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { boardKey } from '@murmur/contracts';
+import { projectScores } from '@murmur/rebuild';
 import { REDIS } from '@murmur/redis';
 import type { Redis } from 'ioredis';
 
@@ -7,22 +9,6 @@ export interface RankedEntry {
   score: number;
   rank: number;
 }
-
-const boardKey = (board: string): string => `leaderboard:${board}`;
-const eventKey = (board: string, eventId: string): string =>
-  `leaderboard:event:${board}:${eventId}`;
-
-/**
- * Add points once per event: the event marker and the increment happen atomically, so a
- * redelivered job returns the current score without counting again.
- * KEYS: board, event marker. ARGV: delta, userId, marker ttl seconds.
- */
-const SCORE_ONCE = `
-if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) then
-  return redis.call('ZINCRBY', KEYS[1], ARGV[1], ARGV[2])
-end
-return redis.call('ZSCORE', KEYS[1], ARGV[2])
-`;
 
 /** Leaderboards as Redis sorted sets: O(log n) updates, top-N in one call. */
 @Injectable()
@@ -38,16 +24,8 @@ export class LeaderboardRepository {
     return entries;
   }
 
-  async addOnce(board: string, userId: string, delta: number, eventId: string): Promise<number> {
-    const score = (await this.redis.eval(
-      SCORE_ONCE,
-      2,
-      boardKey(board),
-      eventKey(board, eventId),
-      String(delta),
-      userId,
-      String(7 * 24 * 3600),
-    )) as string | null;
-    return Number(score ?? 0);
+  /** Show a committed score on the board (never lowering it: see `projectScores`). */
+  async project(board: string, userId: string, score: number): Promise<void> {
+    await projectScores(this.redis, board, [{ userId, score }]);
   }
 }

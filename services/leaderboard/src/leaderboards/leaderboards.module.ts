@@ -1,7 +1,14 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { DerivedState } from '@murmur/rebuild';
+import { REDIS } from '@murmur/redis';
+import type { Redis } from 'ioredis';
 import { LeaderboardStoreModule } from './leaderboard-store.module';
 import { LeaderboardsController } from './leaderboards.controller';
-import { LEADERBOARD_TOP_CACHE_MS, LeaderboardsService } from './leaderboards.service';
+import {
+  DERIVED_STATE,
+  LEADERBOARD_TOP_CACHE_MS,
+  LeaderboardsService,
+} from './leaderboards.service';
 
 @Module({})
 export class LeaderboardsModule {
@@ -12,6 +19,11 @@ export class LeaderboardsModule {
       controllers: [LeaderboardsController],
       providers: [
         { provide: LEADERBOARD_TOP_CACHE_MS, useValue: options.topCacheMs },
+        {
+          provide: DERIVED_STATE,
+          inject: [REDIS],
+          useFactory: (redis: Redis) => new DerivedState(redis),
+        },
         LeaderboardsService,
       ],
     };

@@ -1,11 +1,14 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { Cache, warmCache } from '@murmur/cache';
 import { BOARDS } from '@murmur/contracts';
+import { type DerivedState, derivedFallbackReadsTotal, isPast } from '@murmur/rebuild';
+import { LeaderboardScoresRepository } from './leaderboard-scores.repository';
 import { type RankedEntry, LeaderboardRepository } from './leaderboard.repository';
 import { LeaderboardError, LeaderboardErrorCode } from './leaderboards.errors';
 
 const KNOWN_BOARDS = new Set<string>(Object.values(BOARDS));
 export const LEADERBOARD_TOP_CACHE_MS = Symbol('LEADERBOARD_TOP_CACHE_MS');
+export const DERIVED_STATE = Symbol('DERIVED_STATE');
 /** the page clients ask for unless they say otherwise (the request's default `limit`) */
 export const DEFAULT_TOP = 10;
 
@@ -22,6 +25,8 @@ export class LeaderboardsService implements OnApplicationBootstrap {
 
   constructor(
     @Inject(LeaderboardRepository) private readonly boards: LeaderboardRepository,
+    @Inject(LeaderboardScoresRepository) private readonly scores: LeaderboardScoresRepository,
+    @Inject(DERIVED_STATE) private readonly derived: DerivedState,
     @Inject(LEADERBOARD_TOP_CACHE_MS) topCacheMs: number,
   ) {
     if (topCacheMs > 0) {
@@ -42,10 +47,10 @@ export class LeaderboardsService implements OnApplicationBootstrap {
     if (!cache) {
       return;
     }
-    const boards = this.boards;
+    const load = (board: string, limit: number) => this.load(board, limit);
     async function* batches(): AsyncGenerator<Array<[string, RankedEntry[]]>> {
       for (const board of KNOWN_BOARDS) {
-        yield [[`${board}:${DEFAULT_TOP}`, await boards.top(board, DEFAULT_TOP)]];
+        yield [[`${board}:${DEFAULT_TOP}`, await load(board, DEFAULT_TOP)]];
       }
     }
     await warmCache(cache, batches(), { expected: KNOWN_BOARDS.size, logger: this.logger });
@@ -59,11 +64,24 @@ export class LeaderboardsService implements OnApplicationBootstrap {
       );
     }
     if (!this.topCache) {
-      return this.boards.top(board, limit);
+      return this.load(board, limit);
     }
     const entries = await this.topCache.getOrSet(`${board}:${limit}`, () =>
-      this.boards.top(board, limit),
+      this.load(board, limit),
     );
     return entries ?? [];
+  }
+
+  /**
+   * The Redis board, unless the data Redis lost it and the rebuild has not restored the boards
+   * yet: then the durable record in Postgres answers (a replica read by the rank index).
+   */
+  private async load(board: string, limit: number): Promise<RankedEntry[]> {
+    if (isPast(await this.derived.status(), 'leaderboards')) {
+      return this.boards.top(board, limit);
+    }
+    derivedFallbackReadsTotal.inc({ reader: 'leaderboard', via: 'postgres' });
+    const top = await this.scores.top(board, limit);
+    return top.map((entry, i) => ({ ...entry, rank: i + 1 }));
   }
 }

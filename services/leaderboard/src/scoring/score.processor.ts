@@ -1,21 +1,13 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, type OnApplicationBootstrap } from '@nestjs/common';
-import type { QueueConfig } from '@murmur/config';
+import { WorkerHost } from '@nestjs/bullmq';
+import { Inject } from '@nestjs/common';
 import { LEADERBOARD_JOBS, QUEUES } from '@murmur/contracts';
-import { configureWorker, type JobOfQueue, measured, unknownJob } from '@murmur/queue';
+import { type JobOfQueue, measured, QueueProcessor, unknownJob } from '@murmur/queue';
 import { ScoringService } from './scoring.service';
 
-@Processor(QUEUES.leaderboard)
-export class ScoreProcessor extends WorkerHost implements OnApplicationBootstrap {
-  constructor(
-    @Inject(ScoringService) private readonly scoring: ScoringService,
-    @Inject('QUEUE_CONFIG') private readonly config: QueueConfig,
-  ) {
+@QueueProcessor(QUEUES.leaderboard)
+export class ScoreProcessor extends WorkerHost {
+  constructor(@Inject(ScoringService) private readonly scoring: ScoringService) {
     super();
-  }
-
-  onApplicationBootstrap(): void {
-    configureWorker(this.worker, this.config.QUEUE_CONCURRENCY);
   }
 
   async process(job: JobOfQueue<typeof QUEUES.leaderboard>): Promise<{ score: number }> {

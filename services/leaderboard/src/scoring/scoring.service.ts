@@ -10,10 +10,14 @@ export class ScoringService {
     @Inject(LeaderboardScoresRepository) private readonly scores: LeaderboardScoresRepository,
   ) {}
 
-  /** Count the event once in Redis, then persist the resulting absolute score. */
+  /**
+   * Count the event once in Postgres (the durable record), then show the committed score on the
+   * Redis board. A crash between the two is healed by the retry, which finds the event counted
+   * and projects the score it reads back.
+   */
   async apply(job: ScoreJob): Promise<number> {
-    const score = await this.boards.addOnce(job.board, job.userId, job.delta, job.eventId);
-    await this.scores.upsert(job.board, job.userId, score);
+    const score = await this.scores.count(job);
+    await this.boards.project(job.board, job.userId, score);
     return score;
   }
 }

@@ -1,18 +1,17 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { WorkerHost } from '@nestjs/bullmq';
 import {
   Inject,
   Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { QueueConfig } from '@murmur/config';
 import { LIKES_JOBS, QUEUES } from '@murmur/contracts';
-import { configureWorker, type JobOfQueue, measured, unknownJob } from '@murmur/queue';
+import { type JobOfQueue, measured, QueueProcessor, unknownJob } from '@murmur/queue';
 import { type FlushResult, LikesFlushService } from './likes-flush.service';
 
 const SWEEP_EVERY_MS = 15_000;
 
-@Processor(QUEUES.likes)
+@QueueProcessor(QUEUES.likes)
 export class LikesFlushProcessor
   extends WorkerHost
   implements OnApplicationBootstrap, OnApplicationShutdown
@@ -20,15 +19,11 @@ export class LikesFlushProcessor
   private readonly logger = new Logger(LikesFlushProcessor.name);
   private sweeper?: NodeJS.Timeout;
 
-  constructor(
-    @Inject(LikesFlushService) private readonly flusher: LikesFlushService,
-    @Inject('QUEUE_CONFIG') private readonly config: QueueConfig,
-  ) {
+  constructor(@Inject(LikesFlushService) private readonly flusher: LikesFlushService) {
     super();
   }
 
   onApplicationBootstrap(): void {
-    configureWorker(this.worker, this.config.QUEUE_CONCURRENCY);
     const sweep = (): void => {
       this.flusher
         .sweep()

@@ -1,0 +1,405 @@
+import { randomUUID } from 'node:crypto';
+import {
+  authoredKey,
+  boardKey,
+  followersKey,
+  followingKey,
+  graphVersionKey,
+  type RebuildPhase,
+  type ScoreJob,
+  timelineKey,
+} from '@murmur/contracts';
+import { LOGICAL_SHARDS, type ReplicatedCluster, type ShardRouter } from '@murmur/database';
+import type { Redis, Result } from 'ioredis';
+import { DerivedState } from './derived-state';
+import { countScoreEvents, projectScores, scoreJobsOfPost } from './leaderboard-ledger';
+
+export interface RebuildOptions {
+  main: ReplicatedCluster;
+  shards: ShardRouter;
+  redis: Redis;
+  /** timelines and authored lists keep this many newest posts (TIMELINE_MAX) */
+  timelineMax: number;
+  /** with fan-out on write, timelines are rebuilt too; with fan-in there are none to rebuild */
+  fanoutOnWrite: boolean;
+  /** rows read from Postgres per page (and so the bound on what the rebuild holds in memory) */
+  batch: number;
+  /** who runs it, for the lock and the progress record */
+  owner?: string;
+  onProgress?: (phase: RebuildPhase, done: number, total: number) => void;
+}
+
+export interface RebuildResult {
+  ms: number;
+  /** rows or keys handled per phase */
+  counts: Record<RebuildPhase, number>;
+  /** phase → ms */
+  phaseMs: Partial<Record<RebuildPhase, number>>;
+}
+
+export class RebuildLockHeld extends Error {
+  constructor() {
+    super('another rebuild holds the lock');
+  }
+}
+
+const LOCK_TTL_MS = 30_000;
+/**
+ * The rebuild's own connection waits this long per command: a page is one pipeline of up to
+ * `batch` scripts, longer than a request's data-Redis timeout allows.
+ */
+const COMMAND_TIMEOUT_MS = 15_000;
+/** a timeline is rebuilt from at most this many followee lists per script call */
+const FOLLOWEES_PER_CALL = 100;
+
+/**
+ * Add one follower's edges of the follow graph, in both directions, except those whose pair has
+ * had a follow or unfollow event applied since the loss (its version is recorded): that event is
+ * newer than the row the rebuild read, and wins. One call per follower and page, not per edge.
+ * KEYS[1] following(follower), KEYS[2] graph-version(follower), KEYS[3..] followers(followee);
+ * ARGV[1] follower, ARGV[2..] the followee of each KEYS[3..].
+ */
+const REBUILD_EDGES = `
+local added = 0
+for i = 3, #KEYS do
+  local followee = ARGV[i - 1]
+  if redis.call('HEXISTS', KEYS[2], followee) == 0 then
+    redis.call('SADD', KEYS[i], ARGV[1])
+    redis.call('SADD', KEYS[1], followee)
+    added = added + 1
+  end
+end
+return added
+`;
+
+/**
+ * Merge the newest posts of some authored lists into a timeline, newest `max` kept. Only
+ * followees still in the following set count (an unfollow applied meanwhile wins); once the
+ * timeline is full, only posts newer than its oldest entry are read. KEYS[1] timeline, KEYS[2]
+ * following set, KEYS[3..] authored lists; ARGV[1] max, ARGV[2] the reader's own id, ARGV[3..]
+ * the author id of each list.
+ */
+const MERGE_TIMELINE = `
+local max = tonumber(ARGV[1])
+local added = 0
+for i = 3, #KEYS do
+  local author = ARGV[i]
+  if author == ARGV[2] or redis.call('SISMEMBER', KEYS[2], author) == 1 then
+    local floor = '-inf'
+    if redis.call('ZCARD', KEYS[1]) >= max then
+      local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+      floor = '(' .. oldest[2]
+    end
+    local posts = redis.call('ZRANGE', KEYS[i], '+inf', floor, 'BYSCORE', 'REV', 'LIMIT', 0, max, 'WITHSCORES')
+    for j = 1, #posts, 2 do
+      added = added + redis.call('ZADD', KEYS[1], posts[j + 1], posts[j])
+    end
+    redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(max + 1))
+  end
+end
+return added
+`;
+
+type EdgeRow = { follower_id: string; followee_id: string };
+type AuthoredRow = { author_id: string; id: string; ms: string };
+
+/**
+ * Rebuilds the data Redis's derived state from Postgres, while the services keep serving:
+ *   graph        `follows` → both follow sets (an event applied meanwhile wins over the row)
+ *   authored     the post shards → each author's newest-posts list
+ *   leaderboards the posts → the ledger (any post not yet counted is counted now, once), then
+ *                `leaderboard_scores` → the Redis boards
+ *   timelines    (fan-out on write only) each user's timeline merged from the lists above
+ * Everything is read from the primaries (a replica could lack a post whose fan-out job was lost
+ * with the Redis) in keyset pages of `batch` rows, so memory stays bounded whatever the size.
+ * Writes only add (ZADD, SADD of what Postgres holds) and are what the live jobs would write, so
+ * the rebuild and the workers may run at the same time; it removes nothing.
+ */
+export class Rebuilder {
+  private readonly owner: string;
+  private readonly options: RebuildOptions;
+  private readonly state: DerivedState;
+
+  constructor(options: RebuildOptions) {
+    this.owner = options.owner ?? `rebuild-${randomUUID()}`;
+    const redis = options.redis.duplicate({ commandTimeout: COMMAND_TIMEOUT_MS });
+    redis.defineCommand('murmurRebuildEdges', { lua: REBUILD_EDGES });
+    redis.defineCommand('murmurMergeTimeline', { lua: MERGE_TIMELINE });
+    this.options = { ...options, redis };
+    this.state = new DerivedState(redis);
+  }
+
+  /** Run every phase under the rebuild lock, then set the marker. */
+  async run(): Promise<RebuildResult> {
+    if (!(await this.state.lock(this.owner, LOCK_TTL_MS))) {
+      this.options.redis.disconnect();
+      throw new RebuildLockHeld();
+    }
+    const started = Date.now();
+    this.startedAt = started;
+    const counts: RebuildResult['counts'] = {
+      graph: 0,
+      authored: 0,
+      leaderboards: 0,
+      timelines: 0,
+    };
+    const phaseMs: RebuildResult['phaseMs'] = {};
+    try {
+      const phases: Array<[RebuildPhase, () => Promise<number>]> = [
+        ['graph', () => this.graph()],
+        ['authored', () => this.authored()],
+        ['leaderboards', () => this.leaderboards()],
+        ...(this.options.fanoutOnWrite
+          ? [['timelines', () => this.timelines()] as [RebuildPhase, () => Promise<number>]]
+          : []),
+      ];
+      for (const [phase, run] of phases) {
+        const t0 = Date.now();
+        await this.report(phase, 0, 0);
+        counts[phase] = await run();
+        phaseMs[phase] = Date.now() - t0;
+      }
+      await this.state.markComplete('rebuild');
+      return { ms: Date.now() - started, counts, phaseMs };
+    } finally {
+      await this.state.unlock(this.owner).catch(() => undefined);
+      this.options.redis.disconnect();
+    }
+  }
+
+  private startedAt = Date.now();
+
+  private async report(phase: RebuildPhase, done: number, total: number): Promise<void> {
+    this.options.onProgress?.(phase, done, total);
+    if (!(await this.state.renew(this.owner, LOCK_TTL_MS))) {
+      throw new Error('the rebuild lock was lost (expired); another rebuild may be running');
+    }
+    await this.state.progress(this.owner, phase, done, total, this.startedAt);
+  }
+
+  /** `follows` → `feed:followers:*` and `feed:following:*`. */
+  private async graph(): Promise<number> {
+    const { main, redis, batch } = this.options;
+    const total = await count(main, 'SELECT count(*)::text AS n FROM follows');
+    let done = 0;
+    let after: EdgeRow = { follower_id: '0', followee_id: '0' };
+    for (;;) {
+      const rows = await main.onPrimary((sql) =>
+        sql.query<EdgeRow>(
+          `SELECT f.follower_id::text AS follower_id, f.followee_id::text AS followee_id
+             FROM follows f
+            WHERE (f.follower_id, f.followee_id) > ($1::bigint, $2::bigint)
+            ORDER BY f.follower_id, f.followee_id LIMIT $3`,
+          [after.follower_id, after.followee_id, batch],
+        ),
+      );
+      if (rows.length === 0) {
+        return done;
+      }
+      const byFollower = new Map<string, string[]>();
+      for (const r of rows) {
+        const list = byFollower.get(r.follower_id) ?? [];
+        list.push(r.followee_id);
+        byFollower.set(r.follower_id, list);
+      }
+      const pipeline = redis.pipeline();
+      for (const [follower, followees] of byFollower) {
+        pipeline.murmurRebuildEdges(
+          2 + followees.length,
+          followingKey(follower),
+          graphVersionKey(follower),
+          ...followees.map(followersKey),
+          follower,
+          ...followees,
+        );
+      }
+      check(await pipeline.exec());
+      done += rows.length;
+      after = rows[rows.length - 1];
+      await this.report('graph', done, total);
+    }
+  }
+
+  /** The post shards → `feed:authored:*` (each author's newest `timelineMax` posts). */
+  private async authored(): Promise<number> {
+    const { shards, redis, batch, timelineMax } = this.options;
+    // authors per page: each brings up to timelineMax rows, and a page holds about `batch`
+    const authorsPerPage = Math.max(1, Math.floor(batch / 20));
+    let done = 0;
+    for (let logical = 0; logical < LOGICAL_SHARDS; logical++) {
+      const target = shards.target(logical);
+      let after = '0';
+      for (;;) {
+        const rows = await target.cluster.onPrimary((sql) =>
+          sql.query<AuthoredRow>(
+            `SELECT a.author_id::text AS author_id, p.id::text AS id,
+                    floor(extract(epoch FROM p.created_at) * 1000)::bigint::text AS ms
+               FROM (SELECT DISTINCT author_id FROM ${target.schema}.posts
+                      WHERE author_id > $1::bigint ORDER BY author_id LIMIT $2) a
+               CROSS JOIN LATERAL (
+                 SELECT id, created_at FROM ${target.schema}.posts
+                  WHERE author_id = a.author_id ORDER BY created_at DESC, id DESC LIMIT $3) p
+              ORDER BY a.author_id`,
+            [after, authorsPerPage, timelineMax],
+          ),
+        );
+        if (rows.length === 0) {
+          break;
+        }
+        const pipeline = redis.pipeline();
+        let author = '';
+        for (const r of rows) {
+          if (r.author_id !== author && author !== '') {
+            pipeline.zremrangebyrank(authoredKey(author), 0, -(timelineMax + 1));
+          }
+          author = r.author_id;
+          pipeline.zadd(authoredKey(r.author_id), r.ms, r.id);
+        }
+        pipeline.zremrangebyrank(authoredKey(author), 0, -(timelineMax + 1));
+        check(await pipeline.exec());
+        done += rows.length;
+        after = author;
+      }
+      await this.report('authored', logical + 1, LOGICAL_SHARDS);
+    }
+    return done;
+  }
+
+  /**
+   * Count every post in the ledger (those already counted add nothing), then copy every
+   * committed score into its Redis board.
+   */
+  private async leaderboards(): Promise<number> {
+    const { shards, main, redis, batch } = this.options;
+    for (let logical = 0; logical < LOGICAL_SHARDS; logical++) {
+      const target = shards.target(logical);
+      let after = '0';
+      for (;;) {
+        const posts = await target.cluster.onPrimary((sql) =>
+          sql.query<{ id: string; author_id: string; ms: string }>(
+            `SELECT p.id::text AS id, p.author_id::text AS author_id,
+                    floor(extract(epoch FROM p.created_at) * 1000)::bigint::text AS ms
+               FROM ${target.schema}.posts p WHERE p.id > $1::bigint ORDER BY p.id LIMIT $2`,
+            [after, batch],
+          ),
+        );
+        if (posts.length === 0) {
+          break;
+        }
+        const byBoard = new Map<string, ScoreJob[]>();
+        for (const p of posts) {
+          for (const job of scoreJobsOfPost({
+            postId: p.id,
+            authorId: p.author_id,
+            createdAt: Number(p.ms),
+          })) {
+            const list = byBoard.get(job.board) ?? [];
+            list.push(job);
+            byBoard.set(job.board, list);
+          }
+        }
+        for (const [board, jobs] of byBoard) {
+          const changed = await main.onPrimary((sql) => countScoreEvents(sql, board, jobs));
+          await projectScores(redis, board, changed);
+        }
+        after = posts[posts.length - 1].id;
+      }
+      await this.report('leaderboards', logical + 1, LOGICAL_SHARDS);
+    }
+    let copied = 0;
+    let cursor = { board: '', user_id: '0' };
+    for (;;) {
+      const rows = await main.onPrimary((sql) =>
+        sql.query<{ board: string; user_id: string; score: string }>(
+          `SELECT s.board, s.user_id::text AS user_id, s.score::text AS score
+             FROM leaderboard_scores s
+            WHERE (s.board, s.user_id) > ($1, $2::bigint) ORDER BY s.board, s.user_id LIMIT $3`,
+          [cursor.board, cursor.user_id, batch],
+        ),
+      );
+      if (rows.length === 0) {
+        return copied;
+      }
+      const pipeline = redis.pipeline();
+      for (const r of rows) {
+        pipeline.zadd(boardKey(r.board), 'GT', r.score, r.user_id);
+      }
+      check(await pipeline.exec());
+      copied += rows.length;
+      cursor = rows[rows.length - 1];
+    }
+  }
+
+  /** Fan-out on write: every user's timeline, merged from their own and their followees' lists. */
+  private async timelines(): Promise<number> {
+    const { main, redis, batch, timelineMax } = this.options;
+    const total = await count(main, 'SELECT count(*)::text AS n FROM users');
+    let done = 0;
+    let after = '0';
+    const usersPerPage = Math.max(1, Math.floor(batch / 10));
+    for (;;) {
+      const users = await main.onPrimary((sql) =>
+        sql.query<{ id: string }>(
+          `SELECT u.id::text AS id FROM users u WHERE u.id > $1::bigint ORDER BY u.id LIMIT $2`,
+          [after, usersPerPage],
+        ),
+      );
+      if (users.length === 0) {
+        return done;
+      }
+      const ids = users.map((u) => u.id);
+      const edges = await main.onPrimary((sql) =>
+        sql.query<EdgeRow>(
+          `SELECT follower_id::text AS follower_id, followee_id::text AS followee_id
+             FROM follows WHERE follower_id = ANY($1::bigint[])`,
+          [ids],
+        ),
+      );
+      const followees = new Map<string, string[]>(ids.map((id) => [id, [id]]));
+      for (const e of edges) {
+        followees.get(e.follower_id)?.push(e.followee_id);
+      }
+      const pipeline = redis.pipeline();
+      for (const [userId, authors] of followees) {
+        for (let i = 0; i < authors.length; i += FOLLOWEES_PER_CALL) {
+          const part = authors.slice(i, i + FOLLOWEES_PER_CALL);
+          pipeline.murmurMergeTimeline(
+            2 + part.length,
+            timelineKey(userId),
+            followingKey(userId),
+            ...part.map(authoredKey),
+            timelineMax,
+            userId,
+            ...part,
+          );
+        }
+      }
+      check(await pipeline.exec());
+      done += users.length;
+      after = ids[ids.length - 1];
+      await this.report('timelines', done, total);
+    }
+  }
+}
+
+async function count(db: ReplicatedCluster, text: string): Promise<number> {
+  const rows = await db.onPrimary((sql) => sql.query<{ n: string }>(text));
+  return Number(rows[0]?.n ?? 0);
+}
+
+function check(results: Array<[Error | null, unknown]> | null): void {
+  const failed = results?.find(([error]) => error !== null);
+  if (failed) {
+    throw failed[0] as Error;
+  }
+}
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    murmurRebuildEdges(numKeys: number, ...keysAndArgs: string[]): Result<number, Context>;
+    murmurMergeTimeline(
+      numKeys: number,
+      ...keysAndArgs: Array<string | number>
+    ): Result<number, Context>;
+  }
+}
