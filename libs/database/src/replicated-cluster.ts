@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { DependencyUnavailable } from '@murmur/errors';
 import { dbReadsTotal, dbReplicaLagSeconds } from '@murmur/observability';
+import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { ConsistencyContext } from './consistency-context';
 import { lsnAtLeast } from './lsn';
@@ -42,6 +43,12 @@ export interface ClusterHealth {
 interface NodeState extends ClusterNode, NodeHealth {
   checkedAt: number;
   probing?: Promise<void>;
+  /**
+   * the probe's own connection: a probe that queued behind a busy pool would miss its deadline
+   * under load and take a healthy node for a dead one (seen: a burst of writes answered 503
+   * `dependency_unavailable` instead of being shed as `overloaded`)
+   */
+  probeClient?: Client;
   /** work waiting on this node; each is released (with a 503) when the node is marked down */
   waiters: Set<() => void>;
 }
@@ -153,6 +160,13 @@ export class ReplicatedCluster {
 
   async close(): Promise<void> {
     this.stopPolling();
+    await Promise.all(
+      this.nodes.map((n) => {
+        const client = n.probeClient;
+        n.probeClient = undefined;
+        return client ? client.end().catch(() => undefined) : Promise.resolve();
+      }),
+    );
     await Promise.all(
       this.nodes.filter((n) => n.dataSource.isInitialized).map((n) => n.dataSource.destroy()),
     );
@@ -473,8 +487,26 @@ export class ReplicatedCluster {
       if (!node.dataSource.isInitialized) {
         await node.dataSource.initialize();
       }
-      this.noteProbe(node, (await node.dataSource.query<ProbeRow[]>(PROBE_SQL))[0]);
+      const url = (node.dataSource.options as { url?: string } | undefined)?.url;
+      if (url === undefined) {
+        this.noteProbe(node, (await node.dataSource.query<ProbeRow[]>(PROBE_SQL))[0]);
+        return;
+      }
+      if (!node.probeClient) {
+        const client = new Client({
+          connectionString: url,
+          connectionTimeoutMillis: this.probeTimeoutMs,
+          application_name: `murmur-probe:${this.name}`,
+        });
+        client.on('error', () => undefined); // a broken connection fails the next query
+        await client.connect();
+        node.probeClient = client;
+      }
+      this.noteProbe(node, (await node.probeClient.query<ProbeRow>(PROBE_SQL)).rows[0]);
     } catch (error) {
+      const client = node.probeClient;
+      node.probeClient = undefined;
+      void client?.end().catch(() => undefined);
       this.markDown(node, (error as Error).message);
     }
   }
