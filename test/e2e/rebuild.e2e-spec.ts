@@ -27,8 +27,9 @@ async function postgresTop(limit: number): Promise<Array<{ userId: string; score
   return withPostgres(await mainPrimary(), t.database.name, async (c) =>
     (
       await c.query<{ user_id: string; score: string }>(
-        `SELECT user_id::text AS user_id, score::text AS score FROM leaderboard_scores
-          WHERE board = 'posters' ORDER BY score DESC, user_id DESC LIMIT $1`,
+        // ordered by the columns, not by their ::text aliases ('8' sorts above '24')
+        `SELECT s.user_id::text AS user_id, s.score::text AS score FROM leaderboard_scores s
+          WHERE s.board = 'posters' ORDER BY s.score DESC, s.user_id DESC LIMIT $1`,
         [limit],
       )
     ).rows.map((r) => ({ userId: r.user_id, score: Number(r.score) })),
@@ -119,8 +120,25 @@ describe('a rebuild of the data Redis after FLUSHALL', () => {
         return JSON.stringify(shown) === JSON.stringify(stored) ? true : undefined;
       },
       { timeoutMs: 10_000, what: 'the board as Postgres holds it' },
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}: ${last}`);
+    ).catch(async (error: Error) => {
+      const nodes = await Promise.all(
+        t.postgres
+          .filter((n) => n.cluster === 'main')
+          .map((n) =>
+            withPostgres(n.name, t.database.name, async (c) => ({
+              node: n.name,
+              ...(
+                await c.query<{ standby: boolean; top: unknown }>(
+                  `SELECT pg_is_in_recovery() AS standby,
+                          (SELECT json_object_agg(user_id, score) FROM (SELECT user_id, score
+                             FROM leaderboard_scores WHERE board = 'posters'
+                            ORDER BY score DESC LIMIT 3) x) AS top`,
+                )
+              ).rows[0],
+            })).catch((e: Error) => ({ node: n.name, error: e.message })),
+          ),
+      );
+      throw new Error(`${error.message}: ${last}; main nodes ${JSON.stringify(nodes)}`);
     });
 
     const marker = await waitFor(async () => (await redis.get(DERIVED_KEYS.marker)) ?? undefined, {

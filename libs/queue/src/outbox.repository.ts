@@ -61,7 +61,7 @@ export async function claimUnsent(
   const rows = await sql.query<OutboxRow>(
     `SELECT id::text AS id, name, payload,
             (EXTRACT(EPOCH FROM created_at) * 1000)::float8 AS created_ms
-     FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+     FROM outbox o WHERE sent_at IS NULL ORDER BY o.id LIMIT $1 FOR UPDATE SKIP LOCKED`,
     [limit],
   );
   return rows.map((r) => ({

@@ -67,9 +67,10 @@ export class PostsRepository {
     const target = this.shards.forAuthor(authorId);
     return this.shards.read(target, (sql, schema) =>
       sql.query<PostRow>(
-        `SELECT ${COLUMNS} FROM ${schema}.posts
-          WHERE author_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
-          ORDER BY id DESC LIMIT $3`,
+        // ordered by the column, not by its ::text alias
+        `SELECT ${COLUMNS} FROM ${schema}.posts p
+          WHERE p.author_id = $1 AND ($2::bigint IS NULL OR p.id < $2::bigint)
+          ORDER BY p.id DESC LIMIT $3`,
         [authorId, before === undefined ? null : before.toString(), limit],
       ),
     );
