@@ -10,6 +10,7 @@ import {
   timelineKey,
 } from '@murmur/contracts';
 import { LOGICAL_SHARDS, type ReplicatedCluster, type ShardRouter } from '@murmur/database';
+import { throwOnPipelineError } from '@murmur/redis';
 import type { Redis, Result } from 'ioredis';
 import { DerivedState } from './derived-state';
 import { countScoreEvents, projectScores, scoreJobsOfPost } from './leaderboard-ledger';
@@ -213,7 +214,7 @@ export class Rebuilder {
           ...followees,
         );
       }
-      check(await pipeline.exec());
+      throwOnPipelineError(await pipeline.exec());
       done += rows.length;
       after = rows[rows.length - 1];
       await this.report('graph', done, total);
@@ -256,7 +257,7 @@ export class Rebuilder {
           pipeline.zadd(authoredKey(r.author_id), r.ms, r.id);
         }
         pipeline.zremrangebyrank(authoredKey(author), 0, -(timelineMax + 1));
-        check(await pipeline.exec());
+        throwOnPipelineError(await pipeline.exec());
         done += rows.length;
         after = author;
       }
@@ -324,7 +325,7 @@ export class Rebuilder {
       for (const r of rows) {
         pipeline.zadd(boardKey(r.board), 'GT', r.score, r.user_id);
       }
-      check(await pipeline.exec());
+      throwOnPipelineError(await pipeline.exec());
       copied += rows.length;
       cursor = rows[rows.length - 1];
     }
@@ -374,7 +375,7 @@ export class Rebuilder {
           );
         }
       }
-      check(await pipeline.exec());
+      throwOnPipelineError(await pipeline.exec());
       done += users.length;
       after = ids[ids.length - 1];
       await this.report('timelines', done, total);
@@ -385,13 +386,6 @@ export class Rebuilder {
 async function count(db: ReplicatedCluster, text: string): Promise<number> {
   const rows = await db.onPrimary((sql) => sql.query<{ n: string }>(text));
   return Number(rows[0]?.n ?? 0);
-}
-
-function check(results: Array<[Error | null, unknown]> | null): void {
-  const failed = results?.find(([error]) => error !== null);
-  if (failed) {
-    throw failed[0] as Error;
-  }
 }
 
 declare module 'ioredis' {

@@ -3,3 +3,4 @@
  * leaderboards; durable, AOF) and `CACHE_REDIS` (the L2 cache; may evict, may be down).
  */
 export * from './redis.module';
+export * from './pipeline';

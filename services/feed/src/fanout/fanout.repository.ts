@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { REDIS } from '@murmur/redis';
+import { REDIS, throwOnPipelineError } from '@murmur/redis';
 import type { Redis } from 'ioredis';
 import {
   authoredKey,
@@ -163,13 +163,6 @@ export class FanoutRepository {
       pipeline.zadd(key, score, postId);
       pipeline.zremrangebyrank(key, 0, -(max + 1));
     }
-    this.check(await pipeline.exec());
-  }
-
-  private check(results: Array<[Error | null, unknown]> | null): void {
-    const failed = results?.find(([error]) => error !== null);
-    if (failed) {
-      throw failed[0] as Error;
-    }
+    throwOnPipelineError(await pipeline.exec());
   }
 }
