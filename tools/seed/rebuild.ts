@@ -1,12 +1,12 @@
 /**
  * `npm run rebuild`: rebuild the data Redis's derived state (follow-graph copies, authored lists,
- * leaderboards, timelines) from Postgres, with progress, in bounded memory, while the services
+ * leaderboards; timelines are materialised on read) from Postgres, with progress, in bounded memory, while the services
  * serve. The same command is the one-shot `rebuild` Job in Kubernetes. `--status` only prints
  * the marker and any running rebuild. When another process (a feed worker that noticed the loss)
  * holds the rebuild lock, this follows that rebuild until it finishes instead of starting one.
  *
  * Targets default to the dev stack; DATABASE_URL, DATABASE_REPLICA_URLS, SHARDS, SHARD_MAP,
- * REDIS_URL, TIMELINE_MAX, FANOUT_ON_WRITE and REBUILD_BATCH override them.
+ * REDIS_URL, TIMELINE_MAX and REBUILD_BATCH override them.
  */
 import { parseArgs } from 'node:util';
 import { Module } from '@nestjs/common';
@@ -35,7 +35,7 @@ import { Progress } from './progress';
 const schema = mainDatabaseConfigSchema
   .extend(shardDatabaseConfigSchema.shape)
   .extend(redisConfigSchema.pick({ REDIS_URL: true }).shape)
-  .extend(feedConfigSchema.pick({ TIMELINE_MAX: true, FANOUT_ON_WRITE: true }).shape)
+  .extend(feedConfigSchema.pick({ TIMELINE_MAX: true }).shape)
   .extend(rebuildConfigSchema.shape);
 
 /** How long `npm run rebuild` follows another process's rebuild before it gives up. */
@@ -63,7 +63,6 @@ async function main(): Promise<void> {
         shards: app.get<ShardRouter>(SHARD_ROUTER),
         redis,
         timelineMax: config.TIMELINE_MAX,
-        fanoutOnWrite: config.FANOUT_ON_WRITE,
         batch: config.REBUILD_BATCH,
         owner: `npm-run-rebuild-${process.pid}`,
         onProgress: (phase, done, total) => {

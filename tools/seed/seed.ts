@@ -47,7 +47,7 @@ export const seedTargetsSchema = mainDatabaseConfigSchema
   .pick({ DATABASE_URL: true })
   .extend(shardDatabaseConfigSchema.pick({ SHARDS: true, SHARD_MAP: true }).shape)
   .extend(redisConfigSchema.pick({ REDIS_URL: true }).shape)
-  .extend(feedConfigSchema.pick({ TIMELINE_MAX: true }).shape)
+  .extend(feedConfigSchema.pick({ TIMELINE_MAX: true, TIMELINE_IDLE_TTL_SECONDS: true }).shape)
   .extend(sessionConfigSchema.shape);
 
 export type SeedTargets = z.infer<typeof seedTargetsSchema>;
@@ -297,8 +297,9 @@ export async function seedDataSet(
     await Promise.all(shardJobs);
     postsBar.finish();
 
-    // Timelines: what fan-out on write would have built (author + every follower), capped; and
-    // each author's own list, which the worker keeps in both modes and fan-in reads.
+    // Timelines: what fan-out on write would have built (author + every follower), capped, as if
+    // every user had just read their feed (each expires after TIMELINE_IDLE_TTL_SECONDS unread);
+    // and each author's own list, which the worker keeps in both modes and fan-in reads.
     const timelines: Array<Array<[number, string]>> = Array.from({ length: args.users }, () => []);
     const authored: Array<Array<[number, string]>> = Array.from({ length: args.users }, () => []);
     const postCounts = new Uint32Array(args.users);
@@ -329,6 +330,9 @@ export async function seedDataSet(
         const key = `timeline:${ids[u]}`;
         pipeline.zadd(key, ...top.flatMap(([score, id]) => [score, id]));
         pipeline.zremrangebyrank(key, 0, -(config.TIMELINE_MAX + 1));
+        if (config.TIMELINE_IDLE_TTL_SECONDS > 0) {
+          pipeline.expire(key, config.TIMELINE_IDLE_TTL_SECONDS);
+        }
       }
       await exec(pipeline);
       timelineBar.tick(batch.length);

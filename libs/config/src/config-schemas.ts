@@ -231,6 +231,18 @@ export const rebuildConfigSchema = z.object({
 export const feedConfigSchema = z.object({
   /** Timelines keep this many newest post ids. */
   TIMELINE_MAX: z.coerce.number().int().min(10).max(10_000).default(800),
+  /**
+   * Fan-out on write: a home timeline is materialised on its reader's first read and expires
+   * after this long without one (each read starts the count again); fan-out writes only into
+   * timelines that exist, so the memory timelines take follows the readers, not the accounts.
+   * 0 = never expire (a timeline, once read, is kept for good).
+   */
+  TIMELINE_IDLE_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(90 * 86_400)
+    .default(7 * 86_400),
   POST_GRPC_URL: z.string().min(1),
   /**
    * Deadline of the feed's hydration call; past it the page is served from the posts the feed

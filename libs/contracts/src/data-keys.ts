@@ -5,8 +5,18 @@
  * the post shards, `leaderboard_scores`), so `npm run rebuild` can make them again.
  */
 
-/** sorted set: post ids of the user's home timeline by created-at ms (fan-out on write) */
+/**
+ * sorted set: post ids of the user's home timeline by created-at ms (fan-out on write), capped;
+ * materialised on the user's first read and expired after `TIMELINE_IDLE_TTL_SECONDS` unread
+ */
 export const timelineKey = (userId: string): string => `timeline:${userId}`;
+
+/**
+ * The member a materialised timeline holds when it has no post (score 0, the oldest possible):
+ * the key exists, so fan-out writes reach it. Never a post id (those are positive); readers skip
+ * it.
+ */
+export const TIMELINE_SENTINEL = '0';
 
 /** set: who follows the user (fan-out pushes to them) */
 export const followersKey = (userId: string): string => `feed:followers:${userId}`;
@@ -49,8 +59,9 @@ export interface DerivedMarker {
 
 /**
  * A rebuild's phases, in order. Once `authored` is done the graph and every author's list are
- * back, so a feed can be merged at read (fan-in) while the timelines are rebuilt; once
- * `leaderboards` is done the boards are whole again.
+ * back, so a feed can be merged at read (fan-in) until the rebuild ends; once `leaderboards` is
+ * done the boards are whole again. Timelines have no phase: they are materialised on read, once
+ * the marker is back.
  */
-export const REBUILD_PHASES = ['graph', 'authored', 'leaderboards', 'timelines'] as const;
+export const REBUILD_PHASES = ['graph', 'authored', 'leaderboards'] as const;
 export type RebuildPhase = (typeof REBUILD_PHASES)[number];

@@ -7,7 +7,6 @@ import {
   graphVersionKey,
   type RebuildPhase,
   type ScoreJob,
-  timelineKey,
 } from '@murmur/contracts';
 import { LOGICAL_SHARDS, type ReplicatedCluster, type ShardRouter } from '@murmur/database';
 import { throwOnPipelineError } from '@murmur/redis';
@@ -21,8 +20,6 @@ export interface RebuildOptions {
   redis: Redis;
   /** timelines and authored lists keep this many newest posts (TIMELINE_MAX) */
   timelineMax: number;
-  /** with fan-out on write, timelines are rebuilt too; with fan-in there are none to rebuild */
-  fanoutOnWrite: boolean;
   /** rows read from Postgres per page (and so the bound on what the rebuild holds in memory) */
   batch: number;
   /** who runs it, for the lock and the progress record */
@@ -50,9 +47,6 @@ const LOCK_TTL_MS = 30_000;
  * `batch` scripts, longer than a request's data-Redis timeout allows.
  */
 const COMMAND_TIMEOUT_MS = 15_000;
-/** a timeline is rebuilt from at most this many followee lists per script call */
-const FOLLOWEES_PER_CALL = 100;
-
 /**
  * Add one follower's edges of the follow graph, in both directions, except those whose pair has
  * had a follow or unfollow event applied since the loss (its version is recorded): that event is
@@ -73,34 +67,6 @@ end
 return added
 `;
 
-/**
- * Merge the newest posts of some authored lists into a timeline, newest `max` kept. Only
- * followees still in the following set count (an unfollow applied meanwhile wins); once the
- * timeline is full, only posts newer than its oldest entry are read. KEYS[1] timeline, KEYS[2]
- * following set, KEYS[3..] authored lists; ARGV[1] max, ARGV[2] the reader's own id, ARGV[3..]
- * the author id of each list.
- */
-const MERGE_TIMELINE = `
-local max = tonumber(ARGV[1])
-local added = 0
-for i = 3, #KEYS do
-  local author = ARGV[i]
-  if author == ARGV[2] or redis.call('SISMEMBER', KEYS[2], author) == 1 then
-    local floor = '-inf'
-    if redis.call('ZCARD', KEYS[1]) >= max then
-      local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-      floor = '(' .. oldest[2]
-    end
-    local posts = redis.call('ZRANGE', KEYS[i], '+inf', floor, 'BYSCORE', 'REV', 'LIMIT', 0, max, 'WITHSCORES')
-    for j = 1, #posts, 2 do
-      added = added + redis.call('ZADD', KEYS[1], posts[j + 1], posts[j])
-    end
-    redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(max + 1))
-  end
-end
-return added
-`;
-
 type EdgeRow = { follower_id: string; followee_id: string };
 type AuthoredRow = { author_id: string; id: string; ms: string };
 
@@ -110,7 +76,9 @@ type AuthoredRow = { author_id: string; id: string; ms: string };
  *   authored     the post shards → each author's newest-posts list
  *   leaderboards the posts → the ledger (any post not yet counted is counted now, once), then
  *                `leaderboard_scores` → the Redis boards
- *   timelines    (fan-out on write only) each user's timeline merged from the lists above
+ * Timelines are not rebuilt: each reader's next read merges theirs from the graph and the
+ * authored lists (timelines are materialised on read, docs/patterns/fan-out.md), so only those
+ * who read pay for one.
  * Everything is read from the primaries (a replica could lack a post whose fan-out job was lost
  * with the Redis) in keyset pages of `batch` rows, so memory stays bounded whatever the size.
  * Writes only add (ZADD, SADD of what Postgres holds) and are what the live jobs would write, so
@@ -125,7 +93,6 @@ export class Rebuilder {
     this.owner = options.owner ?? `rebuild-${randomUUID()}`;
     const redis = options.redis.duplicate({ commandTimeout: COMMAND_TIMEOUT_MS });
     redis.defineCommand('murmurRebuildEdges', { lua: REBUILD_EDGES });
-    redis.defineCommand('murmurMergeTimeline', { lua: MERGE_TIMELINE });
     this.options = { ...options, redis };
     this.state = new DerivedState(redis);
   }
@@ -142,7 +109,6 @@ export class Rebuilder {
       graph: 0,
       authored: 0,
       leaderboards: 0,
-      timelines: 0,
     };
     const phaseMs: RebuildResult['phaseMs'] = {};
     try {
@@ -150,9 +116,6 @@ export class Rebuilder {
         ['graph', () => this.graph()],
         ['authored', () => this.authored()],
         ['leaderboards', () => this.leaderboards()],
-        ...(this.options.fanoutOnWrite
-          ? [['timelines', () => this.timelines()] as [RebuildPhase, () => Promise<number>]]
-          : []),
       ];
       for (const [phase, run] of phases) {
         const t0 = Date.now();
@@ -330,57 +293,6 @@ export class Rebuilder {
       cursor = rows[rows.length - 1];
     }
   }
-
-  /** Fan-out on write: every user's timeline, merged from their own and their followees' lists. */
-  private async timelines(): Promise<number> {
-    const { main, redis, batch, timelineMax } = this.options;
-    const total = await count(main, 'SELECT count(*)::text AS n FROM users');
-    let done = 0;
-    let after = '0';
-    const usersPerPage = Math.max(1, Math.floor(batch / 10));
-    for (;;) {
-      const users = await main.onPrimary((sql) =>
-        sql.query<{ id: string }>(
-          `SELECT u.id::text AS id FROM users u WHERE u.id > $1::bigint ORDER BY u.id LIMIT $2`,
-          [after, usersPerPage],
-        ),
-      );
-      if (users.length === 0) {
-        return done;
-      }
-      const ids = users.map((u) => u.id);
-      const edges = await main.onPrimary((sql) =>
-        sql.query<EdgeRow>(
-          `SELECT follower_id::text AS follower_id, followee_id::text AS followee_id
-             FROM follows WHERE follower_id = ANY($1::bigint[])`,
-          [ids],
-        ),
-      );
-      const followees = new Map<string, string[]>(ids.map((id) => [id, [id]]));
-      for (const e of edges) {
-        followees.get(e.follower_id)?.push(e.followee_id);
-      }
-      const pipeline = redis.pipeline();
-      for (const [userId, authors] of followees) {
-        for (let i = 0; i < authors.length; i += FOLLOWEES_PER_CALL) {
-          const part = authors.slice(i, i + FOLLOWEES_PER_CALL);
-          pipeline.murmurMergeTimeline(
-            2 + part.length,
-            timelineKey(userId),
-            followingKey(userId),
-            ...part.map(authoredKey),
-            timelineMax,
-            userId,
-            ...part,
-          );
-        }
-      }
-      throwOnPipelineError(await pipeline.exec());
-      done += users.length;
-      after = ids[ids.length - 1];
-      await this.report('timelines', done, total);
-    }
-  }
 }
 
 async function count(db: ReplicatedCluster, text: string): Promise<number> {
@@ -391,9 +303,5 @@ async function count(db: ReplicatedCluster, text: string): Promise<number> {
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     murmurRebuildEdges(numKeys: number, ...keysAndArgs: string[]): Result<number, Context>;
-    murmurMergeTimeline(
-      numKeys: number,
-      ...keysAndArgs: Array<string | number>
-    ): Result<number, Context>;
   }
 }

@@ -3,13 +3,20 @@
  * Redis, for everything the load was told had succeeded so far:
  *   posts      every acknowledged post is stored, once per Idempotency-Key
  *   timelines  every acknowledged post is in each of its author's stable followers' timelines
+ *              (or, for a timeline not materialised, in what the follower's next read merges)
  *   follows    every acknowledged follow state is the row's, and the feed's graph copy agrees
  *   likes      every acknowledged like state is the row's; like counts equal the like rows
  *   scores     each author's score is its post count, in Postgres and on the Redis board
  * Derived state gets time to converge (queues drained, likes flushed, a rebuild finished): what
  * is still wrong after `settleMs` is lost.
  */
-import { DERIVED_KEYS, followersKey, timelineKey } from '@murmur/contracts';
+import {
+  authoredKey,
+  DERIVED_KEYS,
+  followersKey,
+  followingKey,
+  timelineKey,
+} from '@murmur/contracts';
 import { logicalShardForUser, logicalShardOfPostId, shardSchema } from '@murmur/database';
 import type { Topology } from '@murmur/stack';
 import { Redis } from 'ioredis';
@@ -157,21 +164,32 @@ export class Invariants {
       problems.push(`${duplicated} idempotency keys with more than one post`);
     }
 
-    // timelines: every acknowledged post in each stable follower's timeline
+    // timelines: every acknowledged post in each stable follower's timeline, or, where that
+    // timeline is not materialised (unread, or gone with the data Redis), in what its next read
+    // merges: the author's list, with the author in the follower's following set
     const pipeline = this.redis.pipeline();
     let timelineChecks = 0;
     for (const p of ledger.posts) {
       const followers = this.cast.authors.find((a) => a.author.id === p.authorId)?.followers ?? [];
       for (const f of followers) {
+        pipeline.exists(timelineKey(f.id));
         pipeline.zscore(timelineKey(f.id), p.id);
+        pipeline.zscore(authoredKey(p.authorId), p.id);
+        pipeline.sismember(followingKey(f.id), p.authorId);
         timelineChecks++;
       }
     }
     const inTimelines = (await pipeline.exec()) ?? [];
-    fail(
-      'acknowledged posts missing from a follower timeline',
-      inTimelines.filter(([error, score]) => error !== null || score === null).length,
-    );
+    let unreachable = 0;
+    for (let i = 0; i < inTimelines.length; i += 4) {
+      const [exists, inTimeline, inAuthored, following] = inTimelines
+        .slice(i, i + 4)
+        .map(([error, value]) => (error === null ? value : undefined));
+      const present = (v: unknown): boolean => v !== null && v !== undefined;
+      const reachable = exists === 1 ? present(inTimeline) : present(inAuthored) && following === 1;
+      unreachable += reachable ? 0 : 1;
+    }
+    fail('acknowledged posts missing from a follower timeline', unreachable);
 
     // follows: the row, and the feed's copy of the graph
     const follows = [...ledger.follows.entries()]

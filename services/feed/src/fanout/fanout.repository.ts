@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { REDIS, throwOnPipelineError } from '@murmur/redis';
 import type { Redis } from 'ioredis';
+import { withTimelineScripts } from '../feed/timeline-scripts';
 import {
   authoredKey,
   followersKey,
@@ -8,18 +9,6 @@ import {
   graphVersionKey,
   timelineKey,
 } from '../feed/feed-keys';
-
-/**
- * Copy an author's newest posts into a timeline and trim it (a follow's backfill). ZADD of the
- * same member and score changes nothing, so a redelivered job is harmless.
- * KEYS[1] authored list, KEYS[2] timeline; ARGV: how many posts, timeline max.
- */
-const BACKFILL = `
-local posts = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'REV', 'WITHSCORES')
-for i = 1, #posts, 2 do redis.call('ZADD', KEYS[2], posts[i + 1], posts[i]) end
-redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[2]) + 1))
-return #posts / 2
-`;
 
 /**
  * Remove an author's posts from a timeline (an unfollow), in chunks that keep each ZREM's
@@ -60,7 +49,11 @@ export interface FollowersPage {
 /** The feed's copy of the follow graph (built from follow events) and timeline writes. */
 @Injectable()
 export class FanoutRepository {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  private readonly redis: Redis;
+
+  constructor(@Inject(REDIS) redis: Redis) {
+    this.redis = withTimelineScripts(redis);
+  }
 
   /**
    * Both directions of a follow (followers for fan-out, following for fan-in), or of an unfollow,
@@ -89,18 +82,15 @@ export class FanoutRepository {
 
   /**
    * A new follow, fan-out mode: the followee's newest posts (up to `max`, the timeline's bound)
-   * join the follower's timeline, which is trimmed again. Returns how many were copied.
+   * join the follower's timeline, which is trimmed again; a follower without a materialised
+   * timeline gets them when it is merged. Returns how many were copied.
    */
-  async backfill(followeeId: string, followerId: string, max: number): Promise<number> {
-    return Number(
-      await this.redis.eval(
-        BACKFILL,
-        2,
-        authoredKey(followeeId),
-        timelineKey(followerId),
-        max,
-        max,
-      ),
+  backfill(followeeId: string, followerId: string, max: number): Promise<number> {
+    return this.redis.murmurBackfillLive(
+      authoredKey(followeeId),
+      timelineKey(followerId),
+      max,
+      max,
     );
   }
 
@@ -126,8 +116,10 @@ export class FanoutRepository {
   }
 
   /**
-   * Record a post in its author's own list (`feed:authored`, read by fan-in) and, when fanning
-   * out, in the author's timeline, in one round trip.
+   * Record a post in its author's own list (`feed:authored`, read by fan-in and by a timeline's
+   * merge), trimmed to `max`, and, when fanning out, in the author's timeline if it is
+   * materialised, in one round trip. ZADD of the same member and score is a no-op, so a
+   * redelivered job changes nothing.
    */
   async addAuthored(
     authorId: string,
@@ -136,33 +128,35 @@ export class FanoutRepository {
     max: number,
     withTimeline: boolean,
   ): Promise<void> {
-    const keys = [authoredKey(authorId), ...(withTimeline ? [timelineKey(authorId)] : [])];
-    await this.push(keys, postId, score, max);
+    const pipeline = this.redis.pipeline();
+    pipeline.zadd(authoredKey(authorId), score, postId);
+    pipeline.zremrangebyrank(authoredKey(authorId), 0, -(max + 1));
+    if (withTimeline) {
+      pipeline.murmurPushToLive(1, timelineKey(authorId), score, postId, max);
+    }
+    throwOnPipelineError(await pipeline.exec());
   }
 
-  /** Add a post to many followers' timelines in one round trip (none: no round trip). */
+  /**
+   * Add a post to those of many followers' timelines that are materialised, in one round trip
+   * (none: no round trip); the others get it when their reader's next read merges them. Returns
+   * how many timelines were written.
+   */
   async pushToTimelines(
     userIds: string[],
     postId: string,
     score: number,
     max: number,
-  ): Promise<void> {
-    await this.push(userIds.map(timelineKey), postId, score, max);
-  }
-
-  /**
-   * ZADD to each sorted set and trim it to its `max` newest entries. ZADD of the same member and
-   * score is a no-op, so a redelivered job changes nothing.
-   */
-  private async push(keys: string[], postId: string, score: number, max: number): Promise<void> {
-    if (keys.length === 0) {
-      return;
+  ): Promise<number> {
+    if (userIds.length === 0) {
+      return 0;
     }
-    const pipeline = this.redis.pipeline();
-    for (const key of keys) {
-      pipeline.zadd(key, score, postId);
-      pipeline.zremrangebyrank(key, 0, -(max + 1));
-    }
-    throwOnPipelineError(await pipeline.exec());
+    return this.redis.murmurPushToLive(
+      userIds.length,
+      ...userIds.map(timelineKey),
+      score,
+      postId,
+      max,
+    );
   }
 }

@@ -32,9 +32,9 @@ class FakeFanoutRepository implements Pick<
     return Promise.resolve();
   }
 
-  pushToTimelines(...args: [string[], string, number, number]): Promise<void> {
+  pushToTimelines(...args: [string[], string, number, number]): Promise<number> {
     this.calls.push(['pushToTimelines', ...args]);
-    return Promise.resolve();
+    return Promise.resolve(args[0].length);
   }
 
   followersPage(userId: string, cursor: string, count: number): Promise<FollowersPage> {

@@ -7,6 +7,7 @@ import {
   QUEUES,
 } from '@murmur/contracts';
 import type { JobPublisher } from '@murmur/queue';
+import { fanoutTimelineWritesTotal } from '../feed/feed.metrics';
 import { FanoutRepository } from './fanout.repository';
 
 export const FANOUT_OPTIONS = Symbol('FANOUT_OPTIONS');
@@ -41,7 +42,10 @@ export interface FanoutRun {
 }
 
 export interface FanoutResult {
-  /** follower timelines this job wrote itself (a small audience, pushed without chunks) */
+  /**
+   * follower timelines this job wrote itself (a small audience, pushed without chunks): the
+   * materialised ones; a follower without a timeline gets the post when it is merged
+   */
   delivered: number;
   /** chunk jobs the post's fan-out queued, over every attempt */
   chunks: number;
@@ -146,8 +150,7 @@ export class FanoutService implements OnApplicationBootstrap {
       }
     } while (cursor !== '0');
     if (chunk === 0) {
-      await this.repo.pushToTimelines(pending, post.postId, post.createdAt, timelineMax);
-      return { delivered: pending.length, chunks: 0 };
+      return { delivered: await this.push(pending, post), chunks: 0 };
     }
     if (pending.length > 0) {
       await queuePending('0');
@@ -190,13 +193,20 @@ export class FanoutService implements OnApplicationBootstrap {
     if (!this.options.fanoutOnWrite) {
       return 0;
     }
-    await this.repo.pushToTimelines(
-      chunk.followerIds,
-      chunk.postId,
-      chunk.createdAt,
+    return this.push(chunk.followerIds, chunk);
+  }
+
+  /** Push into the followers' materialised timelines; count what was written and skipped. */
+  private async push(followerIds: string[], post: FanoutJob): Promise<number> {
+    const written = await this.repo.pushToTimelines(
+      followerIds,
+      post.postId,
+      post.createdAt,
       this.options.timelineMax,
     );
-    return chunk.followerIds.length;
+    fanoutTimelineWritesTotal.inc({ result: 'written' }, written);
+    fanoutTimelineWritesTotal.inc({ result: 'skipped' }, followerIds.length - written);
+    return written;
   }
 
   /**

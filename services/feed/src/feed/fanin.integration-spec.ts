@@ -55,7 +55,13 @@ describe(`${FaninRepository.name} (real Redis)`, () => {
   });
   const feedFrom = (source: TimelineSource): FeedService =>
     new FeedService(source, posts as unknown as PostClient);
-  const timelineFeed = feedFrom(new TimelineRepository(redis));
+  const timelineFeed = feedFrom(
+    new TimelineRepository(redis, {
+      timelineMax: TIMELINE_MAX,
+      idleTtlSeconds: 0,
+      maxFollowees: 1_000,
+    }),
+  );
   const faninFeed = feedFrom(new FaninRepository(redis, 1_000));
 
   // Numeric ids unique to this run, so reruns against a kept stack start clean.
@@ -109,6 +115,9 @@ describe(`${FaninRepository.name} (real Redis)`, () => {
     }
     for (const u of [reader, a, b, c, stranger]) {
       keys.add(timelineKey(u)).add(authoredKey(u));
+      // Each reads their (empty) feed first: their timelines are materialised, so the fan-out
+      // below pushes into them (timeline.repository.integration-spec covers the unread case).
+      await expect(timelineFeed.page(u, 20)).resolves.toEqual({ items: [], nextCursor: null });
     }
     for (const job of jobs) {
       await fanOutWorker.fanout(job, run(job));
@@ -135,6 +144,8 @@ describe(`${FaninRepository.name} (real Redis)`, () => {
       );
     const before = await snapshot();
     expect(before[0]).toHaveLength(2 * 12); // the reader wrote 12 of the 60 posts
+    // the reader's timeline: the 48 posts of the reader, a, b and c, and the empty one's sentinel
+    expect(before[1]).toHaveLength(2 * 49);
     for (const job of jobs.slice(0, 20)) {
       await fanOutWorker.fanout(job, run(job));
     }

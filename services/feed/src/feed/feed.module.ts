@@ -9,7 +9,7 @@ import { FeedService } from './feed.service';
 import { POST_CLIENT_OPTIONS, PostClient } from './post.client';
 import { RebuildAwareTimelines } from './rebuild-aware-timelines';
 import { TIMELINE_SOURCE, type TimelineSource } from './timeline-source';
-import { TimelineRepository } from './timeline.repository';
+import { TIMELINE_READ_OPTIONS, TimelineRepository } from './timeline.repository';
 
 @Module({})
 export class FeedModule {
@@ -32,6 +32,14 @@ export class FeedModule {
             new RebuildAwareTimelines(configured, fanin, new DerivedState(redis)),
         },
         { provide: FANIN_MAX_FOLLOWEES, useValue: config.FANIN_MAX_FOLLOWEES },
+        {
+          provide: TIMELINE_READ_OPTIONS,
+          useValue: {
+            timelineMax: config.TIMELINE_MAX,
+            idleTtlSeconds: config.TIMELINE_IDLE_TTL_SECONDS,
+            maxFollowees: config.FANIN_MAX_FOLLOWEES,
+          },
+        },
         PostClient,
         {
           provide: POST_CLIENT_OPTIONS,

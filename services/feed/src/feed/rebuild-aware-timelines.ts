@@ -1,10 +1,7 @@
 import { type DerivedState, derivedFallbackReadsTotal, isPast } from '@murmur/rebuild';
 import type { TimelineEntry } from './feed-page';
-import { FeedError, FeedErrorCode } from './feed.errors';
+import { rebuildingError } from './feed.errors';
 import type { TimelineSource } from './timeline-source';
-
-/** How long a reader refused during the first phases of a rebuild should wait. */
-export const REBUILDING_RETRY_AFTER_SECONDS = 2;
 
 /**
  * The configured timeline source, as long as the data Redis's derived state is complete. While a
@@ -37,10 +34,6 @@ export class RebuildAwareTimelines implements TimelineSource {
       return this.fanin.page(userId, limit, cursor);
     }
     derivedFallbackReadsTotal.inc({ reader: 'feed', via: 'refused' });
-    throw new FeedError(
-      FeedErrorCode.Rebuilding,
-      'Feeds are being rebuilt after a loss of the data store; try again in a moment.',
-      REBUILDING_RETRY_AFTER_SECONDS,
-    );
+    throw rebuildingError();
   }
 }

@@ -57,7 +57,6 @@ export class RebuildModule {
                   shards,
                   redis,
                   timelineMax: config.TIMELINE_MAX,
-                  fanoutOnWrite: config.FANOUT_ON_WRITE,
                   batch: config.REBUILD_BATCH,
                   owner: config.INSTANCE_NAME,
                   intervalMs: config.REBUILD_CHECK_MS,

@@ -81,7 +81,7 @@ describe(LeaderboardsService.name, () => {
   });
 
   it('goes back to the Redis board once the rebuild has restored the boards', async () => {
-    const { sut, boards, scores } = service(0, { ready: false, phase: 'timelines' });
+    const { sut, boards, scores } = service(0, { ready: true });
     await sut.top('posters', 3);
     expect(boards.reads).toBe(1);
     expect(scores.reads).toBe(0);
