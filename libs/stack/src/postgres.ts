@@ -260,6 +260,13 @@ export function removeStalePidFile(node: PostgresNode, id: PgIdentity, bin: stri
   rmSync(pidFile, { force: true });
 }
 
+/**
+ * The stack's own sessions (creating roles and databases, probing, promoting) commit locally: a
+ * primary with `synchronous_standby_names` set is started, and bootstrapped, before its standbys
+ * exist, and a commit waiting for a standby that is not there yet would hang the start.
+ */
+export const ADMIN_SESSION_OPTIONS = '-c synchronous_commit=local';
+
 async function withClient<T>(
   port: number,
   user: string,
@@ -275,6 +282,7 @@ async function withClient<T>(
     connectionTimeoutMillis: timeoutMs,
     // A hung server (SIGSTOP) accepts the connection and then answers nothing.
     query_timeout: timeoutMs,
+    options: ADMIN_SESSION_OPTIONS,
   });
   // A refused connection emits 'error' as well as rejecting connect(): keep it from crashing us.
   client.on('error', () => undefined);
