@@ -7,3 +7,4 @@ export * from './api-client';
 export * from './otlp-receiver';
 export * from './stack-fixture';
 export * from './wait-for';
+export * from './free-port';

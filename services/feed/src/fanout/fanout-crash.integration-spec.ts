@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import {
   FEED_JOBS,
   type FanoutChunkJob,
@@ -9,7 +8,7 @@ import {
 } from '@murmur/contracts';
 import { QUEUE_PREFIX, redisConnectionOptions } from '@murmur/queue';
 import { serviceEntry, serviceEnv } from '@murmur/stack';
-import { REPO_ROOT, testTopology, waitFor } from '@murmur/testing';
+import { freePort, REPO_ROOT, testTopology, waitFor } from '@murmur/testing';
 import { type Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { followersKey, timelineKey } from '../feed/feed-keys';
@@ -37,17 +36,6 @@ const WORKER_ENV = {
   REBUILD_CHECK_MS: '0',
   LOG_LEVEL: 'warn',
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** A feed worker process (the built `dist/` code the stack runs), on this test's database. */
 class WorkerProcess {
