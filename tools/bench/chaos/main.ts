@@ -12,7 +12,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { pgIdentity, runningStack, stackTopology, type Topology } from '@murmur/stack';
+import {
+  failoverStack,
+  pgIdentity,
+  runningStack,
+  stackTopology,
+  type Topology,
+} from '@murmur/stack';
 import { BENCH_ENV } from '../bench-env';
 import { restartStack, stopStack } from '../stack-control';
 import { asUser, type ChaosUser, Edge, newUser, Recorder, sleep } from './client';
@@ -128,6 +134,7 @@ async function main(): Promise<void> {
     });
   }
   let t: Topology = stackTopology({ profile: 'dev' });
+  const mainPrimaryAtStart = primaryOf(t, 'main');
   const recorder = new Recorder();
   const edge = new Edge(`http://127.0.0.1:${t.nginx.port}`, recorder);
   log('creating the cast (6 authors with 2 stable followers each, 4 togglers, a canary pair)');
@@ -210,11 +217,36 @@ async function main(): Promise<void> {
   writeFileSync(out, report);
   log(`report: ${out}`);
   console.log(report);
+  await failBack(mainPrimaryAtStart);
   if (!values.keep) {
     await stopStack();
   }
   const bad = rows.some((r) => r.lost > 0 || r.duplicated > 0 || r.recoveredMs === undefined);
   process.exit(bad || final.lost > 0 || final.duplicated > 0 ? 1 : 0);
+}
+
+function primaryOf(t: Topology, cluster: string): string | undefined {
+  return t.postgres.find((n) => n.cluster === cluster && n.role === 'primary')?.name;
+}
+
+/**
+ * The primary fault ends with a standby promoted, and the stack keeps that role across restarts:
+ * hand the main cluster back to the node it started on, so the next `npm start` and `npm run seed`
+ * find the stack as it was (the old primary is a streaming standby again by now).
+ */
+async function failBack(primary: string | undefined): Promise<void> {
+  const now = primaryOf(stackTopology({ profile: 'dev' }), 'main');
+  if (primary === undefined || now === primary) {
+    return;
+  }
+  log(`handing the main cluster back to ${primary} (it is on ${now ?? '?'} since the failover)`);
+  try {
+    await failoverStack({ profile: 'dev', cluster: 'main', to: primary, log });
+  } catch (error) {
+    log(
+      `could not hand it back (${(error as Error).message}): run npm run stack:failover -- --cluster main --to ${primary}`,
+    );
+  }
 }
 
 main().catch((error: unknown) => {
