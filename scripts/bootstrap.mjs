@@ -174,7 +174,7 @@ function stopSystemNginx() {
 
 // 2b ─ Go, for the offline Helm renderer of the deploy checks ──────────────────────────────────
 // tools/deploy-checks/helm-render builds a `helm template` stand-in from Debian's Go packages
-// (there is no helm binary here). Only the tests need it: without it they skip that check.
+// (there is no helm binary here). Only the tests need it: without it that check fails.
 function ensureGo() {
   const listFile = path.join(root, 'tools', 'deploy-checks', 'helm-render', 'apt-packages.txt');
   if (!existsSync(listFile)) {
@@ -202,15 +202,35 @@ function ensureGo() {
   }
   if (!isRoot || !has('apt-get')) {
     step(
-      `Go for the Helm render check is missing (${missing.join(' ')}); that check will be ` +
-        `skipped. Debian/Ubuntu: sudo apt-get install ${missing.join(' ')}`,
+      `Go for the Helm render check is missing (${missing.join(' ')}); that check will ` +
+        `fail. Debian/Ubuntu: sudo apt-get install ${missing.join(' ')}`,
     );
     return;
   }
   step(`installing Go for the Helm render check (apt-get install ${missing.join(' ')}) …`);
   const error = aptInstall(missing);
+  step(error ? `Go not installed (${error}): the Helm render check will fail` : '✓ Go installed');
+}
+
+// The kustomize checks of deploy/k8s run `kubectl kustomize`. Debian 12's kubectl (1.20) is too
+// old for the kustomizations, so only an apt repository that carries `kubectl` (Kubernetes' or
+// Google's) can install it; without it those checks fail, and this says so before the run.
+function ensureKubectl() {
+  if (spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0) {
+    step('✓ kubectl installed');
+    return;
+  }
+  const candidate =
+    has('apt-cache') &&
+    /Candidate: 1:\d/.test(
+      spawnSync('apt-cache', ['policy', 'kubectl'], { encoding: 'utf8' }).stdout,
+    );
+  const error = isRoot && candidate ? aptInstall(['kubectl']) : 'no apt repository offers kubectl';
   step(
-    error ? `Go not installed (${error}): the Helm render check will be skipped` : '✓ Go installed',
+    error
+      ? `kubectl is missing (${error}): the deploy/k8s checks will fail. Install kubectl 1.27+ ` +
+          '(https://kubernetes.io/docs/tasks/tools/) and run again.'
+      : '✓ kubectl installed',
   );
 }
 
@@ -306,6 +326,7 @@ if (!quick) {
   }
   if (command === 'test' || command === 'setup') {
     ensureGo();
+    ensureKubectl();
   }
   node = node24();
   step(`✓ Node ${node.version}`);

@@ -5,7 +5,7 @@
 //   npm test                  everything
 //   npm test -- --only unit   one stage: lint | typecheck | k6 | unit | stack
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,6 +15,10 @@ const bin = (pkg, file) => path.join(root, 'node_modules', pkg, file);
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const reportsDir = path.join(root, 'tmp', 'test-reports');
+// Counts what Jest reports broken, not only failed tests (tools/test-runner/jest-report.ts).
+const { readReport } = await import(
+  path.join(root, 'dist', 'tools', 'test-runner', 'jest-report.js')
+);
 mkdirSync(reportsDir, { recursive: true });
 
 const stages = [
@@ -35,8 +39,21 @@ const stages = [
   // then k6 v0.47's own compiler (Babel 6.26, tools/k6-compat) must accept every script and import.
   { name: 'k6', cmd: [bin('typescript', 'bin/tsc'), '-p', 'loadtests/tsconfig.json'] },
   { name: 'k6', cmd: [path.join(root, 'dist', 'tools', 'k6-compat', 'check.js'), 'loadtests/k6'] },
-  { name: 'unit', jest: 'jest.unit.config.js' },
-  { name: 'stack', jest: 'jest.stack.config.js', extra: ['--runInBand'] },
+  {
+    name: 'unit',
+    jest: 'jest.unit.config.js',
+    projects: [{ name: 'unit', pattern: /\.spec\.ts$/ }],
+  },
+  {
+    name: 'stack',
+    jest: 'jest.stack.config.js',
+    extra: ['--runInBand'],
+    // A project that matches no file is a failure, not silence.
+    projects: [
+      { name: 'integration', pattern: /\.integration-spec\.ts$/ },
+      { name: 'e2e', pattern: /\.e2e-spec\.ts$/ },
+    ],
+  },
 ];
 
 const results = [];
@@ -51,6 +68,7 @@ for (const stage of stages) {
   let cmd = stage.cmd;
   const report = path.join(reportsDir, `${stage.name}.json`);
   if (stage.jest) {
+    rmSync(report, { force: true }); // never read a report an earlier run left
     cmd = [
       bin('jest', 'bin/jest.js'),
       '-c',
@@ -67,17 +85,24 @@ for (const stage of stages) {
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   let detail = '';
-  if (stage.jest && existsSync(report)) {
-    const json = JSON.parse(readFileSync(report, 'utf8'));
-    passed += json.numPassedTests;
-    failed += json.numFailedTests;
-    detail = `${json.numPassedTests} passed, ${json.numFailedTests} failed`;
-  } else {
-    passed += run.status === 0 ? 1 : 0;
-    failed += run.status === 0 ? 0 : 1;
+  let ok = run.status === 0;
+  if (stage.jest) {
+    const count = readReport(report, stage.projects);
+    passed += count.passed;
+    failed += count.failed;
+    detail = `${count.passed} passed, ${count.failed} failed`;
+    for (const problem of count.problems) {
+      console.log(`✖ counted as a failure: ${problem}`);
+    }
+    ok = ok && count.failed === 0;
+  } else if (!ok) {
+    // A stage that is not a test run (lint, typecheck, k6) counts once when it fails; a
+    // passing one adds nothing to the test count.
+    failed += 1;
+    detail = 'failed (counted as 1)';
   }
-  results.push({ stage: stage.name, ok: run.status === 0, seconds, detail });
-  if (run.status !== 0 && !args.includes('--keep-going')) {
+  results.push({ stage: stage.name, ok, seconds, detail });
+  if (!ok && !args.includes('--keep-going')) {
     break;
   }
 }

@@ -19,9 +19,14 @@ import {
   SHARED_CONF_FILES,
 } from './edge-configs';
 import { REPO_ROOT } from './manifests';
+import { describeWithTool } from './with-tool.spec-helper';
 
 const read = (file: string): string => readFileSync(path.join(REPO_ROOT, file), 'utf8');
-const hasNginx = spawnSync('nginx', ['-v'], { encoding: 'utf8' }).status === 0;
+const describeWithNginx = describeWithTool(
+  spawnSync('nginx', ['-v'], { encoding: 'utf8' }).status === 0
+    ? undefined
+    : 'nginx is not installed (npm test installs it with apt-get when run as root: apt-get install nginx)',
+);
 
 /**
  * The local NGINX (Debian's 1.22) predates `server … resolve` (1.27.3). Everything else of the
@@ -107,7 +112,7 @@ describe('edge configs for compose and Kubernetes', () => {
     }
   });
 
-  (hasNginx ? describe : describe.skip)('nginx -t (local NGINX, without `resolve`)', () => {
+  describeWithNginx('nginx -t (local NGINX, without `resolve`)', () => {
     it.each([
       ['compose', composeNginxConfig()],
       ['kubernetes', kubernetesNginxConfig('murmur')],
@@ -124,7 +129,7 @@ describe('edge configs for compose and Kubernetes', () => {
     });
   });
 
-  (hasNginx ? describe : describe.skip)('the edge limits at work (local NGINX)', () => {
+  describeWithNginx('the edge limits at work (local NGINX)', () => {
     it('refuses past a zone with a problem+json 429 and Retry-After; health checks are not counted, other routes not in the auth zone', async () => {
       const limits: EdgeRateLimits = {
         api: { rate: 1, burst: 4 },
@@ -167,7 +172,7 @@ describe('edge configs for compose and Kubernetes', () => {
     });
   });
 
-  (hasNginx ? describe : describe.skip)('overload at the edge (local NGINX)', () => {
+  describeWithNginx('overload at the edge (local NGINX)', () => {
     const noLimits: EdgeRateLimits = { api: false, auth: false };
     // /api/feed is slow (a saturated service), /api/posts answers its own 503 (shedding).
     const handler: StubHandler = (req, res) => {

@@ -4,12 +4,13 @@ import path from 'node:path';
 import { CHART, helmNotes, helmRenderer, helmTemplate, type RenderOptions } from './helm-render';
 import {
   REPO_ROOT,
-  hasKubectl,
+  KUBECTL_MISSING,
   kustomizeBuild,
   schemaErrors,
   unknownFieldErrors,
   type K8sObject,
 } from './manifests';
+import { describeWithTool } from './with-tool.spec-helper';
 import {
   availabilityViolations,
   imageTagViolations,
@@ -33,9 +34,6 @@ import {
 
 const renderer = helmRenderer();
 const bin = renderer.bin ?? '';
-if (renderer.skip) {
-  console.warn(`helm-render.spec: rendering the chart is skipped: ${renderer.skip}`);
-}
 
 const render = (options: RenderOptions = {}): K8sObject[] =>
   helmTemplate(bin, options).map((r) => r.object);
@@ -111,13 +109,7 @@ const KUSTOMIZE_TWINS: [string, string][] = [
   ['kind with the load test', 'deploy/k8s/overlays/kind-loadtest'],
 ];
 
-const describeRendered = renderer.bin ? describe : describe.skip;
-
-if (renderer.skip) {
-  describe('deploy/helm/murmur rendered', () => {
-    it.skip(`cannot render here: ${renderer.skip}`, () => undefined);
-  });
-}
+const describeRendered = describeWithTool(renderer.skip);
 
 describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
   const rendered = new Map<string, K8sObject[]>();
@@ -401,7 +393,7 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
     expect(plain).not.toContain('cronjob/rebuild');
   });
 
-  const describeKubectl = hasKubectl() ? describe : describe.skip;
+  const describeKubectl = describeWithTool(KUBECTL_MISSING);
   describeKubectl('against deploy/k8s (kubectl kustomize)', () => {
     const twins = new Map<string, K8sObject[]>();
     beforeAll(() => {

@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   REPO_ROOT,
-  hasKubectl,
+  KUBECTL_MISSING,
   kustomizeBuild,
   parseYamlDocs,
   schemaErrors,
   unknownFieldErrors,
   type K8sObject,
 } from './manifests';
+import { describeWithTool } from './with-tool.spec-helper';
 import {
   availabilityViolations,
   imageTagViolations,
@@ -50,7 +51,7 @@ const TARGETS = [
   'deploy/k8s/overlays/kind',
   'deploy/k8s/overlays/kind-loadtest',
 ];
-const describeWithKubectl = hasKubectl() ? describe : describe.skip;
+const describeWithKubectl = describeWithTool(KUBECTL_MISSING);
 
 describeWithKubectl('deploy/k8s (kubectl kustomize)', () => {
   const built = new Map<string, K8sObject[]>();

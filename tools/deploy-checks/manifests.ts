@@ -101,3 +101,7 @@ export function unknownFieldErrors(objects: K8sObject[]): string[] {
     return `${o.kind}/${o.metadata.name}: ${message}`;
   });
 }
+
+export const KUBECTL_MISSING = hasKubectl()
+  ? undefined
+  : 'kubectl is not installed (kubectl kustomize builds deploy/k8s; install kubectl 1.27 or newer, e.g. from https://kubernetes.io/docs/tasks/tools/; Debian 12 ships 1.20, too old for `labels` and `components`)';
