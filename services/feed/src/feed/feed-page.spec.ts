@@ -1,23 +1,44 @@
-import {
-  fromWithScores,
-  mergeNewest,
-  newestFirst,
-  pageOf,
-  readWindow,
-  type TimelineEntry,
-} from './feed-page';
+import { fromWithScores, mergeNewest, newestFirst, pageOf, type TimelineEntry } from './feed-page';
 
 const e = (score: number, postId: string | number): TimelineEntry => ({
   score,
   postId: String(postId),
 });
 
-/** What one ZRANGE … BYSCORE REV LIMIT of a sorted set answers: at or below the cursor's score. */
-const read = (set: readonly TimelineEntry[], limit: number, cursor?: TimelineEntry) =>
-  set
-    .filter((x) => cursor === undefined || x.score <= cursor.score)
-    .sort(newestFirst)
-    .slice(0, readWindow(limit));
+/** A sorted set's order under ZRANGE … REV: score, then member bytes (not post id), descending. */
+const redisOrder = (a: TimelineEntry, b: TimelineEntry): number =>
+  a.score !== b.score ? b.score - a.score : a.postId < b.postId ? 1 : a.postId > b.postId ? -1 : 0;
+
+/** What PAGE_CANDIDATES (timeline-scripts.ts) answers for one sorted set, in Redis's order. */
+const read = (set: readonly TimelineEntry[], limit: number, cursor?: TimelineEntry) => {
+  const sorted = [...set].sort(redisOrder);
+  const at = (score: number) => sorted.filter((x) => x.score === score);
+  const tie = cursor === undefined ? [] : at(cursor.score);
+  const older = sorted
+    .filter((x) => cursor === undefined || x.score < cursor.score)
+    .slice(0, limit);
+  const edge = older.length === limit ? at(older[older.length - 1].score) : [];
+  return [...tie, ...older, ...edge];
+};
+
+/** Every post id, page by page with the cursor, through `pageOf` over `lists` read by `read`. */
+const walk = (lists: readonly TimelineEntry[][], limit: number): string[] => {
+  const seen: string[] = [];
+  let cursor: TimelineEntry | undefined;
+  for (let pages = 0; pages < 1_000; pages++) {
+    const page = pageOf(
+      lists.map((list) => read(list, limit, cursor)),
+      limit,
+      cursor,
+    );
+    seen.push(...page.map((x) => x.postId));
+    if (page.length < limit) {
+      break;
+    }
+    cursor = page[page.length - 1];
+  }
+  return seen;
+};
 
 describe('pageOf', () => {
   it('orders newest first and breaks ties on the same ms by post id, across lists', () => {
@@ -70,19 +91,16 @@ describe('pageOf', () => {
     expect(pageOf([[], []], 10, e(5, 5))).toEqual([]);
   });
 
-  it('counts only the newest readWindow entries, as a timeline read does, even past a crowded ms', () => {
-    // 40 posts in one ms, more than readWindow(1) = 33: both modes see the same (short) window.
-    const crowded = Array.from({ length: 40 }, (_, i) => e(1000, 100 + i));
+  it('loses no post when many share one ms, whatever the page size, in either mode', () => {
+    // 40 posts in one ms, ids across a power of ten (Redis sorts '999' after '1000'): the old
+    // fixed window (limit + 32 per set) never returned 7 of them at limit 1.
+    const crowded = Array.from({ length: 40 }, (_, i) => e(1000, 980 + i));
     const byAuthor = [crowded.filter((_, i) => i % 2 === 0), crowded.filter((_, i) => i % 2 === 1)];
-    const cursor = e(1000, 100 + 5);
-    const timeline = pageOf([read(crowded, 1, cursor)], 1, cursor);
-    expect(
-      pageOf(
-        byAuthor.map((list) => read(list, 1, cursor)),
-        1,
-        cursor,
-      ),
-    ).toEqual(timeline);
+    const all = [...crowded].sort(newestFirst).map((x) => x.postId);
+    for (const limit of [1, 2, 5, 39, 40, 41]) {
+      expect(walk([crowded], limit)).toEqual(all);
+      expect(walk(byAuthor, limit)).toEqual(all);
+    }
   });
 
   it('pages merged per author exactly like one timeline holding every post', () => {

@@ -10,13 +10,6 @@ export interface TimelineEntry {
   score: number;
 }
 
-/**
- * How many entries a page reads from each sorted set, at or below the cursor's score: a few more
- * than the page, to step over entries that share the cursor's millisecond and were already on
- * the previous page.
- */
-export const readWindow = (limit: number): number => limit + 32;
-
 /** Newest first; ties on the same ms are broken by post id, which also grows with time. */
 export function newestFirst(a: TimelineEntry, b: TimelineEntry): number {
   if (a.score !== b.score) {
@@ -45,21 +38,20 @@ export function fromWithScores(raw: readonly string[]): TimelineEntry[] {
 }
 
 /**
- * A page out of one or more lists of entries, each what a read of one sorted set returned (its
- * newest `readWindow(limit)` at or below the cursor's score). The lists are merged newest first,
- * without duplicates, and only the newest `readWindow(limit)` of the merge count, exactly as if
- * the entries had been in one sorted set read once: a page merged from many authors' lists equals
- * the page of a timeline holding all their posts. Then entries at or before the cursor are dropped
- * and at most `limit` kept.
+ * A page out of one or more lists of entries, each the candidates a read of one sorted set
+ * returned for this cursor (`PAGE_CANDIDATES` in timeline-scripts.ts: every entry at the cursor's
+ * ms and at the far edge, so no tie is cut). Entries at or before the cursor are dropped and the
+ * newest `limit` of the rest kept, in `newestFirst` order, without duplicates: a page merged from
+ * many authors' lists equals the page of a timeline holding all their posts.
  */
 export function pageOf(
   lists: readonly (readonly TimelineEntry[])[],
   limit: number,
   cursor?: TimelineEntry,
 ): TimelineEntry[] {
-  const window = mergeNewest(lists, readWindow(limit));
-  const past = cursor === undefined ? window : window.filter((e) => isPast(e, cursor));
-  return past.slice(0, limit);
+  const past =
+    cursor === undefined ? lists : lists.map((list) => list.filter((e) => isPast(e, cursor)));
+  return mergeNewest(past, limit);
 }
 
 /**

@@ -9,17 +9,50 @@ import type { Redis, Result } from 'ioredis';
  */
 
 /**
- * A page window of a timeline, refreshing its expiry; nil if there is no timeline. The expiry is
- * written only once it has run down by 1% of the TTL (about 100 minutes of 7 days), so a reader
- * paging through their feed costs no write, and no AOF entry, per page.
- * KEYS[1] timeline; ARGV: max score ('+inf' or the cursor's), window, idle TTL s (0 = none).
+ * Every entry a page after the cursor can hold, from one sorted set: all entries at the cursor's
+ * ms (Redis orders equal scores by member bytes, not by post id as `newestFirst` does, so none of
+ * them can be cut), the first `limit` strictly older, and all entries at the ms of the last of
+ * those (the same tie at the far edge). `pageOf` then orders them and drops what an earlier page
+ * held; nothing the page should show can be missing however many posts share one ms.
+ * Used as a function body: KEYS[1] the set; ARGV[1] the cursor's score ('' for the first page),
+ * ARGV[2] the page's limit.
  */
-const READ_TIMELINE = `
+const PAGE_CANDIDATES = `
+local function candidates(key, cursorScore, limit)
+  local out = {}
+  local function add(r) for i = 1, #r do out[#out + 1] = r[i] end end
+  local top = '+inf'
+  if cursorScore ~= '' then
+    add(redis.call('ZRANGE', key, cursorScore, cursorScore, 'BYSCORE', 'WITHSCORES'))
+    top = '(' .. cursorScore
+  end
+  local older = redis.call('ZRANGE', key, top, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, limit, 'WITHSCORES')
+  add(older)
+  if #older == 2 * limit then
+    local edge = older[#older]
+    add(redis.call('ZRANGE', key, edge, edge, 'BYSCORE', 'WITHSCORES'))
+  end
+  return out
+end
+`;
+
+/** A page's candidates of one sorted set (fan-in reads one per list, pipelined). */
+const READ_CANDIDATES = `${PAGE_CANDIDATES}
+return candidates(KEYS[1], ARGV[1], tonumber(ARGV[2]))
+`;
+
+/**
+ * A page's candidates of a timeline, refreshing its expiry; nil if there is no timeline. The
+ * expiry is written only once it has run down by 1% of the TTL (about 100 minutes of 7 days), so
+ * a reader paging through their feed costs no write, and no AOF entry, per page.
+ * KEYS[1] timeline; ARGV: the cursor's score ('' for the first page), limit, idle TTL s (0 = none).
+ */
+const READ_TIMELINE = `${PAGE_CANDIDATES}
 local left = redis.call('PTTL', KEYS[1])
 if left == -2 then return false end
 local ttlMs = tonumber(ARGV[3]) * 1000
 if ttlMs > 0 and left < ttlMs * 0.99 then redis.call('PEXPIRE', KEYS[1], ttlMs) end
-return redis.call('ZRANGE', KEYS[1], ARGV[1], '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, tonumber(ARGV[2]), 'WITHSCORES')
+return candidates(KEYS[1], ARGV[1], tonumber(ARGV[2]))
 `;
 
 /**
@@ -102,6 +135,7 @@ export const MATERIALISE_EXISTED = -2;
 export function withTimelineScripts(redis: Redis): Redis {
   if (typeof (redis as Partial<Redis>).murmurReadTimeline !== 'function') {
     redis.defineCommand('murmurReadTimeline', { numberOfKeys: 1, lua: READ_TIMELINE });
+    redis.defineCommand('murmurPageCandidates', { numberOfKeys: 1, lua: READ_CANDIDATES });
     redis.defineCommand('murmurMaterialiseTimeline', {
       numberOfKeys: 3,
       lua: MATERIALISE_TIMELINE,
@@ -116,10 +150,15 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     murmurReadTimeline(
       key: string,
-      max: string,
-      window: number,
+      cursorScore: string,
+      limit: number,
       ttlSeconds: number,
     ): Result<string[] | null, Context>;
+    murmurPageCandidates(
+      key: string,
+      cursorScore: string,
+      limit: number,
+    ): Result<string[], Context>;
     murmurMaterialiseTimeline(
       timeline: string,
       following: string,

@@ -191,6 +191,37 @@ describe(`${TimelineRepository.name}: timelines materialised on read (real Redis
     await expect(redis.smembers(followingKey('16'))).resolves.toEqual(['36']);
   });
 
+  it('pages through posts that share one millisecond without losing or repeating one, in both modes', async () => {
+    await worker.follow({ followerId: '17', followeeId: '27' });
+    await worker.follow({ followerId: '17', followeeId: '37' });
+    await timelines().page('17', 1); // materialise it, so fan-out writes into it
+    // 40 posts in one ms, ids across a power of ten (Redis orders equal scores by member bytes,
+    // so '999999' sorts after '1000000' there: the page must not depend on that order).
+    const createdAt = clock + 1_000;
+    const posted: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const job = { postId: String(999_980 + i), authorId: i % 2 === 0 ? '27' : '37', createdAt };
+      await worker.fanout(job, run(job));
+      posted.push(job.postId);
+    }
+    const expected = posted.sort((a, b) => Number(b) - Number(a));
+    for (const source of [timelines(), fanin()]) {
+      for (const limit of [1, 3, 7]) {
+        const seen: string[] = [];
+        let cursor: TimelineEntry | undefined;
+        for (let pages = 0; pages < 100; pages++) {
+          const page = await source.page('17', limit, cursor);
+          seen.push(...ids(page));
+          if (page.length < limit) {
+            break;
+          }
+          cursor = page[page.length - 1];
+        }
+        expect(seen).toEqual(expected);
+      }
+    }
+  });
+
   /** Which author a post id of this spec belongs to (from the authored lists). */
   async function authorOf(postId: string): Promise<string | undefined> {
     for (const a of ['41', '42', '43', '44', '45']) {

@@ -3,7 +3,7 @@ import { REDIS } from '@murmur/redis';
 import type { Redis } from 'ioredis';
 import { DERIVED_KEYS, TIMELINE_SENTINEL } from '@murmur/contracts';
 import { authoredKey, followingKey, timelineKey } from './feed-keys';
-import { fromWithScores, pageOf, readWindow, type TimelineEntry } from './feed-page';
+import { fromWithScores, pageOf, type TimelineEntry } from './feed-page';
 import { rebuildingError } from './feed.errors';
 import { timelineMaterialisationsTotal } from './feed.metrics';
 import { MATERIALISE_EXISTED, MATERIALISE_REFUSED, withTimelineScripts } from './timeline-scripts';
@@ -57,11 +57,10 @@ export class TimelineRepository implements TimelineSource {
   }
 
   private read(userId: string, limit: number, cursor?: TimelineEntry): Promise<string[] | null> {
-    const max = cursor === undefined ? '+inf' : String(cursor.score);
     return this.redis.murmurReadTimeline(
       timelineKey(userId),
-      max,
-      readWindow(limit),
+      cursorScore(cursor),
+      limit,
       this.options.idleTtlSeconds,
     );
   }
@@ -95,9 +94,13 @@ export class TimelineRepository implements TimelineSource {
   }
 }
 
+/** The cursor's score as the candidate scripts take it ('' for the first page). */
+const cursorScore = (cursor?: TimelineEntry): string =>
+  cursor === undefined ? '' : String(cursor.score);
+
 /**
- * The newest `readWindow(limit)` entries at or below the cursor's score of each sorted set, in one
- * round trip: what a page is cut from (`pageOf`), whether from one timeline or many author lists.
+ * Each sorted set's candidates for a page after the cursor (`PAGE_CANDIDATES`), in one round
+ * trip: what a page is cut from (`pageOf`), whether from one timeline or many author lists.
  */
 export async function readWindows(
   redis: Redis,
@@ -105,20 +108,9 @@ export async function readWindows(
   limit: number,
   cursor?: TimelineEntry,
 ): Promise<TimelineEntry[][]> {
-  const max = cursor === undefined ? '+inf' : String(cursor.score);
-  const pipeline = redis.pipeline();
+  const pipeline = withTimelineScripts(redis).pipeline();
   for (const key of keys) {
-    pipeline.zrange(
-      key,
-      max,
-      '-inf',
-      'BYSCORE',
-      'REV',
-      'LIMIT',
-      0,
-      readWindow(limit),
-      'WITHSCORES',
-    );
+    pipeline.murmurPageCandidates(key, cursorScore(cursor), limit);
   }
   const results = (await pipeline.exec()) ?? [];
   return results.map(([error, raw]) => {
