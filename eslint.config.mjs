@@ -36,6 +36,7 @@ export default tseslint.config(
       '**/node_modules/**',
       '.stack/**',
       '.stack-test/**',
+      '.stack-probe/**',
       'coverage/**',
       'tmp/**',
       '.nx/**',

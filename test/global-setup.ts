@@ -1,5 +1,5 @@
 import { startStack } from '@murmur/stack';
-import { REPO_ROOT, TEST_OTLP_ENDPOINT } from '@murmur/testing';
+import { REPO_ROOT, STRAY_VARIABLE, TEST_OTLP_ENDPOINT } from '@murmur/testing';
 
 /**
  * Start the test stack once for all integration and end-to-end tests: fresh data, private ports,
@@ -7,6 +7,9 @@ import { REPO_ROOT, TEST_OTLP_ENDPOINT } from '@murmur/testing';
  */
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();
+  // A variable of the caller's environment that no component may receive (checked by
+  // libs/stack/src/child-env.integration-spec.ts): only what each one is configured with arrives.
+  process.env[STRAY_VARIABLE] = 'set by the test setup; must not reach a stack process';
   await startStack({
     profile: 'test',
     root: REPO_ROOT,

@@ -41,6 +41,7 @@ commands:
 
 options:
   --profile dev|test   dev: .stack/ and :8080 (default); test: .stack-test/, every port +10000
+                       (probe: .stack-probe/, +20000, for the supervisor's own tests)
   --fresh              wipe the profile's data first (start, up)
   --port N             NGINX port (or MURMUR_PORT)
   --only infra         Postgres and Redis only: no migrations, services or NGINX
@@ -93,8 +94,8 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
     switch (flag) {
       case '--profile': {
         const p = value();
-        if (p !== 'dev' && p !== 'test') {
-          throw new UsageError(`--profile is dev or test, not "${p}"`);
+        if (p !== 'dev' && p !== 'test' && p !== 'probe') {
+          throw new UsageError(`--profile is dev, test or probe, not "${p}"`);
         }
         args.profile = p;
         break;

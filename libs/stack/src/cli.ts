@@ -41,7 +41,7 @@ async function supervise(args: CliArgs, echo: boolean): Promise<void> {
   const t = withCurrentRoles(buildTopology({ profile: args.profile, root, nginxPort: args.port }));
   if (runningStack(t)) {
     throw new UsageError(
-      `a ${t.profile} stack is already running (stop it with: npm run stack:down${t.profile === 'test' ? ' -- --profile test' : ''})`,
+      `a ${t.profile} stack is already running (stop it with: npm run stack:down${t.profile === 'dev' ? '' : ` -- --profile ${t.profile}`})`,
     );
   }
   if (args.fresh) {
@@ -133,6 +133,14 @@ async function main(): Promise<void> {
       return;
     }
   }
+}
+
+// A closed stdout or stderr must not end us before the stop is done: `npm start | tee start.log`
+// and a Ctrl-C kill tee first, and the next line we print fails (EPIPE; EIO once a closed
+// terminal hangs up). Without a handler that error ends the process, and every child it started
+// runs on. What we print is also in .stack/logs/; losing the terminal copy is harmless.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', () => undefined);
 }
 
 main().catch((error: unknown) => {

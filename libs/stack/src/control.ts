@@ -283,7 +283,7 @@ export async function migrateStack(
   if (down.length > 0) {
     throw new Error(
       `the ${t.profile} stack's Postgres is not running (${down.map((n) => `${n.name} :${n.port}`).join(', ')}): ` +
-        `start it first (npm run stack:up${t.profile === 'test' ? ' -- --profile test' : ''})`,
+        `start it first (npm run stack:up${t.profile === 'dev' ? '' : ` -- --profile ${t.profile}`})`,
     );
   }
   return new Promise((resolve) => {
@@ -308,7 +308,7 @@ export async function failoverStack(
   const log = options.log ?? defaultLog;
   if (!runningStack(t)?.ready) {
     throw new Error(
-      `no ${t.profile} stack is running (start it with npm run stack:up${t.profile === 'test' ? ' -- --profile test' : ''})`,
+      `no ${t.profile} stack is running (start it with npm run stack:up${t.profile === 'dev' ? '' : ` -- --profile ${t.profile}`})`,
     );
   }
   return new Promise((resolve, reject) => {

@@ -141,7 +141,7 @@ export function postgresSettings(t: Topology, node: PostgresNode): string {
     // would stall every write: there a primary crash can lose the last acknowledged commits.
     lines.push("synchronous_standby_names = 'ANY 1 (*)'");
   }
-  if (t.profile === 'test') {
+  if (t.profile !== 'dev') {
     // Test data is thrown away: durability costs time and buys nothing here.
     lines.push('fsync = off', 'synchronous_commit = off', 'full_page_writes = off');
   }

@@ -1,4 +1,4 @@
-import { stopSignalFor } from './processes';
+import { childEnv, STACK_MARKER, stopSignalFor } from './processes';
 
 describe(stopSignalFor.name, () => {
   it.each([
@@ -8,5 +8,30 @@ describe(stopSignalFor.name, () => {
     ['/repo/node_modules/.bin/node /repo/dist/services/user/src/main.js', 'SIGTERM'],
   ])('stops %s with %s', (command, signal) => {
     expect(stopSignalFor(command)).toBe(signal);
+  });
+});
+
+describe(childEnv.name, () => {
+  it('passes the system variables, the stack marker and its own, nothing else', () => {
+    const caller = {
+      PATH: '/usr/bin',
+      HOME: '/root',
+      [STACK_MARKER]: '/repo/.stack',
+      DATABASE_URL: 'postgres://stray',
+      NODE_OPTIONS: '--inspect',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+    };
+    expect(childEnv(caller, { PORT: '3001' })).toEqual({
+      PATH: '/usr/bin',
+      HOME: '/root',
+      [STACK_MARKER]: '/repo/.stack',
+      PORT: '3001',
+    });
+  });
+
+  it('lets a component’s own setting win over the caller’s', () => {
+    expect(childEnv({ PATH: '/usr/bin', TZ: 'UTC' }, { TZ: 'Europe/Paris' }).TZ).toBe(
+      'Europe/Paris',
+    );
   });
 });

@@ -183,3 +183,25 @@ export async function killStackProcesses(stateDir: string, graceMs = 10_000): Pr
   // Count what a user would: a postmaster with its backends is one process.
   return tops.length;
 }
+
+/** What a process needs of the caller's environment to run at all; nothing else is passed on. */
+const SYSTEM_VARIABLES = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'];
+
+/**
+ * The whole environment of a process the stack starts: the system variables above, the stack's
+ * marker (how `down` finds strays) and `own` (what the component is configured with). The rest of
+ * the caller's environment (a stray DATABASE_URL, a NODE_OPTIONS, a secret) never arrives.
+ */
+export function childEnv(
+  caller: NodeJS.ProcessEnv,
+  own: Record<string, string> = {},
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of [...SYSTEM_VARIABLES, STACK_MARKER]) {
+    const value = caller[name];
+    if (typeof value === 'string') {
+      env[name] = value;
+    }
+  }
+  return { ...env, ...own };
+}

@@ -45,7 +45,13 @@ import {
   removeStalePidFile,
   writeNodeSettings,
 } from './postgres';
-import { killStackProcesses, nodeBinary, signalProcessTree, STACK_MARKER } from './processes';
+import {
+  childEnv,
+  killStackProcesses,
+  nodeBinary,
+  signalProcessTree,
+  STACK_MARKER,
+} from './processes';
 import { httpOk, redisPing, sleep, until } from './probes';
 import { redisArgs } from './redis';
 import { type ComponentKind, type ComponentState, type StackState, writeState } from './state';
@@ -72,7 +78,7 @@ export interface SupervisorOptions {
 interface SpawnSpec {
   cmd: string;
   args: string[];
-  env?: NodeJS.ProcessEnv;
+  env?: Record<string, string>;
   uid?: number;
   gid?: number;
   cwd?: string;
@@ -334,7 +340,7 @@ export class Supervisor {
     const code = await new Promise<number>((resolve) => {
       const child = spawn(this.node, [entry], {
         cwd: this.t.root,
-        env: { ...process.env, ...migrateEnv(this.t) },
+        env: childEnv(process.env, migrateEnv(this.t)),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       this.capture('migrate', child);
@@ -365,7 +371,7 @@ export class Supervisor {
       port: s.port,
       restartable: true,
       stopSignal: 'SIGTERM',
-      spec: { cmd: this.node, args: [entry], env: { ...process.env, ...env }, cwd: this.t.root },
+      spec: { cmd: this.node, args: [entry], env, cwd: this.t.root },
     });
     await this.waitFor(s.name, () => httpOk(`http://127.0.0.1:${s.port}/health/ready`), 60_000);
   }
@@ -449,7 +455,7 @@ export class Supervisor {
     // detached: its own process group, so a Ctrl-C in the terminal reaches only the supervisor,
     // which then stops everything in order.
     const proc = spawn(s.cmd, s.args, {
-      env: s.env ?? process.env,
+      env: childEnv(process.env, s.env),
       uid: s.uid,
       gid: s.gid,
       cwd: s.cwd,

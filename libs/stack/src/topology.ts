@@ -5,7 +5,8 @@ import path from 'node:path';
  * `dev` is what `npm start` runs; `test` is the same shape on private ports for the test suite,
  * so that tests never touch a developer's running stack.
  */
-export type StackProfile = 'dev' | 'test';
+/** dev: `npm start`; test: the suite's stack; probe: the suite's tests of the supervisor itself. */
+export type StackProfile = 'dev' | 'test' | 'probe';
 
 export interface PostgresNode {
   kind: 'postgres';
@@ -64,13 +65,18 @@ export interface TopologyOptions {
   replicasPerService?: number;
 }
 
-const OFFSET: Record<StackProfile, number> = { dev: 0, test: 10_000 };
+const OFFSET: Record<StackProfile, number> = { dev: 0, test: 10_000, probe: 20_000 };
+const STATE_DIR: Record<StackProfile, string> = {
+  dev: '.stack',
+  test: '.stack-test',
+  probe: '.stack-probe',
+};
 
 export function buildTopology(options: TopologyOptions = {}): Topology {
   const profile = options.profile ?? 'dev';
   const root = options.root ?? process.cwd();
   const off = OFFSET[profile];
-  const stateDir = path.join(root, profile === 'dev' ? '.stack' : '.stack-test');
+  const stateDir = path.join(root, STATE_DIR[profile]);
   const pgDir = (name: string): string => path.join(stateDir, 'pg', name);
   const replicas = options.replicasPerService ?? 2;
 

@@ -10,6 +10,9 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 export const TEST_OTLP_PORT = 14318;
 export const TEST_OTLP_ENDPOINT = `http://127.0.0.1:${TEST_OTLP_PORT}`;
 
+/** Set in the test setup's environment, which starts the stack: no stack process may see it. */
+export const STRAY_VARIABLE = 'MURMUR_TEST_STRAY_VARIABLE';
+
 export function testTopology(): Topology {
   return buildTopology({ profile: 'test', root: REPO_ROOT });
 }
