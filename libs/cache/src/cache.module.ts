@@ -9,7 +9,8 @@ import {
 import type { CacheConfig } from '@murmur/config';
 import { CACHE_REDIS } from '@murmur/redis';
 import type { Redis } from 'ioredis';
-import { Cache, type CacheOptions } from './cache';
+import { Cache } from './cache';
+import type { CacheOptions } from './cache-options';
 import { InvalidationBus } from './invalidation-bus';
 
 export type NamedCacheOptions<T> = Pick<CacheOptions<T>, 'name' | 'versionOf'> &

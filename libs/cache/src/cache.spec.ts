@@ -1,53 +1,12 @@
 import { cacheHitRatio, cacheStaleServedTotal } from '@murmur/observability';
-import { Cache, type CacheOptions, type L2Client } from './cache';
+import { Cache } from './cache';
+import type { CacheOptions } from './cache-options';
+import { FakeRemoteCache } from './remote-cache.spec-helper';
 
-/** An in-memory L2 that counts its calls and can be made to fail. */
-class FakeL2 implements L2Client {
-  readonly store = new Map<string, string>();
-  calls = 0;
-  mgets = 0;
-  down = false;
-
-  get(key: string): Promise<string | null> {
-    return this.run(() => this.store.get(key) ?? null);
-  }
-  mget(...keys: string[]): Promise<(string | null)[]> {
-    this.mgets++;
-    return this.run(() => keys.map((k) => this.store.get(k) ?? null));
-  }
-  eval(_script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown> {
-    // two keys: the refresh lease, always won here (its Lua runs in the integration test)
-    return this.run(() => (numKeys === 2 ? 1 : this.store.set(String(args[0]), String(args[1]))));
-  }
-  del(...keys: string[]): Promise<number> {
-    return this.run(() => keys.filter((k) => this.store.delete(k)).length);
-  }
-  private run<R>(op: () => R): Promise<R> {
-    this.calls++;
-    return this.down ? Promise.reject(new Error('connection refused')) : Promise.resolve(op());
-  }
-}
-
-const withL2 = (l2: FakeL2, l1 = false): Cache<{ v: number }> =>
-  new Cache<{ v: number }>({
-    name: 'test',
-    ttlSeconds: 60,
-    negativeTtlSeconds: 5,
-    l1: { enabled: l1, maxEntries: 100 },
-    l2,
-    l2Breaker: { volumeThreshold: 3, resetTimeoutMs: 60_000 },
-  });
-
-const l1Only = (negativeTtlSeconds = 5): Cache<{ v: number }> =>
-  new Cache<{ v: number }>({
-    name: 'test',
-    ttlSeconds: 60,
-    negativeTtlSeconds,
-    l1: { enabled: true, maxEntries: 100 },
-  });
+type Value = { v: number };
 
 /** A cache with test defaults (L1 only, 60 s, no negative caching), overridden per test. */
-const cacheOf = <V = { v: number }>(options: Partial<CacheOptions<V>> = {}): Cache<V> =>
+const cacheOf = <V = Value>(options: Partial<CacheOptions<V>> = {}): Cache<V> =>
   new Cache<V>({
     name: 'test',
     ttlSeconds: 60,
@@ -56,8 +15,12 @@ const cacheOf = <V = { v: number }>(options: Partial<CacheOptions<V>> = {}): Cac
     ...options,
   });
 
+/** One process's cache over a shared remote layer. */
+const withRemote = (remote: FakeRemoteCache<Value>, l1 = false): Cache<Value> =>
+  cacheOf({ negativeTtlSeconds: 5, l1: { enabled: l1, maxEntries: 100 }, remote });
+
 /** Refresh-ahead in the last 30% of a 10 s TTL, XFetch off, on an injected clock. */
-const refreshingAhead = (now: () => number, name = 'test'): Cache<{ v: number }> =>
+const refreshingAhead = (now: () => number, name = 'test'): Cache<Value> =>
   cacheOf({
     name,
     ttlSeconds: 10,
@@ -67,15 +30,27 @@ const refreshingAhead = (now: () => number, name = 'test'): Cache<{ v: number }>
     now,
   });
 
+/** A loader that counts its calls and answers 1, 2, 3 … */
+const counting = (): { loader: () => Promise<Value>; loads: () => number } => {
+  let loads = 0;
+  return { loader: () => Promise.resolve({ v: ++loads }), loads: () => loads };
+};
+
+/** A promise that stays pending until `release` is called. */
+const gate = (): { wait: Promise<void>; release: () => void } => {
+  let release!: () => void;
+  const wait = new Promise<void>((r) => (release = r));
+  return { wait, release };
+};
+
 describe(Cache.name, () => {
   it('loads a cold key once for many concurrent readers (single flight)', async () => {
-    const sut = l1Only();
+    const sut = cacheOf();
     let loads = 0;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const loader = async (): Promise<{ v: number }> => {
+    const { wait, release } = gate();
+    const loader = async (): Promise<Value> => {
       loads++;
-      await gate;
+      await wait;
       return { v: 1 };
     };
     const reads = Array.from({ length: 500 }, () => sut.getOrSet('k', loader));
@@ -86,131 +61,101 @@ describe(Cache.name, () => {
   });
 
   it('serves later reads from L1 and replaces a value on write-through', async () => {
-    const sut = l1Only();
-    let loads = 0;
-    const loader = (): Promise<{ v: number }> => Promise.resolve({ v: ++loads });
+    const sut = cacheOf();
+    const { loader, loads } = counting();
     await expect(sut.getOrSet('k', loader)).resolves.toEqual({ v: 1 });
     await expect(sut.getOrSet('k', loader)).resolves.toEqual({ v: 1 });
     await sut.set('k', { v: 9 });
     await expect(sut.getOrSet('k', loader)).resolves.toEqual({ v: 9 });
-    expect(loads).toBe(1);
+    expect(loads()).toBe(1);
   });
 
-  it('reloads after a delete and when asked to bypass L1', async () => {
-    const sut = l1Only();
-    let loads = 0;
-    const loader = (): Promise<{ v: number }> => Promise.resolve({ v: ++loads });
+  it('reloads after a delete, after clearing L1, and when asked to bypass L1', async () => {
+    const sut = cacheOf();
+    const { loader } = counting();
     await sut.getOrSet('k', loader);
     await sut.delete('k');
     await expect(sut.getOrSet('k', loader)).resolves.toEqual({ v: 2 });
-    await expect(sut.getOrSet('k', loader, { bypassL1: true })).resolves.toEqual({ v: 3 });
+    sut.clearLocal();
+    await expect(sut.getOrSet('k', loader)).resolves.toEqual({ v: 3 });
+    await expect(sut.getOrSet('k', loader, { bypassL1: true })).resolves.toEqual({ v: 4 });
   });
 
-  it('stops calling a failing L2 once the breaker opens, and still answers from the source', async () => {
-    const l2 = new FakeL2();
-    l2.down = true;
-    const sut = withL2(l2);
-    let loads = 0;
-    const loader = (): Promise<{ v: number }> => Promise.resolve({ v: ++loads });
-    for (let i = 0; i < 20; i++) {
-      await expect(sut.getOrSet(`k${i}`, loader)).resolves.toEqual({ v: i + 1 });
-    }
-    expect(sut.l2Open).toBe(true);
-    // Each read before the breaker opened cost a GET (no SET after a failed GET); after, none.
-    expect(l2.calls).toBeLessThanOrEqual(4);
+  it('serves the next process from L2, and deletes there too', async () => {
+    const remote = new FakeRemoteCache<Value>();
+    const { loader, loads } = counting();
+    await withRemote(remote, true).getOrSet('k', loader);
+    const sut = withRemote(remote, true);
+    await expect(sut.getOrSet('k', loader)).resolves.toEqual({ v: 1 });
+    expect(loads()).toBe(1);
+    await sut.delete('k');
+    expect(remote.entries.has('k')).toBe(false);
   });
 
-  it('opens the breaker after three failures in a row in a quiet process', async () => {
-    const l2 = new FakeL2();
-    l2.down = true;
-    const sut = cacheOf({
-      name: 'quiet-test',
-      l1: { enabled: false, maxEntries: 1 },
-      l2,
-      l2Breaker: { resetTimeoutMs: 60_000 },
-    });
-    // quiet: one read every 400 ms, never 5 calls (the volume threshold) within the 1 s window
-    for (let i = 0; i < 3; i++) {
-      expect(sut.l2Open).toBe(false);
-      await sut.getOrSet(`q${i}`, () => Promise.resolve({ v: i }));
-      await new Promise((r) => setTimeout(r, 400));
-    }
-    expect(sut.l2Open).toBe(true);
+  it('answers from the source while L2 is unreachable, without waiting on L2 to store', async () => {
+    const remote = new FakeRemoteCache<Value>();
+    remote.down = true;
+    const sut = withRemote(remote);
+    await expect(sut.getOrSet('k', () => Promise.resolve({ v: 1 }))).resolves.toEqual({ v: 1 });
+    expect(remote.calls).toEqual(['get']);
   });
 
-  it('opens the breaker within a few failures even after a busy healthy period', async () => {
-    const l2 = new FakeL2();
-    const sut = cacheOf({
-      name: 'window-test',
-      l1: { enabled: false, maxEntries: 1 },
-      l2,
-      l2Breaker: { windowMs: 200 },
-    });
-    const loader = (): Promise<{ v: number }> => Promise.resolve({ v: 1 });
-    for (let i = 0; i < 500; i++) {
-      await sut.getOrSet(`k${i % 10}`, loader);
-    }
-    // Over opossum's default 10 s window the successes alone would outvote hundreds of failures,
-    // each a timeout against a hung Redis: the short window and the in-a-row rule open it.
-    await new Promise((r) => setTimeout(r, 300));
-    l2.down = true;
-    let reads = 0;
-    while (!sut.l2Open && reads < 100) {
-      await sut.getOrSet(`k${reads++ % 10}`, loader);
-    }
+  it('reports the remote breaker as its own', () => {
+    const remote = new FakeRemoteCache<Value>();
+    const sut = withRemote(remote);
+    expect(sut.l2Open).toBe(false);
+    remote.open = true;
     expect(sut.l2Open).toBe(true);
-    expect(reads).toBeLessThanOrEqual(10);
+    expect(cacheOf().l2Open).toBe(false);
   });
 
   it('multi-gets with one MGET and one source call for the misses, then serves from L1', async () => {
-    const l2 = new FakeL2();
-    const sut = withL2(l2, true);
-    await sut.set('a', { v: 1 });
-    const other = withL2(l2, true); // another process: empty L1, shared L2
+    const remote = new FakeRemoteCache<Value>();
+    await withRemote(remote, true).set('a', { v: 1 });
+    const sut = withRemote(remote, true); // another process: empty L1, shared L2
     const asked: string[][] = [];
-    const loadMissing = (missing: string[]): Promise<Map<string, { v: number }>> => {
+    const loadMissing = (missing: string[]): Promise<Map<string, Value>> => {
       asked.push(missing);
       return Promise.resolve(
         new Map(missing.filter((k) => k !== 'gone').map((k) => [k, { v: 2 }])),
       );
     };
-    const first = await other.getMany(['a', 'b', 'gone', 'b'], loadMissing);
+    const first = await sut.getMany(['a', 'b', 'gone', 'b'], loadMissing);
     expect([...first.entries()]).toEqual([
       ['a', { v: 1 }],
       ['b', { v: 2 }],
       ['gone', null],
     ]);
     expect(asked).toEqual([['b', 'gone']]);
-    expect(l2.mgets).toBe(1);
-    const second = await other.getMany(['a', 'b'], loadMissing);
+    expect(remote.callsTo('getMany')).toBe(1);
+    const second = await sut.getMany(['a', 'b'], loadMissing);
     expect(second.get('b')).toEqual({ v: 2 });
     // Both from L1: no L2 call, no source call.
     expect(asked).toHaveLength(1);
-    expect(l2.mgets).toBe(1);
+    expect(remote.callsTo('getMany')).toBe(1);
     // "Not found" is not remembered by a multi-get (the id may be on a lagging replica).
-    await other.getMany(['gone'], loadMissing);
+    await sut.getMany(['gone'], loadMissing);
     expect(asked).toEqual([['b', 'gone'], ['gone']]);
   });
 
   it('refreshes a hot key early in the background (XFetch) and keeps serving the cached value', async () => {
     let now = 1_000_000;
     let roll = 0.5;
-    const sut = new Cache<{ v: number }>({
-      name: 'test',
+    const sut = cacheOf({
       ttlSeconds: 10,
-      negativeTtlSeconds: 0,
       l1: { enabled: true, maxEntries: 10, ttlSeconds: 3600 },
       now: () => now,
       random: () => roll,
     });
     let loads = 0;
-    const loader = (): Promise<{ v: number }> => {
+    const loader = (): Promise<Value> => {
       loads++;
       now += 1_000; // each load takes 1 s of the fake clock
       return Promise.resolve({ v: loads });
     };
     await sut.getOrSet('k', loader);
-    // ≥4 s before expiry (10 s ±10%) and 1 s loads: -1000 * ln(0.5) ≈ 0.7 s ahead, too early.
+    // 10 s TTL (the roll of 0.5 puts the jitter in the middle) and 1 s loads:
+    // -1000 * ln(0.5) ≈ 0.7 s ahead, too early 5 s before expiry.
     now += 5_000;
     await expect(sut.getOrSet('k', loader)).resolves.toEqual({ v: 1 });
     expect(loads).toBe(1);
@@ -227,49 +172,43 @@ describe(Cache.name, () => {
   it('refreshes ahead in the last part of the TTL when refresh-ahead is on', async () => {
     let now = 0;
     const sut = refreshingAhead(() => now);
-    let loads = 0;
-    const loader = (): Promise<{ v: number }> => Promise.resolve({ v: ++loads });
+    const { loader, loads } = counting();
     await sut.getOrSet('k', loader);
     now = 5_000;
     await sut.getOrSet('k', loader);
-    expect(loads).toBe(1);
+    expect(loads()).toBe(1);
     now = 8_500; // within the last 30% whatever the ±10% jitter
     await expect(sut.getOrSet('k', loader)).resolves.toEqual({ v: 1 });
     await new Promise((r) => setImmediate(r));
-    expect(loads).toBe(2);
+    expect(loads()).toBe(2);
   });
 
-  it('after an L2 outage, deletes in L2 and every L1 what it could not write through', async () => {
-    const l2 = new FakeL2();
-    const sut = new Cache<{ v: number }>({
-      name: 'test',
-      ttlSeconds: 60,
-      negativeTtlSeconds: 5,
-      l1: { enabled: true, maxEntries: 100 },
-      l2,
-      l2Breaker: { volumeThreshold: 2, resetTimeoutMs: 20 },
-    });
+  it('jitters the TTL and versions values with the injected random source and clock', async () => {
+    const remote = new FakeRemoteCache<Value>();
+    const sut = cacheOf({ remote, now: () => 5_000, random: () => 0 });
     await sut.set('k', { v: 1 });
-    l2.down = true;
+    expect(remote.ttls.get('k')).toBeCloseTo(54); // 60 s − 10%
+    expect(remote.entries.get('k')).toEqual({ v: { v: 1 }, ver: 5_000, exp: 5_000 + 54_000 });
+  });
+
+  it('after an L2 outage, deletes in L2 what it could not write through', async () => {
+    const remote = new FakeRemoteCache<Value>();
+    const sut = withRemote(remote, true);
+    await sut.set('k', { v: 1 });
+    remote.down = true;
     await sut.set('k', { v: 2 }); // L2 keeps { v: 1 }: stale for every other process
-    await sut.set('j', { v: 2 });
-    expect(sut.l2Open).toBe(true);
-    l2.down = false;
-    expect(l2.store.has('cache:test:k')).toBe(true);
-    // The half-open trial (after 20 ms) succeeds, the breaker closes and the replay runs.
-    const deadline = Date.now() + 2_000;
-    while (l2.store.has('cache:test:k') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-      await sut.getOrSet('probe', () => Promise.resolve({ v: 0 }), { bypassL1: true });
-    }
-    expect(l2.store.has('cache:test:k')).toBe(false);
-    expect(sut.l2Open).toBe(false);
+    await sut.delete('j');
+    expect(remote.entries.has('k')).toBe(true);
+    remote.recover();
+    await new Promise((r) => setImmediate(r));
+    expect(remote.entries.has('k')).toBe(false);
+    expect(remote.callsTo('delete')).toBe(2); // the failed delete of j, then one replay of both
   });
 
   it('invalidates every key of a tag, and only those', async () => {
-    const sut = l1Only();
+    const sut = cacheOf();
     let loads = 0;
-    const loader = (): Promise<{ v: number }> => Promise.resolve({ v: 100 + ++loads });
+    const loader = (): Promise<Value> => Promise.resolve({ v: 100 + ++loads });
     await sut.set('post:1', { v: 1 }, { tags: ['author:a'] });
     await sut.set('post:2', { v: 2 }, { tags: ['author:a', 'topic:x'] });
     await sut.set('post:3', { v: 3 }, { tags: ['author:b'] });
@@ -282,13 +221,36 @@ describe(Cache.name, () => {
     await expect(sut.getOrSet('post:2', loader)).resolves.toEqual({ v: 102 });
   });
 
+  it('invalidates a tag in L2, where another process sees when it happened', async () => {
+    const remote = new FakeRemoteCache<Value>();
+    let clock = 10_000;
+    const now = (): number => clock;
+    const sut = cacheOf({ remote, now });
+    await sut.set('t1', { v: 1 }, { tags: ['author:1'] });
+    expect([...(remote.tagSets.get('author:1') ?? [])]).toEqual(['t1']);
+    await sut.invalidateTag('author:1');
+    expect(remote.entries.has('t1')).toBe(false);
+    // Another process loads the key just after: it may have read a lagging replica, so it is
+    // served but not cached, until the grace has passed.
+    const other = cacheOf({ remote, now });
+    const { loader, loads } = counting();
+    clock += 500;
+    await other.getOrSet('t1', loader, { tags: ['author:1'] });
+    await other.getOrSet('t1', loader, { tags: ['author:1'] });
+    expect(loads()).toBe(2);
+    clock += 1_000;
+    await other.getOrSet('t1', loader, { tags: ['author:1'] });
+    await other.getOrSet('t1', loader, { tags: ['author:1'] });
+    expect(loads()).toBe(3);
+  });
+
   it('does not keep an L2 "not found" in L1 beyond the negative TTL', async () => {
-    const l2 = new FakeL2();
-    const writer = withL2(l2, true);
-    const reader = withL2(l2, true);
+    const remote = new FakeRemoteCache<Value>();
+    const writer = withRemote(remote, true);
+    const reader = withRemote(remote, true);
     await writer.getOrSet('new-row', () => Promise.resolve(null)); // lagging replica: not found
     await expect(reader.getOrSet('new-row', () => Promise.resolve({ v: 1 }))).resolves.toBeNull();
-    l2.store.clear(); // the negative entry expires in L2
+    remote.entries.clear(); // the negative entry expires in L2
     await expect(reader.getOrSet('new-row', () => Promise.resolve({ v: 1 }))).resolves.toEqual({
       v: 1,
     });
@@ -296,20 +258,12 @@ describe(Cache.name, () => {
 
   it('does not cache a tagged load that may predate an invalidation of its tag', async () => {
     let clock = 10_000;
-    const sut = new Cache<{ v: number }>({
-      name: 'test',
-      ttlSeconds: 60,
-      negativeTtlSeconds: 0,
-      l1: { enabled: true, maxEntries: 100 },
-      tagGraceMs: 1_000,
-      now: () => clock,
-    });
+    const sut = cacheOf({ tagGraceMs: 1_000, now: () => clock });
     let loads = 0;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const slow = async (): Promise<{ v: number }> => {
+    const { wait, release } = gate();
+    const slow = async (): Promise<Value> => {
       loads++;
-      await gate;
+      await wait;
       return { v: loads };
     };
     const pending = sut.getOrSet('page', slow, { tags: ['author:1'] });
@@ -329,29 +283,22 @@ describe(Cache.name, () => {
 
   it('drops tagged entries loaded by read-through when the tag is invalidated', async () => {
     let clock = 10_000;
-    const sut = new Cache<{ v: number }>({
-      name: 'test',
-      ttlSeconds: 60,
-      negativeTtlSeconds: 0,
-      l1: { enabled: true, maxEntries: 100 },
-      now: () => clock,
-    });
-    let loads = 0;
-    const loader = (): Promise<{ v: number }> => Promise.resolve({ v: ++loads });
+    const sut = cacheOf({ now: () => clock });
+    const { loader, loads } = counting();
     await sut.getOrSet('a:top', loader, { tags: ['author:1'] });
     await sut.getOrSet('a:older', loader, { tags: ['author:1'] });
     await sut.getOrSet('b:top', loader, { tags: ['author:2'] });
-    expect(loads).toBe(3);
+    expect(loads()).toBe(3);
     await sut.invalidateTag('author:1');
     clock += 5_000;
     await sut.getOrSet('a:top', loader, { tags: ['author:1'] });
     await sut.getOrSet('a:older', loader, { tags: ['author:1'] });
     await sut.getOrSet('b:top', loader, { tags: ['author:2'] });
-    expect(loads).toBe(5);
+    expect(loads()).toBe(5);
   });
 
   it('serves warmed keys without loading them', async () => {
-    const sut = l1Only();
+    const sut = cacheOf();
     await sut.warm([
       ['a', { v: 1 }],
       ['b', { v: 2 }],
@@ -362,32 +309,9 @@ describe(Cache.name, () => {
     expect(loader).not.toHaveBeenCalled();
   });
 
-  it('bounds L1 by bytes as well as entries, evicting the least recently used', async () => {
-    const sut = cacheOf<{ s: string }>({
-      name: 'bytes',
-      // each value's JSON is 1,008 bytes: three fit in 3,100 bytes, a fourth evicts the oldest
-      l1: { enabled: true, maxEntries: 100, maxBytes: 3_100 },
-    });
-    const big = (c: string): { s: string } => ({ s: c.repeat(1_000) });
-    await sut.warm([
-      ['a', big('a')],
-      ['b', big('b')],
-      ['c', big('c')],
-    ]);
-    const loader = jest.fn((key: string) => Promise.resolve(big(key)));
-    await sut.getOrSet('a', () => loader('a')); // a is now the most recently used
-    await sut.warm([['d', big('d')]]);
-    expect(loader).not.toHaveBeenCalled();
-    await sut.getOrSet('b', () => loader('b')); // evicted: reloaded
-    expect(loader).toHaveBeenCalledTimes(1);
-    await sut.getOrSet('a', () => loader('a'));
-    await sut.getOrSet('d', () => loader('d'));
-    expect(loader).toHaveBeenCalledTimes(1);
-  });
-
   it('exposes its hit ratio per layer as a gauge, computed at scrape time', async () => {
     const sut = cacheOf({ name: 'ratio-test' });
-    const loader = (): Promise<{ v: number }> => Promise.resolve({ v: 1 });
+    const loader = (): Promise<Value> => Promise.resolve({ v: 1 });
     for (let i = 0; i < 4; i++) {
       await sut.getOrSet('a', loader); // one miss, then three hits
     }
@@ -400,13 +324,12 @@ describe(Cache.name, () => {
   it('counts reads served while their early refresh runs (stale-while-revalidate)', async () => {
     let now = 0;
     const sut = refreshingAhead(() => now, 'stale-test');
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
+    const { wait, release } = gate();
     let loads = 0;
-    const loader = async (): Promise<{ v: number }> => {
+    const loader = async (): Promise<Value> => {
       loads++;
       if (loads > 1) {
-        await gate;
+        await wait;
       }
       return { v: loads };
     };

@@ -5,9 +5,19 @@
  * request path, version-guarded write-through via `set`, invalidation by key (`delete`) and by
  * tag (`invalidateTag`) broadcast to every process's L1 over Redis pub/sub (TTL is the backstop),
  * negative caching of "not found". L2 sits behind a circuit breaker: a Redis failure degrades to
- * the source; it never fails the read.
+ * the source; it never fails the read. `Cache` is a facade over small parts (see `cache.ts`);
+ * L2 is reached through the `RemoteCache` port, whose Redis adapter is `RedisRemoteCache`.
  */
-export * from './cache';
+export { Cache } from './cache';
+export type { CacheOptions } from './cache-options';
+export type { CacheClock, CacheEntry } from './cache-entry';
+export { DEFAULT_L2_BREAKER, type L2BreakerOptions } from './breaker';
+export type { Reached, RemoteCache, RemoteTags } from './remote-cache';
+export {
+  RedisRemoteCache,
+  type L2Client,
+  type RedisRemoteCacheOptions,
+} from './redis-remote-cache';
 export * from './invalidation-bus';
 export * from './cache.module';
 export * from './warm';

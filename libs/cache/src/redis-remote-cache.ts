@@ -1,0 +1,190 @@
+import { cacheL2BreakerOpen, cacheRequestsTotal } from '@murmur/observability';
+import { createL2Breaker, type L2Breaker, type L2BreakerOptions } from './breaker';
+import type { CacheEntry } from './cache-entry';
+import type { Reached, RemoteCache } from './remote-cache';
+import {
+  REFRESH_LEASE,
+  SET_IF_NEWER,
+  TAG_ADD,
+  TAG_MARK,
+  TAG_POP,
+  TAG_PRUNE_SAMPLE,
+} from './redis-scripts';
+
+/** The Redis commands the adapter uses; ioredis's `Redis` satisfies it. */
+export interface L2Client {
+  get(key: string): Promise<string | null>;
+  mget(...keys: string[]): Promise<(string | null)[]>;
+  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  del(...keys: string[]): Promise<number>;
+}
+
+export interface RedisRemoteCacheOptions {
+  /** the cache's name: the namespace of its keys */
+  name: string;
+  breaker?: Partial<L2BreakerOptions>;
+  /** who holds a refresh lease (for a human reading Redis); default the process id */
+  owner?: string;
+}
+
+/**
+ * The remote cache on Redis. Owns the key layout (`cache:<name>:<key>`, tag sets
+ * `cache-tag:<name>:<tag>`, their invalidation times `cache-tag-at:<name>:<tag>`, refresh leases
+ * `cache-lease:<name>:<key>`), the entries' JSON, the Lua, and the circuit breaker every call goes
+ * through: a dead or hung Redis costs a few failed calls, then none until a trial call succeeds.
+ */
+export class RedisRemoteCache<T> implements RemoteCache<T> {
+  private readonly breaker: L2Breaker;
+  private readonly recovered: Array<() => void> = [];
+  private readonly owner: string;
+
+  constructor(
+    private readonly redis: L2Client,
+    private readonly options: RedisRemoteCacheOptions,
+  ) {
+    const cache = options.name;
+    this.owner = options.owner ?? String(process.pid);
+    this.breaker = createL2Breaker(cache, options.breaker);
+    cacheL2BreakerOpen.set({ cache }, 0);
+    this.breaker.on('open', () => cacheL2BreakerOpen.set({ cache }, 1));
+    this.breaker.on('close', () => {
+      cacheL2BreakerOpen.set({ cache }, 0);
+      this.recovered.forEach((listener) => listener());
+    });
+  }
+
+  get open(): boolean {
+    return this.breaker.opened;
+  }
+
+  onRecovered(listener: () => void): void {
+    this.recovered.push(listener);
+  }
+
+  async get(key: string): Promise<Reached<CacheEntry<T> | null>> {
+    const raw = await this.call((redis) => redis.get(this.entryKey(key)));
+    return raw && { ok: this.decodeOrNull(raw.ok) };
+  }
+
+  async getMany(keys: string[]): Promise<Reached<Array<CacheEntry<T> | null>>> {
+    const raw = await this.call((redis) => redis.mget(...keys.map((k) => this.entryKey(k))));
+    return raw && { ok: keys.map((_, i) => this.decodeOrNull(raw.ok[i])) };
+  }
+
+  async setIfNewer(key: string, entry: CacheEntry<T>, ttlSeconds: number): Promise<boolean> {
+    const done = await this.call((redis) =>
+      redis.eval(
+        SET_IF_NEWER,
+        1,
+        this.entryKey(key),
+        JSON.stringify(entry),
+        String(entry.ver),
+        String(Math.max(1, Math.round(ttlSeconds * 1000))),
+      ),
+    );
+    return done !== undefined;
+  }
+
+  async delete(keys: string[]): Promise<boolean> {
+    const done = await this.call((redis) => redis.del(...keys.map((k) => this.entryKey(k))));
+    return done !== undefined;
+  }
+
+  async addTags(key: string, tags: string[], ttlSeconds: number): Promise<void> {
+    // The set outlives its longest entry a little; pruning removes members that expired sooner.
+    const ttl = String(Math.ceil(ttlSeconds) + 60);
+    await Promise.all(
+      tags.map((tag) =>
+        this.call((redis) =>
+          redis.eval(TAG_ADD, 1, this.tagKey(tag), key, ttl, TAG_PRUNE_SAMPLE, this.entryKey('')),
+        ),
+      ),
+    );
+  }
+
+  async popTag(tag: string, max: number): Promise<Reached<string[]>> {
+    return this.call(
+      (redis) =>
+        redis.eval(TAG_POP, 1, this.tagKey(tag), max, this.entryKey('')) as Promise<string[]>,
+    );
+  }
+
+  async markTagInvalidated(tag: string, at: number, forMs: number): Promise<void> {
+    await this.call((redis) =>
+      redis.eval(TAG_MARK, 1, this.tagInvalidatedKey(tag), String(at), String(forMs)),
+    );
+  }
+
+  async tagsInvalidatedAt(tags: string[]): Promise<number[]> {
+    const raw = await this.call((redis) =>
+      redis.mget(...tags.map((t) => this.tagInvalidatedKey(t))),
+    );
+    return (raw?.ok ?? []).flatMap((at) => (at === null ? [] : [Number(at)]));
+  }
+
+  async lease(
+    key: string,
+    heldExpiry: number,
+    leaseMs: number,
+  ): Promise<Reached<CacheEntry<T> | 'won' | 'busy'>> {
+    const answer = await this.call((redis) =>
+      redis.eval(
+        REFRESH_LEASE,
+        2,
+        this.entryKey(key),
+        `cache-lease:${this.options.name}:${key}`,
+        String(heldExpiry),
+        String(Math.round(leaseMs)),
+        this.owner,
+      ),
+    );
+    if (!answer) {
+      return undefined;
+    }
+    if (typeof answer.ok === 'string') {
+      return { ok: this.decode(answer.ok) };
+    }
+    return { ok: answer.ok === 1 ? 'won' : 'busy' };
+  }
+
+  /**
+   * Run a Redis command through the breaker. Undefined means "not reached": the breaker is open
+   * (counted as `bypass`, no call made) or the call failed (counted as `error`).
+   */
+  private async call<R>(op: (redis: L2Client) => Promise<R>): Promise<Reached<R>> {
+    if (this.breaker.opened) {
+      this.count('bypass');
+      return undefined;
+    }
+    try {
+      return { ok: (await this.breaker.fire(() => op(this.redis))) as R };
+    } catch {
+      this.count(this.breaker.opened ? 'bypass' : 'error');
+      return undefined;
+    }
+  }
+
+  private decode(raw: string): CacheEntry<T> {
+    return JSON.parse(raw) as CacheEntry<T>;
+  }
+
+  private decodeOrNull(raw: string | null | undefined): CacheEntry<T> | null {
+    return raw === null || raw === undefined ? null : this.decode(raw);
+  }
+
+  private count(result: 'error' | 'bypass'): void {
+    cacheRequestsTotal.inc({ cache: this.options.name, layer: 'l2', result });
+  }
+
+  private entryKey(key: string): string {
+    return `cache:${this.options.name}:${key}`;
+  }
+
+  private tagKey(tag: string): string {
+    return `cache-tag:${this.options.name}:${tag}`;
+  }
+
+  private tagInvalidatedKey(tag: string): string {
+    return `cache-tag-at:${this.options.name}:${tag}`;
+  }
+}
