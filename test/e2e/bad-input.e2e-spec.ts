@@ -1,4 +1,4 @@
-import { edgeApi } from '@murmur/testing';
+import { ApiClient, edgeApi, testTopology } from '@murmur/testing';
 
 const api = edgeApi();
 
@@ -57,12 +57,26 @@ describe('bad input gets a 4xx problem+json, never a 500', () => {
     expect(res.body.errors.join(' ')).toMatch(/username[\s\S]*email[\s\S]*password/);
   });
 
-  it('refuses bodies over the size limit with 413 (at the edge and in the service)', async () => {
+  it('refuses bodies over the size limit with 413 at the edge', async () => {
     const res = await api.request('POST', '/api/posts', {
       token,
       rawBody: JSON.stringify({ text: 'x'.repeat(100_000) }),
     });
     expectProblem(res, 413);
+  });
+
+  it('refuses bodies over the size limit with 413 in the service itself (past the edge)', async () => {
+    // The edge never lets such a body through: send it to each post process directly.
+    const posts = testTopology().services.filter((s) => s.service === 'post' && s.entry === 'main');
+    expect(posts.length).toBeGreaterThan(0);
+    for (const p of posts) {
+      const res = await new ApiClient(`http://127.0.0.1:${p.port}`).request('POST', '/api/posts', {
+        token,
+        rawBody: JSON.stringify({ text: 'x'.repeat(100_000) }),
+      });
+      expectProblem(res, 413);
+      expect(res.body).toMatchObject({ status: 413 });
+    }
   });
 
   it.each([

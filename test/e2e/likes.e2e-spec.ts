@@ -1,5 +1,5 @@
 import { logicalShardOfPostId, shardSchema } from '@murmur/database';
-import { edgeApi, testTopology, waitFor, withPostgres } from '@murmur/testing';
+import { ApiClient, edgeApi, testTopology, waitFor, withPostgres } from '@murmur/testing';
 
 const api = edgeApi();
 
@@ -152,18 +152,29 @@ describe('an author’s posts, cached by page and invalidated by tag', () => {
     expect(second.body.items.map((p) => p.id)).toEqual([ids[0]]);
     expect(second.body.nextCursor).toBeNull();
 
-    // The cached first page is invalidated by the author's next post (tag `author:<id>`).
+    // The cached first page is invalidated by the author's next post (tag `author:<id>`) in every
+    // post process, not only the one that wrote it: each is read on its own port, having cached
+    // the page first (a read through the edge could land on the writer and prove nothing).
+    const processes = testTopology()
+      .services.filter((s) => s.service === 'post' && s.entry === 'main')
+      .map((s) => new ApiClient(`http://127.0.0.1:${s.port}`));
+    expect(processes.length).toBeGreaterThanOrEqual(2);
+    const firstPageOf = async (client: ApiClient): Promise<string | undefined> =>
+      (await client.request<Page>('GET', `/api/posts?author=${author.id}&limit=2`)).body.items[0]
+        ?.id;
+    for (const client of processes) {
+      await expect(firstPageOf(client)).resolves.toBe(ids[2]);
+    }
     const fourth = await api.request<{ id: string }>('POST', '/api/posts', {
       token: author.token,
       body: { text: 'four' },
     });
-    await waitFor(
-      async () => {
-        const res = await api.request<Page>('GET', `/api/posts?author=${author.id}&limit=2`);
-        return res.body.items[0]?.id === fourth.body.id ? true : undefined;
-      },
-      { timeoutMs: 3_000, what: 'the new post on the first page' },
-    );
+    for (const client of processes) {
+      await waitFor(
+        async () => ((await firstPageOf(client)) === fourth.body.id ? true : undefined),
+        { timeoutMs: 3_000, what: `the new post on the first page of ${client.baseUrl}` },
+      );
+    }
   });
 
   it('refuses bad queries with 400 problem+json', async () => {

@@ -3,6 +3,7 @@ import { edgeApi, OtlpReceiver, TEST_OTLP_PORT, waitFor } from '@murmur/testing'
 
 const api = edgeApi();
 const CONSUMER = 5;
+const SERVER = 2;
 
 describe('one trace follows a post from the edge to the fan-out', () => {
   const receiver = new OtlpReceiver();
@@ -55,8 +56,12 @@ describe('one trace follows a post from the edge to the fan-out', () => {
     }
     const spans = receiver.trace(traceId);
     expect(spans.every((s) => s.kind !== CONSUMER || s.service.endsWith('worker'))).toBe(true);
-    // Every span hangs off another span of the trace, except the one the client started.
+    // Every span hangs off another span of the trace but one: the post service's server span,
+    // whose parent is the client's (in the traceparent header, never exported).
     const ids = new Set(spans.map((s) => s.spanId));
-    expect(spans.filter((s) => !ids.has(s.parentSpanId)).length).toBeGreaterThanOrEqual(1);
+    const roots = spans.filter((s) => !ids.has(s.parentSpanId));
+    expect(roots.map((s) => `${s.service} kind=${s.kind}`)).toEqual([
+      `post-service kind=${SERVER}`,
+    ]);
   });
 });

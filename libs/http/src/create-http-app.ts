@@ -64,8 +64,10 @@ export async function createHttpApp(
   );
   app.useGlobalFilters(new ProblemJsonFilter());
 
+  // Errors raised inside a route or hook reach Fastify's error handler, which Nest sets at init to
+  // run the global filters (ProblemJsonFilter): setting one here too was overridden by it, and
+  // Fastify warned (FSTWRN004) at every start.
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.setErrorHandler(problemErrorHandler);
   acceptEmptyJsonBodies(fastify);
   // First hook: a request refused for overload costs no other work.
   installLoadShedding(fastify, {

@@ -60,3 +60,46 @@ export class LineSplitter {
 }
 
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+const LEVELS: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
+/** Fields a pino line always has, or that say nothing in a terminal. */
+const QUIET_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'context', 'service']);
+
+/**
+ * A service's pino JSON line as one short line for the terminal: `info  [Context] message`,
+ * plus the error and a few fields that matter. The log file keeps the JSON; a line that is not
+ * pino JSON (Postgres, Redis, NGINX) passes unchanged.
+ */
+export function prettyLogLine(line: string): string {
+  if (!line.startsWith('{')) {
+    return line;
+  }
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  if (typeof entry.level !== 'number' || typeof entry.msg !== 'string') {
+    return line;
+  }
+  const level = (LEVELS[entry.level] ?? String(entry.level)).padEnd(5);
+  const context = typeof entry.context === 'string' ? `[${entry.context}] ` : '';
+  const err = entry.err as { message?: unknown } | undefined;
+  const extras = Object.entries(entry)
+    .filter(
+      ([k, v]) => !QUIET_FIELDS.has(k) && k !== 'err' && (typeof v !== 'object' || v === null),
+    )
+    .map(([k, v]) => `${k}=${String(v)}`);
+  if (typeof err?.message === 'string') {
+    extras.unshift(`error="${err.message}"`);
+  }
+  return `${level} ${context}${entry.msg}${extras.length > 0 ? `  ${extras.join(' ')}` : ''}`;
+}

@@ -27,7 +27,7 @@ import {
   runFailover,
   writePrimaries,
 } from './failover';
-import { LineSplitter, linePrefix, seconds } from './output';
+import { LineSplitter, linePrefix, prettyLogLine, seconds } from './output';
 import {
   assertReachable,
   ensureDatabase,
@@ -478,7 +478,10 @@ export class Supervisor {
     this.save();
   }
 
-  /** Copy a child's output to its log and, prefixed with its name, to our stdout. */
+  /**
+   * Copy a child's output to its log (as written: pino JSON) and, prefixed with its name and one
+   * line per event (`prettyLogLine`), to our stdout.
+   */
   private capture(name: string, proc: ChildProcess): void {
     let log = this.logs.get(name);
     if (!log) {
@@ -491,7 +494,7 @@ export class Supervisor {
       const lines = new LineSplitter();
       const write = (batch: string[]): void => {
         if (batch.length > 0 && this.options.echo) {
-          process.stdout.write(batch.map((l) => `${prefix}${l}\n`).join(''));
+          process.stdout.write(batch.map((l) => `${prefix}${prettyLogLine(l)}\n`).join(''));
         }
       };
       stream?.on('data', (chunk: Buffer) => {
