@@ -81,7 +81,7 @@ describe(Cache.name, () => {
     await expect(sut.getOrSet('k', loader, { bypassL1: true })).resolves.toEqual({ v: 4 });
   });
 
-  it('serves the next process from L2, and deletes there too', async () => {
+  it('serves the next process from L2, and deletes there too, one key or many', async () => {
     const remote = new FakeRemoteCache<Value>();
     const { loader, loads } = counting();
     await withRemote(remote, true).getOrSet('k', loader);
@@ -90,6 +90,11 @@ describe(Cache.name, () => {
     expect(loads()).toBe(1);
     await sut.delete('k');
     expect(remote.entries.has('k')).toBe(false);
+    await sut.set('a', { v: 1 });
+    await sut.set('b', { v: 2 });
+    await sut.deleteMany(['a', 'b']);
+    expect(remote.entries.size).toBe(0);
+    await expect(sut.getOrSet('a', loader)).resolves.toEqual({ v: 2 });
   });
 
   it('answers from the source while L2 is unreachable, without waiting on L2 to store', async () => {

@@ -153,11 +153,19 @@ export class Cache<T> {
 
   /** Invalidate a key in L2 and in every process's L1. */
   async delete(key: string): Promise<void> {
-    this.local?.delete(key);
-    if (this.remote && !(await this.remote.delete([key]))) {
-      this.missed?.add(key);
+    await this.deleteMany([key]);
+  }
+
+  /** Invalidate keys in L2 (one call) and in every process's L1 (one message). */
+  async deleteMany(keys: string[]): Promise<void> {
+    if (keys.length === 0) {
+      return;
     }
-    await this.announce([key]);
+    keys.forEach((key) => this.local?.delete(key));
+    if (this.remote && !(await this.remote.delete(keys))) {
+      keys.forEach((key) => this.missed?.add(key));
+    }
+    await this.announce(keys);
   }
 
   /** Empty this process's L1 only: L2 and the other processes keep what they hold. */
