@@ -1,5 +1,12 @@
 import { logicalShardOfPostId, shardSchema } from '@murmur/database';
-import { ApiClient, edgeApi, testTopology, waitFor, withPostgres } from '@murmur/testing';
+import {
+  ApiClient,
+  edgeApi,
+  processMetric,
+  testTopology,
+  waitFor,
+  withPostgres,
+} from '@murmur/testing';
 
 const api = edgeApi();
 
@@ -31,12 +38,11 @@ async function stored(postId: string): Promise<{ likeCount: number; likeRows: nu
 /** The post worker's flush counters. */
 async function flushed(): Promise<Record<string, number>> {
   const worker = testTopology().services.find((s) => s.name === 'post-worker');
-  const text = await (await fetch(`http://127.0.0.1:${worker?.port}/metrics`)).text();
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^murmur_like_flushed_total\{[^}]*unit="(\w+)"[^}]*\} (\d+)/gm)) {
-    out[m[1]] = Number(m[2]);
-  }
-  return out;
+  const port = worker?.port ?? 0;
+  const [changes, rounds] = await Promise.all(
+    ['changes', 'rounds'].map((unit) => processMetric(port, 'murmur_like_flushed_total', { unit })),
+  );
+  return { changes, rounds };
 }
 
 describe('likes, written behind through Redis to the post shards', () => {

@@ -1,17 +1,10 @@
-import { edgeApi, testTopology } from '@murmur/testing';
+import { edgeApi, processMetric, testTopology } from '@murmur/testing';
 
 const api = edgeApi();
 const WRITES_PER_USER = 200; // the test profile's RATE_LIMIT_WRITES_PER_USER
 
-const writesDecisions = async (port: number): Promise<number> => {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter(
-      (l) => l.startsWith('murmur_rate_limit_decisions_total{') && l.includes('policy="writes"'),
-    )
-    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-};
+const writesDecisions = (port: number): Promise<number> =>
+  processMetric(port, 'murmur_rate_limit_decisions_total', { policy: 'writes' });
 
 describe('rate limits in the services, shared through Redis', () => {
   // Follows, not posts: they are writes under the same per-user policy but do not touch the

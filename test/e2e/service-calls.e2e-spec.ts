@@ -1,14 +1,9 @@
-import { edgeApi, sumMetric, testTopology } from '@murmur/testing';
+import { edgeApi, processMetric, sumMetric, testTopology } from '@murmur/testing';
 
 const api = edgeApi();
 
-const servedBy = async (port: number): Promise<number> => {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text
-    .split('\n')
-    .find((l) => l.startsWith('murmur_rpc_server_requests_total{') && l.includes('outcome="ok"'));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
-};
+const servedBy = (port: number): Promise<number> =>
+  processMetric(port, 'murmur_rpc_server_requests_total', { outcome: 'ok' });
 
 describe('feed → post over gRPC', () => {
   it('spreads hydration calls over both post processes (client-side round robin)', async () => {

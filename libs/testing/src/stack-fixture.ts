@@ -45,7 +45,17 @@ export async function withPostgres<T>(
   }
 }
 
-/** Sum a Prometheus counter over every process of a service, filtered by labels. */
+/** Sum a metric's samples on one process (its HTTP port: a service or a worker), filtered by labels. */
+export async function processMetric(
+  port: number,
+  metric: string,
+  labels: Record<string, string | readonly string[]> = {},
+): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return sumSamples(text, metric, labels);
+}
+
+/** Sum a Prometheus counter over every HTTP process of a service, filtered by labels. */
 export async function sumMetric(
   service: string,
   metric: string,
@@ -54,8 +64,7 @@ export async function sumMetric(
   const procs = testTopology().services.filter((s) => s.service === service && s.entry === 'main');
   let total = 0;
   for (const p of procs) {
-    const text = await (await fetch(`http://127.0.0.1:${p.port}/metrics`)).text();
-    total += sumSamples(text, metric, labels);
+    total += await processMetric(p.port, metric, labels);
   }
   return total;
 }
