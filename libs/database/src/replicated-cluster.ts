@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { DependencyUnavailable } from '@murmur/errors';
-import { dbReadsTotal, dbReplicaLagSeconds } from '@murmur/observability';
+import { dbReadsTotal, dbReplicaLagSeconds } from './database-metrics';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { ConsistencyContext } from './consistency-context';
@@ -41,7 +41,6 @@ export interface ClusterHealth {
 }
 
 interface NodeState extends ClusterNode, NodeHealth {
-  checkedAt: number;
   probing?: Promise<void>;
   /**
    * the probe's own connection: a probe that queued behind a busy pool would miss its deadline
@@ -126,7 +125,6 @@ export class ReplicatedCluster {
       ...node,
       role,
       up: true,
-      checkedAt: 0,
       waiters: new Set(),
     });
     this.nodes = [
@@ -286,12 +284,6 @@ export class ReplicatedCluster {
       reachable: this.nodes.filter((n) => n.up).length,
       nodes: this.nodes.map(({ name, role, up, lsn }) => ({ name, role, up, lsn })),
     };
-  }
-
-  replicaStates(): Array<{ name: string; healthy: boolean; replayLsn?: string }> {
-    return this.nodes
-      .filter((n) => n.role === 'replica')
-      .map(({ name, up, lsn }) => ({ name, healthy: up, replayLsn: lsn }));
   }
 
   /**
@@ -522,7 +514,6 @@ export class ReplicatedCluster {
     // A replica that has replayed nothing yet cannot say how fresh it is: not used for reads.
     node.up = row.lsn !== null;
     node.lsn = row.lsn ?? undefined;
-    node.checkedAt = Date.now();
     if (role === 'replica') {
       dbReplicaLagSeconds.set({ cluster: this.name, replica: node.name }, row.lag);
     }

@@ -1,4 +1,4 @@
-import { shardQueriesTotal } from '@murmur/observability';
+import { shardQueriesTotal } from './database-metrics';
 import { LOGICAL_SHARDS, logicalShardForUser, logicalShardOfPostId, shardSchema } from './post-id';
 import type { ReadOptions, ReplicatedCluster } from './replicated-cluster';
 import type { Sql } from './sql';

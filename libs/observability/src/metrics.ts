@@ -1,8 +1,9 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
- * One Prometheus registry per process. Metric objects are created once here (prom-client refuses
- * duplicates) and shared by the libs that record into them.
+ * One Prometheus registry per process, and the metrics every process has (HTTP, Node's defaults).
+ * A feature's own metrics are defined beside the feature and registered here: each is created
+ * once, where its module loads (prom-client refuses duplicates).
  */
 export const metricsRegistry = new Registry();
 let defaultsCollected = false;
@@ -21,27 +22,6 @@ export const httpRequestDuration = new Histogram({
   help: 'HTTP request latency by route and status (golden signals: rate, errors, latency)',
   labelNames: ['method', 'route', 'status'] as const,
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-  registers: [metricsRegistry],
-});
-
-export const dbReadsTotal = new Counter({
-  name: 'murmur_db_reads_total',
-  help: 'Reads by cluster and the node that served them; reason says why the primary was used',
-  labelNames: ['cluster', 'target', 'reason'] as const,
-  registers: [metricsRegistry],
-});
-
-export const dbReplicaLagSeconds = new Gauge({
-  name: 'murmur_db_replica_lag_seconds',
-  help: 'Seconds since the last transaction replayed on a replica (as seen by this process)',
-  labelNames: ['cluster', 'replica'] as const,
-  registers: [metricsRegistry],
-});
-
-export const shardQueriesTotal = new Counter({
-  name: 'murmur_shard_queries_total',
-  help: 'Queries per physical shard (shard load)',
-  labelNames: ['shard', 'kind'] as const,
   registers: [metricsRegistry],
 });
 
@@ -114,107 +94,6 @@ export const cacheL2BreakerOpen = new Gauge({
   registers: [metricsRegistry],
 });
 
-export const queueJobsTotal = new Counter({
-  name: 'murmur_queue_jobs_total',
-  help: 'BullMQ jobs processed by queue, job name and outcome',
-  labelNames: ['queue', 'job', 'outcome'] as const,
-  registers: [metricsRegistry],
-});
-
-export const queueDepth = new Gauge({
-  name: 'murmur_queue_depth',
-  help: 'Jobs waiting, active, delayed and failed per queue',
-  labelNames: ['queue', 'state'] as const,
-  registers: [metricsRegistry],
-});
-
-export const queueLagSeconds = new Histogram({
-  name: 'murmur_queue_lag_seconds',
-  help: 'Time from enqueue to the start of processing',
-  labelNames: ['queue'] as const,
-  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-  registers: [metricsRegistry],
-});
-
-export const outboxEventsTotal = new Counter({
-  name: 'murmur_outbox_events_total',
-  help: 'Outbox events by source database and outcome (published; failed or deferred: left for the next poll)',
-  labelNames: ['source', 'outcome'] as const,
-  registers: [metricsRegistry],
-});
-
-export const outboxUnsent = new Gauge({
-  name: 'murmur_outbox_unsent',
-  help: 'Outbox events not yet published, per source database (polled)',
-  labelNames: ['source'] as const,
-  registers: [metricsRegistry],
-});
-
-export const outboxOldestUnsentSeconds = new Gauge({
-  name: 'murmur_outbox_oldest_unsent_seconds',
-  help: 'Age of the oldest unpublished outbox event, per source database (polled)',
-  labelNames: ['source'] as const,
-  registers: [metricsRegistry],
-});
-
-export const outboxPublishSeconds = new Histogram({
-  name: 'murmur_outbox_publish_seconds',
-  help: 'Time from an event commit to its publication by a poll (the events a write could not publish itself)',
-  labelNames: ['source'] as const,
-  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-  registers: [metricsRegistry],
-});
-
-export const rpcClientDuration = new Histogram({
-  name: 'murmur_rpc_client_duration_seconds',
-  help: 'Service-to-service call latency by method and outcome',
-  labelNames: ['method', 'outcome'] as const,
-  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-  registers: [metricsRegistry],
-});
-
-export const rateLimitDecisionsTotal = new Counter({
-  name: 'murmur_rate_limit_decisions_total',
-  help: 'Rate-limit decisions by policy: allowed, refused, or failed open/closed when Redis could not answer',
-  labelNames: ['policy', 'outcome'] as const,
-  registers: [metricsRegistry],
-});
-
-export const rpcServerRequestsTotal = new Counter({
-  name: 'murmur_rpc_server_requests_total',
-  help: 'Service-to-service calls served, by method and outcome (shows how calls spread over replicas)',
-  labelNames: ['method', 'outcome'] as const,
-  registers: [metricsRegistry],
-});
-
-export const likeWritesTotal = new Counter({
-  name: 'murmur_like_writes_total',
-  help: 'Likes and unlikes accepted, by mode (behind: acknowledged from Redis; through: committed to Postgres first)',
-  labelNames: ['mode', 'op'] as const,
-  registers: [metricsRegistry],
-});
-
-export const likeFlushesTotal = new Counter({
-  name: 'murmur_like_flushed_total',
-  help: 'Write-behind flushes: rounds, posts written and like changes carried (changes per post and posts per round show the coalescing)',
-  labelNames: ['unit'] as const,
-  registers: [metricsRegistry],
-});
-
-export const likesPendingPosts = new Gauge({
-  name: 'murmur_likes_pending_posts',
-  help: 'Posts with like changes in Redis not yet written to Postgres',
-  registers: [metricsRegistry],
-});
-
-export const feedTimelineReadSeconds = new Histogram({
-  name: 'murmur_feed_timeline_read_seconds',
-  help: 'Time to read a home-timeline page of post ids from Redis, by feed mode (fan-out: one sorted set; fan-in: merged from every followee at read time); hydration not included',
-  labelNames: ['mode'] as const,
-  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-  registers: [metricsRegistry],
-});
-
 export const cacheWarmedTotal = new Counter({
   name: 'murmur_cache_warmed_total',
   help: 'Entries loaded into a cache at start-up (warming), by cache',
@@ -239,12 +118,5 @@ export const httpQueueSeconds = new Histogram({
   name: 'murmur_http_queue_seconds',
   help: 'Time from the edge receiving a request (X-Request-Start) to this process starting it',
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-  registers: [metricsRegistry],
-});
-
-export const feedPartialPagesTotal = new Counter({
-  name: 'murmur_feed_partial_pages_total',
-  help: 'Feed pages served from the last known posts because the post service could not be asked in time',
-  labelNames: ['reason'] as const,
   registers: [metricsRegistry],
 });

@@ -1,4 +1,3 @@
-import { trace } from '@opentelemetry/api';
 // Type-only: erased at compile time, so nothing is loaded before the SDK starts.
 import type * as T_sdk_node from '@opentelemetry/sdk-node';
 import type * as T_exporter_trace_otlp_proto from '@opentelemetry/exporter-trace-otlp-proto';
@@ -81,11 +80,6 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   });
   sdk.start();
   return { enabled: true, shutdown: () => sdk.shutdown() };
-}
-
-/** The current trace id, for logs and problem bodies; undefined outside a span. */
-export function currentTraceId(): string | undefined {
-  return trace.getActiveSpan()?.spanContext().traceId;
 }
 
 export interface LaunchOptions<C> {

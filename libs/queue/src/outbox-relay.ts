@@ -23,7 +23,7 @@ import {
   outboxOldestUnsentSeconds,
   outboxPublishSeconds,
   outboxUnsent,
-} from '@murmur/observability';
+} from './outbox-metrics';
 import type { Queue } from 'bullmq';
 import { backlog, claimUnsent, markSent, purgeSent } from './outbox.repository';
 import { ENQUEUE_DEADLINE_MS } from './queue.module';

@@ -8,7 +8,30 @@ import {
 } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import type { JobName, JobOf, QueueName } from '@murmur/contracts';
-import { queueDepth, queueJobsTotal, queueLagSeconds } from '@murmur/observability';
+import { metricsRegistry } from '@murmur/observability';
+import { Counter, Gauge, Histogram } from 'prom-client';
+
+export const queueJobsTotal = new Counter({
+  name: 'murmur_queue_jobs_total',
+  help: 'BullMQ jobs processed by queue, job name and outcome',
+  labelNames: ['queue', 'job', 'outcome'] as const,
+  registers: [metricsRegistry],
+});
+
+export const queueDepth = new Gauge({
+  name: 'murmur_queue_depth',
+  help: 'Jobs waiting, active, delayed and failed per queue',
+  labelNames: ['queue', 'state'] as const,
+  registers: [metricsRegistry],
+});
+
+export const queueLagSeconds = new Histogram({
+  name: 'murmur_queue_lag_seconds',
+  help: 'Time from enqueue to the start of processing',
+  labelNames: ['queue'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [metricsRegistry],
+});
 
 /**
  * What a processor of queue `Q` receives: a BullMQ job whose data is typed by its name, so a

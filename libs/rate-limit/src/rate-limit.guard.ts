@@ -9,8 +9,8 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { RateLimitConfig } from '@murmur/config';
 import { DomainError, type ErrorKind } from '@murmur/errors';
-import { rateLimitDecisionsTotal } from '@murmur/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { rateLimitDecisionsTotal } from './rate-limit-metrics';
 import { type RateLimitDecision, type RateLimitRule, SlidingWindowLimiter } from './sliding-window';
 
 export type RateLimitPolicy = 'signup' | 'login' | 'writes';

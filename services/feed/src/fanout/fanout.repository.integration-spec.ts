@@ -1,6 +1,6 @@
+import { followersKey, followingKey, graphVersionKey } from '@murmur/contracts';
 import { testTopology } from '@murmur/testing';
 import { Redis } from 'ioredis';
-import { followersKey, followingKey, graphVersionKey } from '../feed/feed-keys';
 import { FanoutRepository } from './fanout.repository';
 
 /** Against the test stack's real data Redis: versioned follow-graph changes. */

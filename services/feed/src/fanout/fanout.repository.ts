@@ -1,14 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { REDIS, throwOnPipelineError } from '@murmur/redis';
-import type { Redis } from 'ioredis';
-import { withTimelineScripts } from '../feed/timeline-scripts';
 import {
   authoredKey,
   followersKey,
   followingKey,
   graphVersionKey,
   timelineKey,
-} from '../feed/feed-keys';
+} from '@murmur/contracts';
+import { REDIS, throwOnPipelineError } from '@murmur/redis';
+import type { Redis } from 'ioredis';
+import { withTimelineScripts } from '../feed/timeline-scripts';
 
 /**
  * Remove an author's posts from a timeline (an unfollow), in chunks that keep each ZREM's

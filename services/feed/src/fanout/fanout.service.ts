@@ -7,7 +7,7 @@ import {
   QUEUES,
 } from '@murmur/contracts';
 import type { JobPublisher } from '@murmur/queue';
-import { fanoutTimelineWritesTotal } from '../feed/feed.metrics';
+import { fanoutTimelineWritesTotal } from './fanout.metrics';
 import { FanoutRepository } from './fanout.repository';
 
 export const FANOUT_OPTIONS = Symbol('FANOUT_OPTIONS');

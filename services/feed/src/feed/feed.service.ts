@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { feedPartialPagesTotal, feedTimelineReadSeconds } from '@murmur/observability';
 import { type FeedResponse, toFeedItem } from './dto/feed.response';
+import { feedPartialPagesTotal, feedTimelineReadSeconds } from './feed.metrics';
 import { decodeCursor, encodeCursor } from './feed-cursor';
 import { FeedError, FeedErrorCode } from './feed.errors';
 import { LastKnownPosts } from './last-known-posts';

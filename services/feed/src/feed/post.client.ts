@@ -15,9 +15,9 @@ import {
   POST_GRPC_SERVICE,
   POST_PROTO_PATH,
 } from '@murmur/contracts';
-import { rpcClientDuration } from '@murmur/observability';
 import CircuitBreaker from 'opossum';
 import { firstValueFrom, type Observable, timeout } from 'rxjs';
+import { rpcClientDuration } from './feed.metrics';
 
 interface PostServiceClient {
   getPosts(request: GetPostsRequest): Observable<GetPostsResponse>;

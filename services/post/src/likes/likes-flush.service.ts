@@ -2,9 +2,9 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import type { LikesConfig } from '@murmur/config';
 import { QUEUES } from '@murmur/contracts';
-import { likeFlushesTotal, likesPendingPosts } from '@murmur/observability';
 import type { Queue } from 'bullmq';
 import { LikeStore } from './like-store';
+import { likeFlushesTotal, likesPendingPosts } from './likes.metrics';
 import { LikesRepository } from './likes.repository';
 import { LIKES_CONFIG, scheduleFlush } from './likes.service';
 

@@ -5,10 +5,10 @@ import { LIKES_JOBS, QUEUES } from '@murmur/contracts';
 import { isKnownShardId, parseId } from '@murmur/database';
 import { withDeadline } from '@murmur/errors';
 import { ENQUEUE_DEADLINE_MS } from '@murmur/queue';
-import { likeWritesTotal } from '@murmur/observability';
 import type { Queue } from 'bullmq';
 import { PostError, PostErrorCode } from '../posts/posts.errors';
 import { LikeStore } from './like-store';
+import { likeWritesTotal } from './likes.metrics';
 import { LikesRepository } from './likes.repository';
 
 export const LIKES_CONFIG = Symbol('LIKES_CONFIG');

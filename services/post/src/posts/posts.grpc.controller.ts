@@ -2,8 +2,8 @@ import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import { type GetPostsRequest, type GetPostsResponse, POST_GRPC_SERVICE } from '@murmur/contracts';
 import { status } from '@grpc/grpc-js';
-import { rpcServerRequestsTotal } from '@murmur/observability';
 import { PostError } from './posts.errors';
+import { rpcServerRequestsTotal } from './posts.metrics';
 import { PostsService } from './posts.service';
 
 @Controller()

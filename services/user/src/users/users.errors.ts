@@ -4,7 +4,6 @@ export enum UserErrorCode {
   UsernameTaken = 'username_taken',
   EmailTaken = 'email_taken',
   NotFound = 'user_not_found',
-  InvalidId = 'invalid_user_id',
   CannotFollowSelf = 'cannot_follow_self',
 }
 
@@ -12,7 +11,6 @@ const KINDS: Record<UserErrorCode, ErrorKind> = {
   [UserErrorCode.UsernameTaken]: 'conflict',
   [UserErrorCode.EmailTaken]: 'conflict',
   [UserErrorCode.NotFound]: 'not_found',
-  [UserErrorCode.InvalidId]: 'invalid',
   [UserErrorCode.CannotFollowSelf]: 'invalid',
 };
 
