@@ -195,6 +195,10 @@ export const queueConfigSchema = z.object({
    * QUEUE_STALLED_INTERVAL_MS. An event loop blocked for half of it makes a live job look stalled.
    */
   QUEUE_LOCK_DURATION_MS: z.coerce.number().int().min(200).max(600_000).default(30_000),
+});
+
+/** The transactional outbox and its relay (the processes that write events: user and post). */
+export const outboxConfigSchema = z.object({
   /**
    * How often the outbox relay looks for unsent events (a write also wakes it at once: this is
    * the bound on how late an event left by a crashed process is published).
@@ -299,6 +303,7 @@ export type RedisConfig = z.infer<typeof redisConfigSchema>;
 export type SessionConfig = z.infer<typeof sessionConfigSchema>;
 export type CacheConfig = z.infer<typeof cacheConfigSchema>;
 export type QueueConfig = z.infer<typeof queueConfigSchema>;
+export type OutboxConfig = z.infer<typeof outboxConfigSchema>;
 export type FeedConfig = z.infer<typeof feedConfigSchema>;
 export type RebuildConfig = z.infer<typeof rebuildConfigSchema>;
 export type LikesConfig = z.infer<typeof likesConfigSchema>;

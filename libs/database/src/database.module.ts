@@ -12,7 +12,8 @@ import { ShardRouter } from './shard-router';
 
 export const MAIN_CLUSTER = Symbol('MAIN_CLUSTER');
 export const SHARD_ROUTER = Symbol('SHARD_ROUTER');
-const ALL_CLUSTERS = Symbol('ALL_CLUSTERS');
+/** Every cluster the module opened (main, then each physical shard): readiness, outbox relays. */
+export const DATABASE_CLUSTERS = Symbol('DATABASE_CLUSTERS');
 
 interface ClusterSpec {
   name: string;
@@ -62,7 +63,7 @@ async function openCluster(
 
 @Injectable()
 class ClusterLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(ALL_CLUSTERS) private readonly clusters: ReplicatedCluster[]) {}
+  constructor(@Inject(DATABASE_CLUSTERS) private readonly clusters: ReplicatedCluster[]) {}
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(this.clusters.map((c) => c.close()));
@@ -77,28 +78,24 @@ export interface DatabaseModuleOptions {
 
 /**
  * Opens the clusters a service uses: `main` (users, follows, leaderboard history) and/or the post
- * shards. Provides `MAIN_CLUSTER` (a ReplicatedCluster) and `SHARD_ROUTER`.
+ * shards. Provides `MAIN_CLUSTER` (a ReplicatedCluster), `SHARD_ROUTER` and `DATABASE_CLUSTERS`.
  */
 @Module({})
 export class DatabaseModule {
   static forRoot(options: DatabaseModuleOptions): DynamicModule {
-    const clusters: ReplicatedCluster[] = [];
     const providers = [];
     if (options.main) {
       const main = options.main;
       providers.push({
         provide: MAIN_CLUSTER,
-        useFactory: async () => {
-          const cluster = await openCluster(
+        useFactory: () =>
+          openCluster(
             { name: 'main', primary: main.DATABASE_URL, replicas: main.DATABASE_REPLICA_URLS },
             main.DATABASE_POOL_SIZE,
             main.READ_REPLICAS_ENABLED,
             main.REPLICA_LSN_POLL_MS,
             options.appName,
-          );
-          clusters.push(cluster);
-          return cluster;
-        },
+          ),
       });
     }
     if (options.shards) {
@@ -117,16 +114,22 @@ export class DatabaseModule {
               ),
             ),
           );
-          clusters.push(...opened);
           return new ShardRouter(opened, shards.SHARD_MAP);
         },
       });
     }
+    const opened = providers.map((p) => p.provide);
+    const clusters = {
+      provide: DATABASE_CLUSTERS,
+      inject: opened,
+      useFactory: (...dbs: Array<ReplicatedCluster | ShardRouter>): ReplicatedCluster[] =>
+        dbs.flatMap((db) => (db instanceof ShardRouter ? db.clusters : [db])),
+    };
     return {
       module: DatabaseModule,
       global: true,
-      providers: [...providers, { provide: ALL_CLUSTERS, useValue: clusters }, ClusterLifecycle],
-      exports: providers.map((p) => p.provide),
+      providers: [...providers, clusters, ClusterLifecycle],
+      exports: [...opened, DATABASE_CLUSTERS],
     };
   }
 }

@@ -1,4 +1,14 @@
-import { Controller, type DynamicModule, Get, Header, Inject, Module, Res } from '@nestjs/common';
+import {
+  Controller,
+  type DynamicModule,
+  Get,
+  Header,
+  Inject,
+  type InjectionToken,
+  Module,
+  type OptionalFactoryDependency,
+  Res,
+} from '@nestjs/common';
 import { metricsRegistry } from '@murmur/observability';
 import type { FastifyReply } from 'fastify';
 import {
@@ -61,7 +71,10 @@ export interface HttpCoreOptions {
   appName: string;
   logLevel: string;
   /** builds the readiness checks from providers of global modules (database, redis) */
-  readiness: { inject: Array<string | symbol>; useFactory: (...deps: never[]) => ReadinessCheck[] };
+  readiness: {
+    inject: Array<InjectionToken | OptionalFactoryDependency>;
+    useFactory: (...deps: never[]) => ReadinessCheck[];
+  };
 }
 
 /** Logging, health and metrics for an HTTP process (or a worker, which serves only these). */

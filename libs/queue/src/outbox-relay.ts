@@ -1,4 +1,3 @@
-import { getQueueToken } from '@nestjs/bullmq';
 import {
   type DynamicModule,
   Inject,
@@ -8,27 +7,21 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
-import type { QueueConfig } from '@murmur/config';
-import { type JobItem, jobsForEvent, type OutboxEvent, type QueueName } from '@murmur/contracts';
-import {
-  MAIN_CLUSTER,
-  type ReplicatedCluster,
-  SHARD_ROUTER,
-  type ShardRouter,
-} from '@murmur/database';
+import type { OutboxConfig } from '@murmur/config';
+import { type JobItem, jobsForEvent, type OutboxEvent } from '@murmur/contracts';
+import { DATABASE_CLUSTERS, type ReplicatedCluster } from '@murmur/database';
 import { withDeadline } from '@murmur/errors';
+import { JobQueues } from './job-queue';
 import {
   outboxEventsTotal,
   outboxOldestUnsentSeconds,
   outboxPublishSeconds,
   outboxUnsent,
 } from './outbox-metrics';
-import type { Queue } from 'bullmq';
 import { backlog, claimUnsent, markSent, purgeSent } from './outbox.repository';
 import { ENQUEUE_DEADLINE_MS } from './queue.module';
 
-/** Where jobs go: BullMQ in the services, a recording fake in unit tests. */
+/** Where jobs go: the process's queues (`JobQueues`) in the services, a recording fake in tests. */
 export interface JobPublisher {
   publish(job: JobItem): Promise<void>;
 }
@@ -39,10 +32,7 @@ export interface OutboxSource {
   cluster: Pick<ReplicatedCluster, 'primaryTransaction' | 'onPrimary'>;
 }
 
-export type OutboxRelayOptions = Pick<
-  QueueConfig,
-  'OUTBOX_POLL_MS' | 'OUTBOX_BATCH' | 'OUTBOX_RETAIN_HOURS' | 'OUTBOX_FLUSH_WAIT_MS'
-> & {
+export type OutboxRelayOptions = OutboxConfig & {
   /** longest a batch's publication may take before the batch is left for the next pass */
   publishTimeoutMs?: number;
 };
@@ -224,27 +214,6 @@ export class OutboxRelay {
   }
 }
 
-/** Publishes to the BullMQ queues registered in the application (QueueModule.forRoot). */
-@Injectable()
-export class BullJobPublisher implements JobPublisher {
-  private readonly queues = new Map<QueueName, Queue>();
-
-  constructor(@Inject(ModuleRef) private readonly moduleRef: ModuleRef) {}
-
-  async publish(job: JobItem): Promise<void> {
-    await this.queue(job.queue).add(job.name, job.data, { jobId: job.jobId });
-  }
-
-  private queue(name: QueueName): Queue {
-    let queue = this.queues.get(name);
-    if (!queue) {
-      queue = this.moduleRef.get<Queue>(getQueueToken(name), { strict: false });
-      this.queues.set(name, queue);
-    }
-    return queue;
-  }
-}
-
 export const OUTBOX_RELAY = Symbol('OUTBOX_RELAY');
 
 @Injectable()
@@ -261,27 +230,25 @@ class OutboxRelayLifecycle implements OnApplicationBootstrap, OnApplicationShutd
 }
 
 /**
- * Runs an outbox relay in this process over the databases the service writes events to: `main`
- * (the user service) or every physical post shard. Provides OUTBOX_RELAY (call `kick()` after a
- * commit that appended events). The queues the events' jobs go to must be registered.
+ * Runs an outbox relay in this process over every database it opened (DatabaseModule): `main` in
+ * the user service, each physical post shard in the post service. Provides OUTBOX_RELAY (hand it
+ * the events a commit appended). The queues the events' jobs go to must be registered
+ * (QueueModule.forRoot).
  */
 @Module({})
 export class OutboxModule {
-  static forRoot(config: OutboxRelayOptions, databases: 'main' | 'shards'): DynamicModule {
+  static forRoot(config: OutboxRelayOptions): DynamicModule {
     return {
       module: OutboxModule,
       global: true,
       providers: [
-        BullJobPublisher,
         {
           provide: OUTBOX_RELAY,
-          inject: [databases === 'main' ? MAIN_CLUSTER : SHARD_ROUTER, BullJobPublisher],
-          useFactory: (db: ReplicatedCluster | ShardRouter, publisher: BullJobPublisher) =>
+          inject: [DATABASE_CLUSTERS, JobQueues],
+          useFactory: (clusters: ReplicatedCluster[], queues: JobQueues) =>
             new OutboxRelay(
-              'clusters' in db
-                ? db.clusters.map((cluster) => ({ name: cluster.name, cluster }))
-                : [{ name: db.name, cluster: db }],
-              publisher,
+              clusters.map((cluster) => ({ name: cluster.name, cluster })),
+              queues,
               config,
             ),
         },

@@ -4,9 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import { queueConfigSchema, redisConfigSchema } from '@murmur/config';
 import { LIKES_JOBS, QUEUES } from '@murmur/contracts';
 import { testTopology, waitFor } from '@murmur/testing';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { QUEUE_PREFIX, QueueModule, QueueProcessor, redisConnectionOptions } from './queue.module';
+import { type JobQueue, jobQueueToken } from './job-queue';
+import { QUEUE_PREFIX, QueueModule, QueueProcessor } from './queue.module';
 
 /** A database of the test stack's data Redis that no stack worker listens on. */
 const REDIS_URL = `redis://127.0.0.1:${testTopology().redis.find((r) => r.purpose === 'queue')?.port}/12`;
@@ -38,7 +38,11 @@ describe(`${QueueProcessor.name} (real Redis)`, () => {
       QUEUE_LOCK_DURATION_MS: '60000',
     });
     @Module({
-      imports: [QueueModule.forRoot(redisConfigSchema.parse({ REDIS_URL }), queue, [QUEUES.likes])],
+      imports: [
+        QueueModule.forRoot({ ...redisConfigSchema.parse({ REDIS_URL }), ...queue }, [
+          QUEUES.likes,
+        ]),
+      ],
       providers: [HeldJobProcessor],
     })
     class ProbeModule {}
@@ -65,10 +69,8 @@ describe(`${QueueProcessor.name} (real Redis)`, () => {
   });
 
   it("locks a running job for QUEUE_LOCK_DURATION_MS (BullMQ's own default is 30 s)", async () => {
-    const queue = new Queue(QUEUES.likes, {
-      connection: redisConnectionOptions(REDIS_URL),
-      prefix: QUEUE_PREFIX,
-    });
+    // Enqueued through the port the module registered, as a service would.
+    const queue = app.get<JobQueue<typeof QUEUES.likes>>(jobQueueToken(QUEUES.likes));
     try {
       await queue.add(LIKES_JOBS.flush, {}, { jobId: 'held' });
       const lockKey = `${QUEUE_PREFIX}:${QUEUES.likes}:held:lock`;
@@ -83,7 +85,6 @@ describe(`${QueueProcessor.name} (real Redis)`, () => {
       expect(ttl).toBeLessThanOrEqual(60_000);
     } finally {
       release();
-      await queue.close();
     }
   });
 });

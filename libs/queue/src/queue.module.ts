@@ -1,9 +1,10 @@
-import { BullModule, Processor } from '@nestjs/bullmq';
+import { BullModule, getQueueToken, Processor } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { QueueConfig, RedisConfig } from '@murmur/config';
 import type { QueueName } from '@murmur/contracts';
-import type { RedisOptions, WorkerOptions } from 'bullmq';
+import type { Queue, RedisOptions, WorkerOptions } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
+import { BullJobQueue, jobQueueToken, JobQueues } from './job-queue';
 
 /** BullMQ's key prefix: a queue's keys are `murmur:<queue>:*`. */
 export const QUEUE_PREFIX = 'murmur';
@@ -55,32 +56,49 @@ export function QueueProcessor(queue: QueueName): ClassDecorator {
   };
 }
 
+/**
+ * BullMQ on the data Redis, and the queues `queues` of this process: each behind its typed port
+ * (`@InjectJobQueue(name)`), all of them behind `JobQueues` (what the outbox relay publishes to).
+ */
 @Module({})
 export class QueueModule {
-  static forRoot(redis: RedisConfig, queue: QueueConfig, queues: string[]): DynamicModule {
-    const options = workerOptions(queue);
+  static forRoot(config: RedisConfig & QueueConfig, queues: readonly QueueName[]): DynamicModule {
+    const options = workerOptions(config);
     for (const configure of configurableProcessors) {
       configure(options);
     }
+    const ports = queues.map((name) => ({
+      provide: jobQueueToken(name),
+      inject: [getQueueToken(name)],
+      useFactory: (queue: Queue) => new BullJobQueue(name, queue),
+    }));
     return {
       module: QueueModule,
       global: true,
       imports: [
         BullModule.forRoot({
-          connection: redisConnectionOptions(redis.REDIS_URL),
+          connection: redisConnectionOptions(config.REDIS_URL),
           prefix: QUEUE_PREFIX,
           telemetry: new BullMQOtel({ tracerName: 'murmur-bullmq' }),
           defaultJobOptions: {
-            attempts: queue.QUEUE_ATTEMPTS,
-            backoff: { type: 'exponential', delay: queue.QUEUE_BACKOFF_MS },
+            attempts: config.QUEUE_ATTEMPTS,
+            backoff: { type: 'exponential', delay: config.QUEUE_BACKOFF_MS },
             removeOnComplete: { age: 3600, count: 10_000 },
             removeOnFail: { age: 7 * 24 * 3600 },
           },
         }),
         ...queues.map((name) => BullModule.registerQueue({ name })),
       ],
-      providers: [{ provide: 'QUEUE_CONFIG', useValue: queue }],
-      exports: [BullModule, 'QUEUE_CONFIG'],
+      providers: [
+        ...ports,
+        {
+          provide: JobQueues,
+          inject: ports.map((p) => p.provide),
+          useFactory: (...all: Array<BullJobQueue<QueueName>>) => new JobQueues(all),
+        },
+      ],
+      // BullModule: the raw queues, for the processors and depth watchers inside this lib.
+      exports: [BullModule, JobQueues, ...ports.map((p) => p.provide)],
     };
   }
 }

@@ -1,22 +1,11 @@
-import { createHttpApp } from '@murmur/http';
+import { startService } from '@murmur/http';
 import type { Telemetry } from '@murmur/observability';
-import { AppModule, WorkerModule } from './app.module';
-import type { FeedServiceConfig, FeedWorkerConfig } from './config';
+import { apiModule, workerModule } from './app.module';
+import type { FeedApiConfig, FeedWorkerConfig } from './config';
 
-export async function bootstrap(config: FeedServiceConfig, telemetry: Telemetry): Promise<void> {
-  await createHttpApp(AppModule.forRoot(config), {
-    config,
-    afterClose: () => telemetry.shutdown(),
-  });
-}
+export const bootstrap = (config: FeedApiConfig, telemetry: Telemetry): Promise<unknown> =>
+  startService(apiModule(config), config, telemetry);
 
 /** The worker serves only health and metrics over HTTP. */
-export async function bootstrapWorker(
-  config: FeedWorkerConfig,
-  telemetry: Telemetry,
-): Promise<void> {
-  await createHttpApp(WorkerModule.forRoot(config), {
-    config,
-    afterClose: () => telemetry.shutdown(),
-  });
-}
+export const bootstrapWorker = (config: FeedWorkerConfig, telemetry: Telemetry): Promise<unknown> =>
+  startService(workerModule(config), config, telemetry);

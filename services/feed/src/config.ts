@@ -1,41 +1,25 @@
 import {
-  baseConfigSchema,
+  type ConfigOf,
+  entryPointConfig,
   feedConfigSchema,
-  httpConfigSchema,
-  loadConfig,
-  mainDatabaseConfigSchema,
-  queueConfigSchema,
-  rateLimitConfigSchema,
   rebuildConfigSchema,
-  redisConfigSchema,
-  sessionConfigSchema,
-  shardDatabaseConfigSchema,
 } from '@murmur/config';
-import type { z } from 'zod';
 
-export const feedServiceConfigSchema = baseConfigSchema
-  .extend(httpConfigSchema.shape)
-  .extend(redisConfigSchema.shape)
-  .extend(sessionConfigSchema.shape)
-  .extend(queueConfigSchema.shape)
-  .extend(rateLimitConfigSchema.shape)
-  .extend(feedConfigSchema.shape);
+/** The feed API (`main.ts`): timelines read from the data Redis, posts hydrated over gRPC. */
+export const feedApiConfig = entryPointConfig(['sessions', 'rateLimits'], {
+  ...feedConfigSchema.omit({ FANOUT_CHUNK_SIZE: true }).shape,
+});
 
-export type FeedServiceConfig = z.infer<typeof feedServiceConfigSchema>;
+export type FeedApiConfig = ConfigOf<typeof feedApiConfig>;
 
 /**
- * The worker needs no post-service client; it reads Postgres (main and the post shards) to
- * rebuild the data Redis's derived state when that Redis has lost it.
+ * The feed worker (`worker.ts`): fan-out and follow-graph processors, and the rebuild of the data
+ * Redis's derived state from Postgres (main and the post shards). No post-service client.
  */
-export const feedWorkerConfigSchema = feedServiceConfigSchema
-  .extend({
-    POST_GRPC_URL: feedConfigSchema.shape.POST_GRPC_URL.optional().default('unused'),
-  })
-  .extend(mainDatabaseConfigSchema.shape)
-  .extend(shardDatabaseConfigSchema.shape)
-  .extend(rebuildConfigSchema.shape);
+export const feedWorkerConfig = entryPointConfig(['mainDatabase', 'shards', 'queues'], {
+  ...feedConfigSchema.pick({ TIMELINE_MAX: true, FANOUT_ON_WRITE: true, FANOUT_CHUNK_SIZE: true })
+    .shape,
+  ...rebuildConfigSchema.shape,
+});
 
-export type FeedWorkerConfig = z.infer<typeof feedWorkerConfigSchema>;
-
-export const loadFeedConfig = (): FeedServiceConfig => loadConfig(feedServiceConfigSchema);
-export const loadFeedWorkerConfig = (): FeedWorkerConfig => loadConfig(feedWorkerConfigSchema);
+export type FeedWorkerConfig = ConfigOf<typeof feedWorkerConfig>;

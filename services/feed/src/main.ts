@@ -1,8 +1,9 @@
 import { launch } from '@murmur/observability';
-import { loadFeedConfig } from './config';
+import { loadConfig } from '@murmur/config';
+import { feedApiConfig } from './config';
 
 // The feed service over HTTP: home timelines.
-const config = loadFeedConfig();
+const config = loadConfig(feedApiConfig.schema);
 launch({
   config,
   defaultServiceName: 'feed-service',

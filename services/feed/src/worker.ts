@@ -1,8 +1,9 @@
 import { launch } from '@murmur/observability';
-import { loadFeedWorkerConfig } from './config';
+import { loadConfig } from '@murmur/config';
+import { feedWorkerConfig } from './config';
 
 // The feed's BullMQ processors (fan-out, follow graph) in their own process, scaled on their own.
-const config = loadFeedWorkerConfig();
+const config = loadConfig(feedWorkerConfig.schema);
 launch({
   config,
   defaultServiceName: 'feed-worker',

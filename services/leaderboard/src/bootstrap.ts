@@ -1,22 +1,13 @@
-import { createHttpApp } from '@murmur/http';
+import { startService } from '@murmur/http';
 import type { Telemetry } from '@murmur/observability';
-import { AppModule, WorkerModule } from './app.module';
-import type { LeaderboardConfig } from './config';
+import { apiModule, workerModule } from './app.module';
+import type { LeaderboardApiConfig, LeaderboardWorkerConfig } from './config';
 
-export async function bootstrap(config: LeaderboardConfig, telemetry: Telemetry): Promise<void> {
-  await createHttpApp(AppModule.forRoot(config), {
-    config,
-    afterClose: () => telemetry.shutdown(),
-  });
-}
+export const bootstrap = (config: LeaderboardApiConfig, telemetry: Telemetry): Promise<unknown> =>
+  startService(apiModule(config), config, telemetry);
 
 /** The worker serves only health and metrics over HTTP. */
-export async function bootstrapWorker(
-  config: LeaderboardConfig,
+export const bootstrapWorker = (
+  config: LeaderboardWorkerConfig,
   telemetry: Telemetry,
-): Promise<void> {
-  await createHttpApp(WorkerModule.forRoot(config), {
-    config,
-    afterClose: () => telemetry.shutdown(),
-  });
-}
+): Promise<unknown> => startService(workerModule(config), config, telemetry);

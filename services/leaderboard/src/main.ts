@@ -1,8 +1,9 @@
 import { launch } from '@murmur/observability';
-import { loadLeaderboardConfig } from './config';
+import { loadConfig } from '@murmur/config';
+import { leaderboardApiConfig } from './config';
 
 // The leaderboard service over HTTP.
-const config = loadLeaderboardConfig();
+const config = loadConfig(leaderboardApiConfig.schema);
 launch({
   config,
   defaultServiceName: 'leaderboard-service',

@@ -1,8 +1,9 @@
 import { launch } from '@murmur/observability';
-import { loadLeaderboardConfig } from './config';
+import { loadConfig } from '@murmur/config';
+import { leaderboardWorkerConfig } from './config';
 
 // The leaderboard's BullMQ processors (score events) in their own process.
-const config = loadLeaderboardConfig();
+const config = loadConfig(leaderboardWorkerConfig.schema);
 launch({
   config,
   defaultServiceName: 'leaderboard-worker',

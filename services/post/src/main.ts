@@ -1,8 +1,9 @@
 import { launch } from '@murmur/observability';
-import { loadPostConfig } from './config';
+import { loadConfig } from '@murmur/config';
+import { postApiConfig } from './config';
 
 // The post service: HTTP and the gRPC PostService in one process.
-const config = loadPostConfig();
+const config = loadConfig(postApiConfig.schema);
 launch({
   config,
   defaultServiceName: 'post-service',

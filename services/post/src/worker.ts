@@ -1,8 +1,9 @@
 import { launch } from '@murmur/observability';
-import { loadPostWorkerConfig } from './config';
+import { loadConfig } from '@murmur/config';
+import { postWorkerConfig } from './config';
 
 // The post service's BullMQ processors (write-behind flushes of likes) in their own process.
-const config = loadPostWorkerConfig();
+const config = loadConfig(postWorkerConfig.schema);
 launch({
   config,
   defaultServiceName: 'post-worker',

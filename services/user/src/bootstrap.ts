@@ -1,11 +1,7 @@
-import { createHttpApp } from '@murmur/http';
+import { startService } from '@murmur/http';
 import type { Telemetry } from '@murmur/observability';
-import { AppModule } from './app.module';
-import type { UserConfig } from './config';
+import { apiModule } from './app.module';
+import type { UserApiConfig } from './config';
 
-export async function bootstrap(config: UserConfig, telemetry: Telemetry): Promise<void> {
-  await createHttpApp(AppModule.forRoot(config), {
-    config,
-    afterClose: () => telemetry.shutdown(),
-  });
-}
+export const bootstrap = (config: UserApiConfig, telemetry: Telemetry): Promise<unknown> =>
+  startService(apiModule(config), config, telemetry);

@@ -1,8 +1,9 @@
 import { launch } from '@murmur/observability';
-import { loadUserConfig } from './config';
+import { loadConfig } from '@murmur/config';
+import { userApiConfig } from './config';
 
 // The user service over HTTP: users, sessions, follows.
-const config = loadUserConfig();
+const config = loadConfig(userApiConfig.schema);
 launch({
   config,
   defaultServiceName: 'user-service',

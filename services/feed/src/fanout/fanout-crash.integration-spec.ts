@@ -3,15 +3,16 @@ import {
   FEED_JOBS,
   type FanoutChunkJob,
   type FanoutJob,
+  followersKey,
   QUEUES,
   TIMELINE_SENTINEL,
+  timelineKey,
 } from '@murmur/contracts';
-import { QUEUE_PREFIX, redisConnectionOptions } from '@murmur/queue';
+import { BullJobQueue, QUEUE_PREFIX, redisConnectionOptions } from '@murmur/queue';
 import { serviceEntry, serviceEnv } from '@murmur/stack';
 import { freePort, REPO_ROOT, testTopology, waitFor } from '@murmur/testing';
 import { type Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { followersKey, timelineKey } from '../feed/feed-keys';
 import { asFanoutProgress, fanoutChunkId, type FanoutResult } from './fanout.service';
 
 const t = testTopology();
@@ -93,10 +94,12 @@ class WorkerProcess {
 
 describe('a chunked fan-out under worker crashes (real Redis, real worker processes)', () => {
   const redis = new Redis(REDIS_URL);
+  // Jobs are enqueued through the port, as the post service's relay does; read back raw.
   const queue = new Queue(QUEUES.feed, {
     connection: redisConnectionOptions(REDIS_URL),
     prefix: QUEUE_PREFIX,
   });
+  const feedQueue = new BullJobQueue(QUEUES.feed, queue);
   const workers: WorkerProcess[] = [];
   const authorId = '4200000001';
   const followers = Array.from({ length: FOLLOWERS }, (_, i) => String(5_000_000_000 + i));
@@ -119,7 +122,7 @@ describe('a chunked fan-out under worker crashes (real Redis, real worker proces
   const enqueuePost = async (name: string): Promise<{ job: FanoutJob; jobId: string }> => {
     const job: FanoutJob = { postId: `${Date.now()}${n}`, authorId, createdAt: Date.now() };
     const jobId = `evt-fanout-crash-${name}`;
-    await queue.add(FEED_JOBS.fanout, job, { jobId, attempts: 3 });
+    await feedQueue.add(FEED_JOBS.fanout, job, { jobId, attempts: 3 });
     return { job, jobId };
   };
 

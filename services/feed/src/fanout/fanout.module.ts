@@ -1,10 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { QUEUES } from '@murmur/contracts';
-import { BullJobPublisher, queueDepthWatcher } from '@murmur/queue';
+import { queueDepthWatcher } from '@murmur/queue';
 import type { FeedWorkerConfig } from '../config';
 import { FanoutProcessor } from './fanout.processor';
 import { FanoutRepository } from './fanout.repository';
-import { FANOUT_JOBS, FANOUT_OPTIONS, FanoutService, type FanoutOptions } from './fanout.service';
+import { FANOUT_OPTIONS, FanoutService, type FanoutOptions } from './fanout.service';
 
 @Module({})
 export class FanoutModule {
@@ -21,7 +21,6 @@ export class FanoutModule {
         FanoutService,
         FanoutRepository,
         queueDepthWatcher(QUEUES.feed),
-        { provide: FANOUT_JOBS, useClass: BullJobPublisher },
         { provide: FANOUT_OPTIONS, useValue: options },
       ],
     };

@@ -1,5 +1,5 @@
-import type { FanoutChunkJob, FanoutJob, JobItem } from '@murmur/contracts';
-import type { JobPublisher } from '@murmur/queue';
+import { FEED_JOBS, type FanoutChunkJob, type FanoutJob, QUEUES } from '@murmur/contracts';
+import { InMemoryJobQueue } from '@murmur/queue';
 import type { FanoutRepository, FollowersPage } from './fanout.repository';
 import {
   asFanoutProgress,
@@ -48,20 +48,22 @@ class FakeFanoutRepository implements Pick<
   }
 }
 
-/** BullMQ's add as far as ids go: a second job with a kept id is not added. */
-class FakeQueue implements JobPublisher {
-  readonly added = new Map<string, FanoutChunkJob>();
-  publishCalls = 0;
+/** The feed queue in memory (a second job with a kept id is not added), seen as chunk jobs. */
+class FakeQueue extends InMemoryJobQueue<typeof QUEUES.feed> {
+  constructor() {
+    super(QUEUES.feed);
+  }
 
-  publish(job: JobItem): Promise<void> {
-    this.publishCalls++;
-    if (job.name !== 'fanout-chunk') {
-      return Promise.reject(new Error(`unexpected job ${job.name}`));
+  /** the chunk jobs kept, by job id; a fan-out queues nothing else */
+  get added(): Map<string, FanoutChunkJob> {
+    const chunks = new Map<string, FanoutChunkJob>();
+    for (const job of this.jobs) {
+      if (job.name !== FEED_JOBS.fanoutChunk) {
+        throw new Error(`unexpected job ${job.name}`);
+      }
+      chunks.set(String(job.opts?.jobId), job.data);
     }
-    if (!this.added.has(job.jobId)) {
-      this.added.set(job.jobId, job.data);
-    }
-    return Promise.resolve();
+    return chunks;
   }
 
   followersQueued(): string[] {
@@ -117,7 +119,7 @@ describe(FanoutService.name, () => {
       ...[0, 125, 250, 375, 500, 625, 750, 875].map((c) => ['followersPage', String(c)]),
       ['pushToTimelines', followers, '900', post.createdAt, 800],
     ]);
-    expect(queue.publishCalls).toBe(0);
+    expect(queue.adds).toBe(0);
     expect(run.saved).toEqual([]);
   });
 
@@ -125,7 +127,7 @@ describe(FanoutService.name, () => {
     const { repo, queue, sut } = setup(users(5_000), { fanoutOnWrite: false });
     await expect(sut.fanout(post, new FakeRun())).resolves.toEqual({ delivered: 0, chunks: 0 });
     expect(repo.calls).toEqual([['addAuthored', '1', '900', post.createdAt, 800, false]]);
-    expect(queue.publishCalls).toBe(0);
+    expect(queue.adds).toBe(0);
   });
 
   it('queues a large audience as chunk jobs of whole pages, at most the chunk size, each follower once', async () => {
@@ -184,12 +186,12 @@ describe(FanoutService.name, () => {
     expect(run.saved.map((p) => p.chunk)).toEqual([1, 2]);
 
     // The stalled job runs again with the progress it had saved.
-    const before = queue.publishCalls;
+    const before = queue.adds;
     await expect(sut.fanout(post, run)).resolves.toEqual({
       delivered: 0,
       chunks: clean.queue.added.size,
     });
-    expect(queue.publishCalls - before).toBe(clean.queue.added.size - 2); // chunk 2 again, then on
+    expect(queue.adds - before).toBe(clean.queue.added.size - 2); // chunk 2 again, then on
     expect(queue.added).toEqual(clean.queue.added);
     expect(queue.followersQueued()).toEqual(followers);
   });

@@ -6,13 +6,11 @@ import {
   type FollowJob,
   QUEUES,
 } from '@murmur/contracts';
-import type { JobPublisher } from '@murmur/queue';
+import { InjectJobQueue, type JobQueue } from '@murmur/queue';
 import { fanoutTimelineWritesTotal } from './fanout.metrics';
 import { FanoutRepository } from './fanout.repository';
 
 export const FANOUT_OPTIONS = Symbol('FANOUT_OPTIONS');
-/** Where a fan-out queues its chunk jobs (BullMQ in the worker, a recording fake in tests). */
-export const FANOUT_JOBS = Symbol('FANOUT_JOBS');
 
 export interface FanoutOptions {
   /** timelines keep this many newest post ids (TIMELINE_MAX) */
@@ -95,7 +93,8 @@ export class FanoutService implements OnApplicationBootstrap {
 
   constructor(
     @Inject(FanoutRepository) private readonly repo: FanoutRepository,
-    @Inject(FANOUT_JOBS) private readonly jobs: JobPublisher,
+    /** where a fan-out queues its chunk jobs: its own queue */
+    @InjectJobQueue(QUEUES.feed) private readonly jobs: JobQueue<typeof QUEUES.feed>,
     @Inject(FANOUT_OPTIONS) private readonly options: FanoutOptions,
   ) {}
 
@@ -168,17 +167,11 @@ export class FanoutService implements OnApplicationBootstrap {
     const pieces = evenPieces(followers, this.options.chunkSize);
     await Promise.all(
       pieces.map((followerIds, i) =>
-        this.jobs.publish({
-          queue: QUEUES.feed,
-          name: FEED_JOBS.fanoutChunk,
-          data: {
-            postId: post.postId,
-            authorId: post.authorId,
-            createdAt: post.createdAt,
-            followerIds,
-          },
-          jobId: fanoutChunkId(runId, first + i),
-        }),
+        this.jobs.add(
+          FEED_JOBS.fanoutChunk,
+          { postId: post.postId, authorId: post.authorId, createdAt: post.createdAt, followerIds },
+          { jobId: fanoutChunkId(runId, first + i) },
+        ),
       ),
     );
     return pieces.length;

@@ -1,4 +1,5 @@
-import type { FanoutJob, GrpcPost } from '@murmur/contracts';
+import { type FanoutJob, type GrpcPost, QUEUES } from '@murmur/contracts';
+import { InMemoryJobQueue } from '@murmur/queue';
 import { testTopology } from '@murmur/testing';
 import { Redis } from 'ioredis';
 import { FanoutRepository } from '../fanout/fanout.repository';
@@ -40,7 +41,8 @@ describe(`${FaninRepository.name} (real Redis)`, () => {
   const posts = new KnownPosts();
   const worker = new FanoutRepository(redis);
   // Audiences here fit one chunk: a post job pushes them itself and never queues a chunk job.
-  const noChunks = { publish: () => Promise.reject(new Error('no chunk jobs expected')) };
+  const noChunks = new InMemoryJobQueue(QUEUES.feed);
+  noChunks.failing = new Error('no chunk jobs expected');
   const options = (fanoutOnWrite: boolean) => ({
     timelineMax: TIMELINE_MAX,
     fanoutOnWrite,

@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { DerivedState } from '@murmur/rebuild';
 import { REDIS } from '@murmur/redis';
 import type { Redis } from 'ioredis';
-import type { FeedServiceConfig } from '../config';
+import type { FeedApiConfig } from '../config';
 import { FANIN_MAX_FOLLOWEES, FaninRepository } from './fanin.repository';
 import { FeedController } from './feed.controller';
 import { FeedService } from './feed.service';
@@ -13,7 +13,7 @@ import { TIMELINE_READ_OPTIONS, TimelineRepository } from './timeline.repository
 
 @Module({})
 export class FeedModule {
-  static forRoot(config: FeedServiceConfig): DynamicModule {
+  static forRoot(config: FeedApiConfig): DynamicModule {
     return {
       module: FeedModule,
       controllers: [FeedController],

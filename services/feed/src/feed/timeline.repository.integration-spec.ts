@@ -1,4 +1,5 @@
-import { DERIVED_KEYS, type FanoutJob, TIMELINE_SENTINEL } from '@murmur/contracts';
+import { DERIVED_KEYS, type FanoutJob, QUEUES, TIMELINE_SENTINEL } from '@murmur/contracts';
+import { InMemoryJobQueue } from '@murmur/queue';
 import { testTopology } from '@murmur/testing';
 import { Redis } from 'ioredis';
 import { FanoutRepository } from '../fanout/fanout.repository';
@@ -25,7 +26,8 @@ describe(`${TimelineRepository.name}: timelines materialised on read (real Redis
     host: '127.0.0.1',
     db: REDIS_DB,
   });
-  const noChunks = { publish: () => Promise.reject(new Error('no chunk jobs expected')) };
+  const noChunks = new InMemoryJobQueue(QUEUES.feed);
+  noChunks.failing = new Error('no chunk jobs expected');
   const worker = new FanoutService(new FanoutRepository(redis), noChunks, {
     timelineMax: TIMELINE_MAX,
     fanoutOnWrite: true,

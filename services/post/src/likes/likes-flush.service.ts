@@ -1,12 +1,11 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import type { LikesConfig } from '@murmur/config';
 import { QUEUES } from '@murmur/contracts';
-import type { Queue } from 'bullmq';
+import { InjectJobQueue } from '@murmur/queue';
 import { LikeStore } from './like-store';
 import { likeFlushesTotal, likesPendingPosts } from './likes.metrics';
 import { LikesRepository } from './likes.repository';
-import { LIKES_CONFIG, scheduleFlush } from './likes.service';
+import { LIKES_CONFIG, type LikesQueue, scheduleFlush } from './likes.service';
 
 /** Rounds per job; a backlog larger than this continues in the next job. */
 const MAX_ROUNDS = 20;
@@ -24,7 +23,7 @@ export class LikesFlushService {
     @Inject(LikeStore) private readonly store: LikeStore,
     @Inject(LikesRepository) private readonly repository: LikesRepository,
     @Inject(LIKES_CONFIG) private readonly config: LikesConfig,
-    @InjectQueue(QUEUES.likes) private readonly queue: Queue,
+    @InjectJobQueue(QUEUES.likes) private readonly queue: LikesQueue,
   ) {}
 
   /**

@@ -1,15 +1,15 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { LikesConfig } from '@murmur/config';
 import { LIKES_JOBS, QUEUES } from '@murmur/contracts';
 import { isKnownShardId, parseId } from '@murmur/database';
 import { withDeadline } from '@murmur/errors';
-import { ENQUEUE_DEADLINE_MS } from '@murmur/queue';
-import type { Queue } from 'bullmq';
-import { PostError, PostErrorCode } from '../posts/posts.errors';
+import { ENQUEUE_DEADLINE_MS, InjectJobQueue, type JobQueue } from '@murmur/queue';
 import { LikeStore } from './like-store';
+import { LikeError, LikeErrorCode } from './likes.errors';
 import { likeWritesTotal } from './likes.metrics';
 import { LikesRepository } from './likes.repository';
+
+export type LikesQueue = JobQueue<typeof QUEUES.likes>;
 
 export const LIKES_CONFIG = Symbol('LIKES_CONFIG');
 /** A read waits this long for live counts, then shows the rows' counts (a hung Redis). */
@@ -25,7 +25,7 @@ export interface LikeState {
 export const FLUSH_DEDUP_ID = 'likes-flush';
 
 /** Enqueue a flush after the coalescing window, unless one is already waiting. */
-export async function scheduleFlush(queue: Queue, delayMs: number): Promise<void> {
+export async function scheduleFlush(queue: LikesQueue, delayMs: number): Promise<void> {
   await withDeadline(
     queue.add(
       LIKES_JOBS.flush,
@@ -50,7 +50,7 @@ export class LikesService {
     @Inject(LikeStore) private readonly store: LikeStore,
     @Inject(LikesRepository) private readonly repository: LikesRepository,
     @Inject(LIKES_CONFIG) private readonly config: LikesConfig,
-    @InjectQueue(QUEUES.likes) private readonly queue: Queue,
+    @InjectJobQueue(QUEUES.likes) private readonly queue: LikesQueue,
   ) {}
 
   get mode(): 'behind' | 'through' {
@@ -61,7 +61,7 @@ export class LikesService {
   async set(rawId: string, userId: string, liked: boolean): Promise<LikeState> {
     const id = parseId(rawId);
     if (id === undefined || !isKnownShardId(id)) {
-      throw new PostError(PostErrorCode.NotFound, `No post with id ${rawId.slice(0, 40)}.`);
+      throw new LikeError(LikeErrorCode.PostNotFound, `No post with id ${rawId.slice(0, 40)}.`);
     }
     const count =
       this.mode === 'behind'
@@ -93,26 +93,26 @@ export class LikesService {
         }
         const state = await this.repository.loadState(id);
         if (!state) {
-          throw new PostError(PostErrorCode.NotFound, `No post with id ${postId}.`);
+          throw new LikeError(LikeErrorCode.PostNotFound, `No post with id ${postId}.`);
         }
         await this.store.load(postId, state.count, state.userIds, this.config.LIKES_IDLE_SECONDS);
       }
     } catch (error) {
-      if (error instanceof PostError) {
+      if (error instanceof LikeError) {
         throw error;
       }
       this.logger.warn(`like of ${postId} not stored: ${(error as Error).message}`);
-      throw new PostError(PostErrorCode.LikesUnavailable, 'Likes are unavailable; try again.');
+      throw new LikeError(LikeErrorCode.Unavailable, 'Likes are unavailable; try again.');
     }
     // Loaded three times and gone three times: the keys expire faster than we load them.
-    throw new PostError(PostErrorCode.LikesUnavailable, 'Likes are busy; try again.');
+    throw new LikeError(LikeErrorCode.Unavailable, 'Likes are busy; try again.');
   }
 
   /** Write-through: the like is a Postgres transaction, then the committed count goes to Redis. */
   private async writeThrough(id: bigint, userId: string, liked: boolean): Promise<number> {
     const committed = await this.repository.applyOne(id, userId, liked);
     if (!committed) {
-      throw new PostError(PostErrorCode.NotFound, `No post with id ${id}.`);
+      throw new LikeError(LikeErrorCode.PostNotFound, `No post with id ${id}.`);
     }
     await this.store
       .storeCommitted(

@@ -4,7 +4,6 @@ export enum PostErrorCode {
   NotFound = 'post_not_found',
   InvalidId = 'invalid_post_id',
   TooManyIds = 'too_many_ids',
-  LikesUnavailable = 'likes_unavailable',
   IdempotencyKeyReused = 'idempotency_key_reused',
 }
 
@@ -12,7 +11,6 @@ const KINDS: Record<PostErrorCode, ErrorKind> = {
   [PostErrorCode.NotFound]: 'not_found',
   [PostErrorCode.InvalidId]: 'invalid',
   [PostErrorCode.TooManyIds]: 'invalid',
-  [PostErrorCode.LikesUnavailable]: 'unavailable',
   [PostErrorCode.IdempotencyKeyReused]: 'unprocessable',
 };
 

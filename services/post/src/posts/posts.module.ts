@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import type { PostConfig } from '../config';
+import type { PostApiConfig } from '../config';
 import { LikesModule } from '../likes/likes.module';
 import { PostsController } from './posts.controller';
 import { PostsGrpcController } from './posts.grpc.controller';
@@ -8,7 +8,7 @@ import { PostsService } from './posts.service';
 
 @Module({})
 export class PostsModule {
-  static forRoot(config: PostConfig): DynamicModule {
+  static forRoot(config: PostApiConfig): DynamicModule {
     return {
       module: PostsModule,
       imports: [LikesModule.forRoot(config)],

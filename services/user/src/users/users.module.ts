@@ -1,17 +1,21 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import type { UserConfig } from '../config';
+import type { UserApiConfig } from '../config';
 import { PASSWORD_HASHER_OPTIONS, PasswordHasher } from './password-hasher';
 import { UsersController } from './users.controller';
 import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
+/**
+ * Users, credentials and profiles. Sessions and follows import the same module object (one
+ * repository, hasher and profile cache), given to them by the composition root.
+ */
 @Module({})
 export class UsersModule {
-  static forRoot(config: UserConfig): DynamicModule {
+  static forRoot(
+    config: Pick<UserApiConfig, 'ARGON2_MEMORY_KIB' | 'ARGON2_TIME_COST'>,
+  ): DynamicModule {
     return {
       module: UsersModule,
-      // Global: sessions and follows use the same repository, hasher and profile cache.
-      global: true,
       controllers: [UsersController],
       providers: [
         UsersRepository,
