@@ -18,7 +18,7 @@ const NO_CACHE: CacheConfig = {
   CACHE_WARM_KEYS: 0,
 };
 
-export const userRow = (id: string, username: string, patch: Partial<UserRow> = {}): UserRow => ({
+const userRow = (id: string, username: string, patch: Partial<UserRow> = {}): UserRow => ({
   id,
   username,
   email: `${username}@example.com`,
@@ -33,9 +33,10 @@ export const userRow = (id: string, username: string, patch: Partial<UserRow> = 
 });
 
 /** Users in memory; unique on lower(username) and lower(email) like the real indexes. */
-class FakeUsersRepository
-  implements Pick<UsersRepository, 'insert' | 'findById' | 'updateProfile'>
-{
+class FakeUsersRepository implements Pick<
+  UsersRepository,
+  'insert' | 'findById' | 'updateProfile'
+> {
   readonly rows: UserRow[] = [];
   inserted: Array<{ username: string; email: string; passwordHash: string }> = [];
 
