@@ -25,11 +25,13 @@ const env = {
 const compose = (
   parts: Parameters<typeof entryPointConfig>[0],
   queues?: (typeof QUEUES.feed)[],
+  databaseReadiness?: boolean,
 ) => {
   const entry = entryPointConfig(parts);
   return ServiceModule.forRoot(entry, loadConfig(entry.schema, env), {
     queues,
     features: [],
+    databaseReadiness,
   });
 };
 
@@ -96,6 +98,9 @@ describe(ServiceModule.name, () => {
     );
     // no database part: no database module, and the injector has no clusters to give
     expect(readiness(compose(['sessions']), undefined)).toEqual(['redis']);
+    // databases read only now and then (the feed worker's rebuild) can be left out
+    const rebuilder = compose(['mainDatabase', 'queues'], [QUEUES.feed], false);
+    expect(readiness(rebuilder, ['main'])).toEqual(['redis']);
   });
 
   it('refuses queues without the queues part, and the part without its queues', () => {

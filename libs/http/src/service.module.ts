@@ -33,13 +33,18 @@ export interface ServiceOptions {
   queues?: readonly QueueName[];
   /** the process's own features, after the shared parts */
   features: FeatureImport[];
+  /**
+   * false: the databases it opens are not checked for readiness (a process that reads them only
+   * now and then must not leave service when a cluster is unreachable); default true
+   */
+  databaseReadiness?: boolean;
 }
 
 /**
  * Readiness from what the process runs: each cluster the database module opened (none without a
  * database part), the data Redis, and the cache Redis when the process caches (not critical).
  */
-function readiness(usesCache: boolean): HttpCoreOptions['readiness'] {
+function readiness(usesDatabases: boolean, usesCache: boolean): HttpCoreOptions['readiness'] {
   return {
     inject: [{ token: DATABASE_CLUSTERS, optional: true }, REDIS, CACHE_REDIS],
     useFactory: (
@@ -47,7 +52,7 @@ function readiness(usesCache: boolean): HttpCoreOptions['readiness'] {
       redis: Redis,
       cache: Redis,
     ): ReadinessCheck[] => [
-      ...(clusters ?? []).flatMap(databaseReadiness),
+      ...(usesDatabases ? (clusters ?? []) : []).flatMap(databaseReadiness),
       { name: 'redis', critical: true, check: () => pingRedis(redis) },
       ...(usesCache ? [{ name: 'cache', critical: false, check: () => pingRedis(cache) }] : []),
     ],
@@ -87,7 +92,7 @@ export class ServiceModule {
         HttpCoreModule.forRoot({
           appName: app,
           logLevel: config.LOG_LEVEL,
-          readiness: readiness(cache !== undefined),
+          readiness: readiness(options.databaseReadiness ?? true, cache !== undefined),
         }),
         ...(main || shards ? [DatabaseModule.forRoot({ appName: app, main, shards })] : []),
         RedisModule.forRoot(config, app),

@@ -13,4 +13,6 @@ export const apiModule = defineService(feedApiConfig, (config) => ({
 export const workerModule = defineService(feedWorkerConfig, (config) => ({
   queues: [QUEUES.feed],
   features: [FanoutModule.forRoot(config), RebuildModule.forRoot(config)],
+  // Postgres is read only by a rebuild: fan-out goes on without it, so it is not a readiness check.
+  databaseReadiness: false,
 }));
