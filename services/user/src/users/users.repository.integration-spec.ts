@@ -268,10 +268,9 @@ describe(`${UsersRepository.name} and ${FollowsRepository.name} (real Postgres)`
       expect(everyone.slice(0, -1).every((b) => b.length === 4)).toBe(true);
     });
 
-    // KNOWN BUG (marked failing, so it turns red once fixed): `ORDER BY follower_count DESC, id`
-    // sorts by the output alias `id` (`id::text`), not the bigint column, so ties are broken as
-    // text ("17" before "8") and the users_follower_count index cannot serve the sort.
-    it.failing('breaks follower-count ties by numeric id', async () => {
+    // `ORDER BY follower_count DESC, id` sorted by the output alias `id` (`id::text`), not the
+    // bigint column: ties came back as text ("17" before "8"). The query names users.id now.
+    it('breaks follower-count ties by numeric id', async () => {
       const ids = await setFollowers(() => 0);
       expect(ids.length).toBeGreaterThan(10);
       expect((await collect(ids.length, 500)).flat()).toEqual(ids);

@@ -81,7 +81,7 @@ export class UsersRepository {
     for (let offset = 0; offset < limit; offset += batchSize) {
       const rows = await this.db.read((sql) =>
         sql.query<UserRow>(
-          `SELECT ${USER_COLUMNS} FROM users ORDER BY follower_count DESC, id LIMIT $1 OFFSET $2`,
+          `SELECT ${USER_COLUMNS} FROM users ORDER BY users.follower_count DESC, users.id LIMIT $1 OFFSET $2`,
           [Math.min(batchSize, limit - offset), offset],
         ),
       );
