@@ -41,7 +41,7 @@ commands:
 
 options:
   --profile dev|test   dev: .stack/ and :8080 (default); test: .stack-test/, every port +10000
-                       (probe: .stack-probe/, +20000, for the supervisor's own tests)
+                       (probe: .stack-probe/, +5000, for the supervisor's own tests)
   --fresh              wipe the profile's data first (start, up)
   --port N             NGINX port (or MURMUR_PORT)
   --only infra         Postgres and Redis only: no migrations, services or NGINX

@@ -16,7 +16,8 @@ import {
 } from './control';
 import { formatFailover, withCurrentRoles } from './failover';
 import { formatTable, seconds } from './output';
-import { StackStartError, Supervisor } from './supervisor';
+import { ComponentError } from './process-group';
+import { Supervisor } from './supervisor';
 import { buildTopology, type Topology } from './topology';
 
 /** The repository root: this file runs as dist/libs/stack/src/cli.js. */
@@ -68,7 +69,7 @@ async function supervise(args: CliArgs, echo: boolean): Promise<void> {
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
-    const component = error instanceof StackStartError ? error.component : undefined;
+    const component = error instanceof ComponentError ? error.component : undefined;
     print(`\n✖ start failed${component ? ` at ${component}` : ''}: ${message}`);
     shutdown(1);
     return;

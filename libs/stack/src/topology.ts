@@ -65,7 +65,7 @@ export interface TopologyOptions {
   replicasPerService?: number;
 }
 
-const OFFSET: Record<StackProfile, number> = { dev: 0, test: 10_000, probe: 20_000 };
+const OFFSET: Record<StackProfile, number> = { dev: 0, test: 10_000, probe: 5_000 };
 const STATE_DIR: Record<StackProfile, string> = {
   dev: '.stack',
   test: '.stack-test',
