@@ -58,10 +58,13 @@ describe('likes, written behind through Redis to the post shards', () => {
     const before = await flushed();
 
     // Every liker likes twice at once (a double tap): PUT is idempotent, so 40 likes, not 80.
+    // A shed answer (503 overloaded, Retry-After) is sent again, as a client would.
     const answers = await Promise.all(
       likers.flatMap((u) =>
         [0, 1].map(() =>
-          api.request<LikeState>('PUT', `/api/posts/${postId}/like`, { token: u.token }),
+          api.untilAdmitted(() =>
+            api.request<LikeState>('PUT', `/api/posts/${postId}/like`, { token: u.token }),
+          ),
         ),
       ),
     );
@@ -95,7 +98,9 @@ describe('likes, written behind through Redis to the post shards', () => {
         .slice(0, 10)
         .flatMap((u) =>
           [0, 1].map(() =>
-            api.request<LikeState>('DELETE', `/api/posts/${postId}/like`, { token: u.token }),
+            api.untilAdmitted(() =>
+              api.request<LikeState>('DELETE', `/api/posts/${postId}/like`, { token: u.token }),
+            ),
           ),
         ),
     );

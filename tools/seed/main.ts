@@ -87,7 +87,8 @@ async function warmUp(
   const statuses = [...w.byStatus.entries()].map(([s, n]) => `${s}: ${n}`).join(', ');
   return (
     `  warm-up    ${w.requests} reads through ${baseUrl} in ${w.seconds.toFixed(1)} s (${statuses}); ` +
-    `p95 ${w.firstQuarterP95.toFixed(0)} ms in the first quarter, ${w.lastQuarterP95.toFixed(0)} ms in the last`
+    `p95 ${w.firstQuarterP95.toFixed(0)} ms in the first quarter, ${w.lastQuarterP95.toFixed(0)} ms in the last` +
+    (w.shedRetries > 0 ? `; ${w.shedRetries} shed answers sent again after Retry-After` : '')
   );
 }
 

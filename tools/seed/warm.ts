@@ -12,6 +12,8 @@ export interface WarmOptions {
 export interface WarmResult {
   requests: number;
   byStatus: Map<number, number>;
+  /** shed answers (503 overloaded) that were sent again after their Retry-After */
+  shedRetries: number;
   /** p95 of the first and the last quarter of the requests, ms: what warming bought */
   firstQuarterP95: number;
   lastQuarterP95: number;
@@ -23,6 +25,24 @@ const headersFor = (token: string): Record<string, string> => ({
   'Content-Type': 'application/json',
   Authorization: `Bearer ${token}`,
 });
+
+const SHED_RETRIES = 3;
+
+/** A load-shedding answer: 503 `overloaded` with Retry-After (reads the body of a clone). */
+async function isShed(res: Response): Promise<boolean> {
+  if (res.status !== 503 || !res.headers.has('retry-after')) {
+    return false;
+  }
+  const body = (await res
+    .clone()
+    .json()
+    .catch(() => undefined)) as { code?: unknown } | undefined;
+  return body?.code === 'overloaded';
+}
+
+/** Retry-After in seconds, as milliseconds, bounded to [100 ms, 5 s]. */
+const retryAfterMs = (res: Response): number =>
+  Math.min(5_000, Math.max(100, Number(res.headers.get('retry-after') ?? '1') * 1000 || 1000));
 
 const p95 = (values: number[]): number => {
   if (values.length === 0) {
@@ -49,6 +69,7 @@ export async function warmThroughEdge(
     return {
       requests: 0,
       byStatus: new Map(),
+      shedRetries: 0,
       firstQuarterP95: 0,
       lastQuarterP95: 0,
       seconds: 0,
@@ -77,6 +98,7 @@ export async function warmThroughEdge(
     return '/api/leaderboards/posters?limit=10';
   };
   let next = 0;
+  let shedRetries = 0;
   const worker = async (): Promise<void> => {
     while (next < options.requests) {
       const i = next++;
@@ -84,10 +106,19 @@ export async function warmThroughEdge(
       const t0 = performance.now();
       let status = 0;
       try {
-        const res = await fetch(`${options.baseUrl}${pathFor(i)}`, {
-          headers: headersFor(session.token),
-          signal: AbortSignal.timeout(10_000),
-        });
+        const send = (): Promise<Response> =>
+          fetch(`${options.baseUrl}${pathFor(i)}`, {
+            headers: headersFor(session.token),
+            signal: AbortSignal.timeout(10_000),
+          });
+        let res = await send();
+        // Shed (503 overloaded with Retry-After): come back when told, as a client would, a few
+        // times; the warm-up is there to fill caches, and a shed read fills nothing.
+        for (let attempt = 0; attempt < SHED_RETRIES && (await isShed(res)); attempt++) {
+          shedRetries++;
+          await new Promise((r) => setTimeout(r, retryAfterMs(res)));
+          res = await send();
+        }
         status = res.status;
         const body = (await res.json().catch(() => undefined)) as
           { items?: Array<{ id?: unknown }> } | undefined;
@@ -110,6 +141,7 @@ export async function warmThroughEdge(
   return {
     requests: options.requests,
     byStatus,
+    shedRetries,
     firstQuarterP95: p95(latencies.slice(0, quarter)),
     lastQuarterP95: p95(latencies.slice(-quarter)),
     seconds: (Date.now() - started) / 1000,
