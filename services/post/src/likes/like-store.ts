@@ -66,8 +66,11 @@ return 1
  */
 const CLAIM = `
 local pending = redis.call('HGETALL', KEYS[1])
+-- in chunks (an even size keeps field and value together): Lua unpacks at most ~8000 values
+for i = 1, #pending, 5000 do
+  redis.call('HSET', KEYS[2], unpack(pending, i, math.min(i + 4999, #pending)))
+end
 if #pending > 0 then
-  redis.call('HSET', KEYS[2], unpack(pending))
   redis.call('DEL', KEYS[1])
 end
 return redis.call('HGETALL', KEYS[2])
