@@ -1,4 +1,4 @@
-import { cacheHitRatio, cacheStaleServedTotal } from '@murmur/observability';
+import { cacheHitRatio, cacheStaleServedTotal } from './cache.metrics';
 import { Cache } from './cache';
 import type { CacheOptions } from './cache-options';
 import { FakeRemoteCache } from './remote-cache.spec-helper';

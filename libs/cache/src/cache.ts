@@ -1,4 +1,4 @@
-import { cacheLoadsTotal } from '@murmur/observability';
+import { cacheLoadsTotal } from './cache.metrics';
 import { CacheEntries, SYSTEM_CLOCK, type CacheClock } from './cache-entry';
 import type { CacheOptions } from './cache-options';
 import { LocalCache } from './local-cache';

@@ -21,3 +21,4 @@ export {
 export * from './invalidation-bus';
 export * from './cache.module';
 export * from './warm';
+export * from './cache.metrics';

@@ -1,4 +1,4 @@
-import { cacheRequestsTotal } from '@murmur/observability';
+import { cacheRequestsTotal } from './cache.metrics';
 import type { CacheEntry } from './cache-entry';
 import { LocalCache } from './local-cache';
 

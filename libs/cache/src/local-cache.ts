@@ -1,4 +1,4 @@
-import { cacheEvictionsTotal, cacheRequestsTotal } from '@murmur/observability';
+import { cacheEvictionsTotal, cacheRequestsTotal } from './cache.metrics';
 import { LRUCache } from 'lru-cache';
 import type { CacheEntry } from './cache-entry';
 

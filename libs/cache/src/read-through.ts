@@ -1,8 +1,4 @@
-import {
-  cacheLoadDurationSeconds,
-  cacheLoadsTotal,
-  cacheRequestsTotal,
-} from '@murmur/observability';
+import { cacheLoadDurationSeconds, cacheLoadsTotal, cacheRequestsTotal } from './cache.metrics';
 import type { CacheClock, CacheEntries, CacheEntry } from './cache-entry';
 import type { LocalCache } from './local-cache';
 import type { RefreshPolicy } from './refresh-policy';

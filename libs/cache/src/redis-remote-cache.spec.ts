@@ -38,12 +38,20 @@ class FakeConnection implements L2Client {
 }
 
 const entry = (v: number, exp = 1_000): CacheEntry<Value> => ({ v: { v }, ver: v, exp });
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * The breaker's windows and reset timers run on Jest's fake clock: `pass(ms)` moves it on (and
+ * runs what falls due), so no test waits in real time or depends on how busy the machine is.
+ */
+const pass = (ms: number): Promise<void> => jest.advanceTimersByTimeAsync(ms).then(() => undefined);
 
 describe(RedisRemoteCache.name, () => {
   let redis: FakeConnection;
   beforeEach(() => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     redis = new FakeConnection();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
   });
   const remoteOf = (breaker = {}, name = 'test'): RedisRemoteCache<Value> =>
     new RedisRemoteCache<Value>(redis, { name, breaker, owner: 'me' });
@@ -113,7 +121,7 @@ describe(RedisRemoteCache.name, () => {
     for (let i = 0; i < 3; i++) {
       expect(sut.open).toBe(false);
       await sut.get(`q${i}`);
-      await sleep(400);
+      await pass(400);
     }
     expect(sut.open).toBe(true);
   });
@@ -125,7 +133,7 @@ describe(RedisRemoteCache.name, () => {
     }
     // Over opossum's default 10 s window the successes alone would outvote hundreds of failures,
     // each a timeout against a hung Redis: the short window and the in-a-row rule open it.
-    await sleep(300);
+    await pass(300);
     redis.down = true;
     let calls = 0;
     while (!sut.open && calls < 100) {
@@ -145,7 +153,7 @@ describe(RedisRemoteCache.name, () => {
     await sut.get('a');
     expect(sut.open).toBe(true);
     redis.down = false;
-    await sleep(30);
+    await pass(30);
     // the half-open trial call succeeds and closes the breaker
     await expect(sut.get('a')).resolves.toEqual({ ok: null });
     expect(sut.open).toBe(false);

@@ -1,4 +1,4 @@
-import { cacheL2BreakerOpen, cacheRequestsTotal } from '@murmur/observability';
+import { cacheL2BreakerOpen, cacheRequestsTotal } from './cache.metrics';
 import { createL2Breaker, type L2Breaker, type L2BreakerOptions } from './breaker';
 import type { CacheEntry } from './cache-entry';
 import type { Reached, RemoteCache } from './remote-cache';

@@ -1,4 +1,4 @@
-import { cacheLoadsTotal } from '@murmur/observability';
+import { cacheLoadsTotal } from './cache.metrics';
 import type { CacheEntry } from './cache-entry';
 import { RefreshPolicy, type RefreshPolicyOptions } from './refresh-policy';
 import { FakeRemoteCache } from './remote-cache.spec-helper';

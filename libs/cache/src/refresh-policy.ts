@@ -1,4 +1,4 @@
-import { cacheLoadsTotal, cacheStaleServedTotal } from '@murmur/observability';
+import { cacheLoadsTotal, cacheStaleServedTotal } from './cache.metrics';
 import type { CacheClock, CacheEntry } from './cache-entry';
 import type { RemoteCache } from './remote-cache';
 

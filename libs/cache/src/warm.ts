@@ -1,4 +1,4 @@
-import { cacheWarmedTotal } from '@murmur/observability';
+import { cacheWarmedTotal } from './cache.metrics';
 import type { Cache } from './cache';
 
 export interface WarmLogger {
@@ -18,11 +18,18 @@ export interface WarmResult {
  * back from serving). A failure is logged, never thrown: a cold cache is slower, not broken.
  */
 export async function warmCache<T>(
-  cache: Cache<T>,
+  cache: Pick<Cache<T>, 'name' | 'warm'>,
   batches: AsyncIterable<Array<[string, T]>>,
-  options: { expected: number; logger: WarmLogger; deadlineMs?: number },
+  options: {
+    expected: number;
+    logger: WarmLogger;
+    deadlineMs?: number;
+    /** the clock the deadline is read from (tests) */
+    now?: () => number;
+  },
 ): Promise<WarmResult> {
-  const started = Date.now();
+  const now = options.now ?? Date.now;
+  const started = now();
   const deadline = started + (options.deadlineMs ?? 10_000);
   let warmed = 0;
   const label = `warming ${cache.name}`;
@@ -34,16 +41,16 @@ export async function warmCache<T>(
       cacheWarmedTotal.inc({ cache: cache.name }, batch.length);
       const pct = options.expected > 0 ? Math.round((100 * warmed) / options.expected) : 100;
       options.logger.log(`${label}: ${warmed}/${options.expected} (${pct}%)`);
-      if (Date.now() > deadline) {
+      if (now() > deadline) {
         options.logger.warn(`${label}: stopped at the ${options.deadlineMs ?? 10_000} ms bound`);
-        return { warmed, ms: Date.now() - started, complete: false };
+        return { warmed, ms: now() - started, complete: false };
       }
     }
   } catch (error) {
     options.logger.warn(`${label}: failed after ${warmed} keys: ${(error as Error).message}`);
-    return { warmed, ms: Date.now() - started, complete: false };
+    return { warmed, ms: now() - started, complete: false };
   }
-  const ms = Date.now() - started;
+  const ms = now() - started;
   options.logger.log(`${label}: done, ${warmed} keys in ${ms} ms`);
   return { warmed, ms, complete: true };
 }

@@ -1,5 +1,5 @@
 /** What every cache-bench scenario shares: the dev stack's endpoints, connections, formatting. */
-import type { cacheLoadsTotal, cacheRequestsTotal } from '@murmur/observability';
+import type { cacheLoadsTotal, cacheRequestsTotal } from '@murmur/cache';
 import { createRedis } from '@murmur/redis';
 import { buildTopology } from '@murmur/stack';
 import type { Redis } from 'ioredis';

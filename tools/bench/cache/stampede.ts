@@ -5,7 +5,7 @@
  */
 import { fork } from 'node:child_process';
 import { Cache } from '@murmur/cache';
-import { cacheLoadsTotal } from '@murmur/observability';
+import { cacheLoadsTotal } from '@murmur/cache';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { percentile, runClosedLoop } from '../stats';

@@ -1,6 +1,6 @@
 /** 3. Zipf: hit ratios per layer over many keys with a small L1, at several skews. */
 import { Cache } from '@murmur/cache';
-import { cacheLoadsTotal, cacheRequestsTotal } from '@murmur/observability';
+import { cacheLoadsTotal, cacheRequestsTotal } from '@murmur/cache';
 import { zipfSampler, zipfTopShare } from '../stats';
 import { type Column, markdownTable, section } from './report';
 import {
