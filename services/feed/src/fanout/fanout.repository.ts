@@ -8,7 +8,7 @@ import {
 } from '@murmur/contracts';
 import { REDIS, throwOnPipelineError } from '@murmur/redis';
 import type { Redis } from 'ioredis';
-import { withTimelineScripts } from '../feed/timeline-scripts';
+import { withTimelineScripts } from '../timelines/timeline-scripts';
 
 /**
  * Remove an author's posts from a timeline (an unfollow), in chunks that keep each ZREM's

@@ -1,8 +1,9 @@
 import type { Redis, Result } from 'ioredis';
 
 /**
- * The Lua scripts behind materialised timelines (docs/patterns/fan-out.md, "Idle timelines").
- * A timeline exists only for a reader who has read their feed within `TIMELINE_IDLE_TTL_SECONDS`:
+ * The Lua scripts behind materialised timelines (docs/patterns/fan-out.md, "Idle timelines"),
+ * shared by their two sides, fan-out writes (`fanout/`) and page reads (`feed/`): neither owns
+ * the other. A timeline exists only for a reader who has read their feed within `TIMELINE_IDLE_TTL_SECONDS`:
  * a read refreshes its expiry, a read that finds none merges it from the authored lists, and
  * fan-out writes only into timelines that exist. The data Redis is one instance, so the merge may
  * name the authored lists it reads itself (a cluster would need them in KEYS).
