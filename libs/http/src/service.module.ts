@@ -46,15 +46,21 @@ export interface ServiceOptions {
  */
 function readiness(usesDatabases: boolean, usesCache: boolean): HttpCoreOptions['readiness'] {
   return {
-    inject: [{ token: DATABASE_CLUSTERS, optional: true }, REDIS, CACHE_REDIS],
+    inject: [
+      { token: DATABASE_CLUSTERS, optional: true },
+      REDIS,
+      { token: CACHE_REDIS, optional: true },
+    ],
     useFactory: (
       clusters: ReplicatedCluster[] | undefined,
       redis: Redis,
-      cache: Redis,
+      cache: Redis | undefined,
     ): ReadinessCheck[] => [
       ...(usesDatabases ? (clusters ?? []) : []).flatMap(databaseReadiness),
       { name: 'redis', critical: true, check: () => pingRedis(redis) },
-      ...(usesCache ? [{ name: 'cache', critical: false, check: () => pingRedis(cache) }] : []),
+      ...(usesCache && cache
+        ? [{ name: 'cache', critical: false, check: () => pingRedis(cache) }]
+        : []),
     ],
   };
 }
@@ -95,7 +101,7 @@ export class ServiceModule {
           readiness: readiness(options.databaseReadiness ?? true, cache !== undefined),
         }),
         ...(main || shards ? [DatabaseModule.forRoot({ appName: app, main, shards })] : []),
-        RedisModule.forRoot(config, app),
+        RedisModule.forRoot(config, app, { cache: cache !== undefined }),
         ...(cache ? [CacheModule.forRoot(cache)] : []),
         ...(sessions ? [AuthModule.forRoot(sessions)] : []),
         ...(rateLimits ? [RateLimitModule.forRoot(rateLimits)] : []),

@@ -5,6 +5,7 @@ import {
   Logger,
   Module,
   type OnApplicationShutdown,
+  Optional,
 } from '@nestjs/common';
 import type { RedisConfig } from '@murmur/config';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -75,17 +76,31 @@ export async function pingRedis(client: Redis, timeoutMs = 500): Promise<boolean
 class RedisLifecycle implements OnApplicationShutdown {
   constructor(
     @Inject(REDIS) private readonly data: Redis,
-    @Inject(CACHE_REDIS) private readonly cache: Redis,
+    @Optional() @Inject(CACHE_REDIS) private readonly cache?: Redis,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.data, this.cache].map((c) => c.quit().catch(() => c.disconnect())));
+    const clients = this.cache ? [this.data, this.cache] : [this.data];
+    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
   }
 }
 
 @Module({})
 export class RedisModule {
-  static forRoot(config: RedisConfig, appName: string): DynamicModule {
+  /**
+   * The data connection always; the cache connection only for a process that caches
+   * (`cache: true`): a worker that has no cache opens no connection to the cache Redis.
+   */
+  static forRoot(
+    config: RedisConfig,
+    appName: string,
+    options: { cache: boolean } = { cache: true },
+  ): DynamicModule {
+    const cache = {
+      provide: CACHE_REDIS,
+      useFactory: () =>
+        createRedis(config.CACHE_REDIS_URL ?? config.REDIS_URL, 'cache', `${appName}:cache`),
+    };
     return {
       module: RedisModule,
       global: true,
@@ -100,14 +115,10 @@ export class RedisModule {
               config.REDIS_COMMAND_TIMEOUT_MS,
             ),
         },
-        {
-          provide: CACHE_REDIS,
-          useFactory: () =>
-            createRedis(config.CACHE_REDIS_URL ?? config.REDIS_URL, 'cache', `${appName}:cache`),
-        },
+        ...(options.cache ? [cache] : []),
         RedisLifecycle,
       ],
-      exports: [REDIS, CACHE_REDIS],
+      exports: options.cache ? [REDIS, CACHE_REDIS] : [REDIS],
     };
   }
 }
