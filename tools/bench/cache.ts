@@ -1,14 +1,15 @@
 /**
  * `npm run bench:cache`: what each layer of @murmur/cache buys, measured in one run against the
  * dev stack's own Redis and Postgres (main replica). Needs `npm start` (or `npm run stack:up`)
- * and `npm run seed` first. Six scenarios, one module each under `cache/`:
+ * and `npm run seed` first. Seven scenarios, one module each under `cache/`:
  *  1. layers: reads/s and latency of an L1 hit, an L2 hit and a source read (replica), closed loop;
  *  2. stampede: a hot key with a short TTL read by several processes, its load slow: naive
  *     cache-aside, single flight, and single flight + XFetch;
  *  3. Zipf: hit ratios per layer over 100,000 keys with a small L1, at two skews;
  *  4. multi-get: a page of keys in one MGET against one GET per key;
  *  5. a hung cache Redis (SIGSTOP of a private redis-server) under load: reads keep answering;
- *  6. per-request costs: a session lookup and a rate-limit check.
+ *  6. per-request costs: a session lookup and a rate-limit check;
+ *  7. invalidation: when another process's L1 stops serving a value written through or tagged.
  * Writes bench/results/<date>-<machine>-cache.md and prints it.
  *   npm run bench:cache -- --seconds 5 --stampede-seconds 10 --processes 4 --zipf-requests 200000
  */
@@ -19,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { createRedis } from '@murmur/redis';
 import { type BenchContext, connect, endpoints, log } from './cache/common';
 import { l2Outage, outageSection } from './cache/l2-outage';
+import { invalidation, invalidationSection } from './cache/invalidation';
 import { layers, layersSection } from './cache/layers';
 import { multiGet, multiGetSection } from './cache/multi-get';
 import { costsSection, perRequestCosts } from './cache/per-request-costs';
@@ -38,6 +40,7 @@ const OPTIONS = {
   'zipf-requests': { type: 'string', default: '200000' },
   'l1-entries': { type: 'string', default: '1000' },
   page: { type: 'string', default: '20' },
+  'invalidation-rounds': { type: 'string', default: '300' },
   'outage-port': { type: 'string', default: '16390' },
   out: { type: 'string', default: 'bench/results' },
 } as const;
@@ -100,6 +103,10 @@ async function main(): Promise<void> {
     costsSection(await perRequestCosts(dataRedis, ctx.run, short), short, e.dataRedisUrl),
   );
   dataRedis.disconnect();
+  const invalidationOptions = { rounds: num('invalidation-rounds') };
+  sections.push(
+    invalidationSection(await invalidation(ctx, invalidationOptions), invalidationOptions),
+  );
   await pool.end();
   redis.disconnect();
 

@@ -47,33 +47,33 @@ describe(`${Cache.name} (real Redis, two processes)`, () => {
     expect(loads).toBe(1);
   });
 
-  it('invalidates the other process’s L1 within 100 ms of a write-through', async () => {
+  // How fast the broadcast arrives is measured by `npm run bench:cache` (section 7), not asserted
+  // here (a busy 2-core machine swings); here: it arrives, long before the 60 s TTL would have
+  // ended B's copy.
+  it('invalidates the other process’s L1 on a write-through, by broadcast rather than TTL', async () => {
     await a.getOrSet('k', () => Promise.resolve({ v: 'old', ver: 1 }));
     await b.getOrSet('k', () => Promise.resolve({ v: 'never', ver: 0 }));
-    const started = Date.now();
     await a.set('k', { v: 'new', ver: 2 });
     await waitFor(
       async () =>
         (await b.getOrSet('k', () => Promise.resolve(null)))?.v === 'new' ? true : undefined,
-      {
-        timeoutMs: 100,
-        intervalMs: 2,
-        what: 'process B to see the new value',
-      },
+      { timeoutMs: 5_000, intervalMs: 2, what: 'process B to see the new value' },
     );
-    expect(Date.now() - started).toBeLessThan(100);
   });
 
   it('never lets a slow reader put an older version back over a write-through', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    let loading!: () => void;
+    const loadStarted = new Promise<void>((r) => (loading = r));
     const slow = make(redisB, new InvalidationBus());
     // Another process misses, and loads v1 from a lagging replica …
     const reading = slow.getOrSet('race', async () => {
+      loading();
       await gate;
       return { v: 'v1', ver: 1 };
     });
-    await new Promise((r) => setTimeout(r, 20));
+    await loadStarted;
     // … while the owner writes v2 through the cache …
     await a.set('race', { v: 'v2', ver: 2 });
     // … and only then finishes its load: its L2 write must lose.
@@ -86,7 +86,7 @@ describe(`${Cache.name} (real Redis, two processes)`, () => {
     });
   });
 
-  it('invalidates a tag in L2 and in the other process’s L1 within 100 ms, and removes the tag set', async () => {
+  it('invalidates a tag in L2 and in the other process’s L1 by broadcast, and removes the tag set', async () => {
     const tag = `author-${Date.now()}`;
     await a.set('t1', { v: 'one', ver: 1 }, { tags: [tag] });
     await a.set('t2', { v: 'two', ver: 1 }, { tags: [tag] });
@@ -97,16 +97,14 @@ describe(`${Cache.name} (real Redis, two processes)`, () => {
     const tagSet = `cache-tag:it-${process.pid}:${tag}`;
     await expect(redisA.scard(tagSet)).resolves.toBe(2);
     expect(await redisA.ttl(tagSet)).toBeGreaterThan(60);
-    const started = Date.now();
     await a.invalidateTag(tag);
     await waitFor(
       async () =>
         (await b.getOrSet('t1', () => Promise.resolve({ v: 'reloaded', ver: 2 })))?.v === 'reloaded'
           ? true
           : undefined,
-      { timeoutMs: 100, intervalMs: 2, what: 'process B to reload t1' },
+      { timeoutMs: 5_000, intervalMs: 2, what: 'process B to reload t1' },
     );
-    expect(Date.now() - started).toBeLessThan(100);
     await expect(redisA.exists(tagSet)).resolves.toBe(0);
     await expect(redisA.exists(`cache:it-${process.pid}:t2`)).resolves.toBe(0);
   });

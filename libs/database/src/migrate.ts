@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
 import { createDataSource, nodeName } from './data-source';
 import { CreateLeaderboardScores1763856100000 } from './migrations/main/1763856100000-create-leaderboard-scores';
 import { CreateUsersAndFollows1763856000000 } from './migrations/main/1763856000000-create-users-and-follows';
@@ -38,7 +39,36 @@ export async function runMigrations(
   targets: MigrateTargets,
   logger = new Logger('migrate'),
 ): Promise<MigrateResult[]> {
-  const jobs = [
+  const results: MigrateResult[] = [];
+  for (const job of migrationJobs(targets)) {
+    await withMigrationSource(job, async (ds) => {
+      const applied = await ds.runMigrations({ transaction: 'each' });
+      const node = `${job.label} (${nodeName(job.url)})`;
+      logger.log(
+        `${node}: ${applied.length === 0 ? 'up to date' : `applied ${applied.map((m) => m.name).join(', ')}`}`,
+      );
+      results.push({ node, applied: applied.map((m) => m.name) });
+    });
+  }
+  return results;
+}
+
+/** Undo the newest migration on every node (for development). */
+export async function revertLastMigration(targets: MigrateTargets): Promise<void> {
+  for (const job of migrationJobs(targets)) {
+    await withMigrationSource(job, (ds) => ds.undoLastMigration({ transaction: 'each' }));
+  }
+}
+
+interface MigrationJob {
+  url: string;
+  migrations: Array<(typeof MAIN_MIGRATIONS)[number] | (typeof SHARD_MIGRATIONS)[number]>;
+  label: string;
+}
+
+/** Every node migrations run on: the main primary, then each shard primary. */
+function migrationJobs(targets: MigrateTargets): MigrationJob[] {
+  return [
     { url: targets.mainUrl, migrations: MAIN_MIGRATIONS, label: 'main' },
     ...targets.shardUrls.map((url, i) => ({
       url,
@@ -46,47 +76,23 @@ export async function runMigrations(
       label: `shard-${i}`,
     })),
   ];
-  const results: MigrateResult[] = [];
-  for (const job of jobs) {
-    const ds = createDataSource({
-      url: job.url,
-      name: 'murmur-migrate',
-      poolSize: 1,
-      migrations: job.migrations,
-    });
-    await ds.initialize();
-    try {
-      const applied = await ds.runMigrations({ transaction: 'each' });
-      const node = `${job.label} (${nodeName(job.url)})`;
-      logger.log(
-        `${node}: ${applied.length === 0 ? 'up to date' : `applied ${applied.map((m) => m.name).join(', ')}`}`,
-      );
-      results.push({ node, applied: applied.map((m) => m.name) });
-    } finally {
-      await ds.destroy();
-    }
-  }
-  return results;
 }
 
-/** Undo the newest migration on every node (for development). */
-export async function revertLastMigration(targets: MigrateTargets): Promise<void> {
-  const jobs = [
-    { url: targets.mainUrl, migrations: MAIN_MIGRATIONS },
-    ...targets.shardUrls.map((url) => ({ url, migrations: SHARD_MIGRATIONS })),
-  ];
-  for (const job of jobs) {
-    const ds = createDataSource({
-      url: job.url,
-      name: 'murmur-migrate',
-      poolSize: 1,
-      migrations: job.migrations,
-    });
-    await ds.initialize();
-    try {
-      await ds.undoLastMigration({ transaction: 'each' });
-    } finally {
-      await ds.destroy();
-    }
+/** One connection to a node for its migrations, closed whatever `fn` does. */
+async function withMigrationSource(
+  job: MigrationJob,
+  fn: (ds: DataSource) => Promise<unknown>,
+): Promise<void> {
+  const ds = createDataSource({
+    url: job.url,
+    name: 'murmur-migrate',
+    poolSize: 1,
+    migrations: job.migrations,
+  });
+  await ds.initialize();
+  try {
+    await fn(ds);
+  } finally {
+    await ds.destroy();
   }
 }

@@ -78,27 +78,25 @@ describe(`${UsersRepository.name} and ${FollowsRepository.name} (real Postgres)`
       await expect(users.findById(row.id)).resolves.toEqual(row);
     });
 
-    it('raises UniqueViolation on the username index for a username taken in another case', async () => {
-      await users.insert({ username: 'dupe_name', email: 'dn1@example.com', passwordHash: 'h' });
-      const attempt = users.insert({
-        username: 'DUPE_NAME',
-        email: 'dn2@example.com',
-        passwordHash: 'h',
-      });
+    // UsersService tells email_taken from username_taken by the constraint's name.
+    it.each([
+      {
+        what: 'the username index for a username taken in another case',
+        first: { username: 'dupe_name', email: 'dn1@example.com' },
+        second: { username: 'DUPE_NAME', email: 'dn2@example.com' },
+        constraint: 'users_username_lower',
+      },
+      {
+        what: 'the email index for an email taken in another case',
+        first: { username: 'mail_a', email: 'same@example.com' },
+        second: { username: 'mail_b', email: 'SAME@example.com' },
+        constraint: 'users_email_lower',
+      },
+    ])('raises UniqueViolation on $what', async ({ first, second, constraint }) => {
+      await users.insert({ ...first, passwordHash: 'h' });
+      const attempt = users.insert({ ...second, passwordHash: 'h' });
       await expect(attempt).rejects.toBeInstanceOf(UniqueViolation);
-      await expect(attempt).rejects.toHaveProperty('constraint', 'users_username_lower');
-    });
-
-    it('raises UniqueViolation on the email index (the constraint name says email)', async () => {
-      await users.insert({ username: 'mail_a', email: 'same@example.com', passwordHash: 'h' });
-      const attempt = users.insert({
-        username: 'mail_b',
-        email: 'SAME@example.com',
-        passwordHash: 'h',
-      });
-      await expect(attempt).rejects.toBeInstanceOf(UniqueViolation);
-      // UsersService tells email_taken from username_taken by this name
-      await expect(attempt).rejects.toHaveProperty('constraint', 'users_email_lower');
+      await expect(attempt).rejects.toHaveProperty('constraint', constraint);
     });
   });
 
