@@ -1,0 +1,241 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import {
+  type ApiResponse,
+  edgeApi,
+  startServiceProcess,
+  type StartedServiceProcess,
+  testTopology,
+  waitFor,
+  withPostgres,
+} from '@murmur/testing';
+import { Redis } from 'ioredis';
+
+/**
+ * The user service's own limits, against real processes over HTTP: per client IP for sign-up and
+ * log-in, and the per-route ceiling with its exempt probes. The test stack runs with high
+ * sign-up and log-in limits, so each part starts one more user process with its own settings and
+ * talks to it directly. It trusts one proxy hop (TRUST_PROXY_HOPS), so the X-Forwarded-For sent
+ * here is the client address it sees, as NGINX's would be.
+ */
+const t = testTopology();
+
+const usedIps = new Set<string>();
+/**
+ * A client address no other request of this run uses: per-IP counts live in the data Redis
+ * (`ratelimit:signup:ip:<ip>`), shared with the stack's processes and the other suites.
+ */
+function freshIp(): string {
+  for (;;) {
+    const ip = `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
+    if (!usedIps.has(ip)) {
+      usedIps.add(ip);
+      return ip;
+    }
+  }
+}
+
+const from = (ip: string): Record<string, string> => ({ 'x-forwarded-for': ip });
+
+function newCredentials(): { username: string; email: string; password: string } {
+  const username = `lim_${randomBytes(6).toString('hex')}`;
+  return {
+    username,
+    email: `${username}@example.test`,
+    password: `pw-${randomBytes(8).toString('hex')}`,
+  };
+}
+
+/** A refusal by the limiter: 429 problem+json with Retry-After, and the rule it met. */
+function expectRefused(
+  res: ApiResponse,
+  limit: number,
+  windowSeconds: number,
+  elapsedMs: number,
+): void {
+  expect(res.status).toBe(429);
+  expect(res.contentType).toContain('application/problem+json');
+  expect(res.body).toMatchObject({ status: 429, code: 'rate_limited' });
+  expect(res.headers.get('ratelimit-limit')).toBe(String(limit));
+  expect(res.headers.get('ratelimit-remaining')).toBe('0');
+  // The window opens again when its oldest admitted request (made at most `elapsedMs` ago) ages out.
+  const retryAfter = Number(res.headers.get('retry-after'));
+  expect(Number.isInteger(retryAfter)).toBe(true);
+  expect(retryAfter).toBeLessThanOrEqual(windowSeconds);
+  expect(retryAfter).toBeGreaterThanOrEqual(windowSeconds - Math.ceil(elapsedMs / 1000) - 1);
+}
+
+describe('per-client-IP limits of sign-up and log-in (their default rules)', () => {
+  let user: StartedServiceProcess | undefined;
+  const signUp = (ip: string, body = newCredentials()): Promise<ApiResponse<{ id: string }>> =>
+    (user as StartedServiceProcess).api.request<{ id: string }>('POST', '/api/users', {
+      body,
+      headers: from(ip),
+    });
+  const logIn = (
+    ip: string,
+    username: string,
+    password: string,
+  ): Promise<ApiResponse<{ token?: string }>> =>
+    (user as StartedServiceProcess).api.request<{ token?: string }>('POST', '/api/sessions', {
+      body: { username, password },
+      headers: from(ip),
+    });
+
+  beforeAll(async () => {
+    // Without the test profile's high limits: the process falls back to the schema's defaults.
+    user = await startServiceProcess({
+      service: 'user',
+      name: 'user-client-limits',
+      env: { RATE_LIMIT_SIGNUP_PER_IP: undefined, RATE_LIMIT_LOGIN_PER_IP: undefined },
+    });
+  });
+
+  afterAll(async () => {
+    await user?.stop();
+  });
+
+  it('admits 20 sign-ups an hour from one client IP, refuses the 21st with 429, and still admits another IP', async () => {
+    const ip = freshIp();
+    const started = Date.now();
+    const admitted: ApiResponse[] = [];
+    for (let i = 0; i < 20; i++) {
+      admitted.push(await signUp(ip));
+    }
+    expect(admitted.map((r) => r.status)).toEqual(Array(20).fill(201));
+    expect(admitted.map((r) => r.headers.get('ratelimit-remaining'))).toEqual(
+      Array.from({ length: 20 }, (_, i) => String(19 - i)),
+    );
+
+    const refusedBody = newCredentials();
+    const refused = await signUp(ip, refusedBody);
+    expectRefused(refused, 20, 3_600, Date.now() - started);
+    // Refused before any work: no account was made.
+    const made = await withPostgres(
+      'pg-main-primary',
+      t.database.name,
+      async (c) =>
+        (await c.query('SELECT 1 FROM users WHERE username = $1', [refusedBody.username])).rowCount,
+    );
+    expect(made).toBe(0);
+
+    // Counted per client IP: another address signs up (and the first is still refused).
+    expect((await signUp(freshIp())).status).toBe(201);
+    expect((await signUp(ip)).status).toBe(429);
+  });
+
+  it('admits 30 log-in attempts per 5 minutes from one client IP, then refuses even the right password; another IP logs in', async () => {
+    // Signed up through the edge (the stack's limits), apart from the sign-up test's counts.
+    const account = newCredentials();
+    expect((await edgeApi().request('POST', '/api/users', { body: account })).status).toBe(201);
+
+    const ip = freshIp();
+    const started = Date.now();
+    const attempts: ApiResponse[] = [];
+    for (let i = 0; i < 30; i++) {
+      attempts.push(await logIn(ip, account.username, `wrong-${i}`));
+    }
+    // Each was let through to the password check (and failed it), none stopped by the limit.
+    expect(attempts.map((r) => r.status)).toEqual(Array(30).fill(401));
+    expect(attempts.map((r) => r.headers.get('ratelimit-remaining'))).toEqual(
+      Array.from({ length: 30 }, (_, i) => String(29 - i)),
+    );
+
+    const refused = await logIn(ip, account.username, account.password);
+    expectRefused(refused, 30, 300, Date.now() - started);
+    expect(refused.body.token).toBeUndefined();
+
+    const elsewhere = await logIn(freshIp(), account.username, account.password);
+    expect(elsewhere.status).toBe(201);
+    expect(typeof elsewhere.body.token).toBe('string');
+  });
+});
+
+/**
+ * This suite's own database of the data Redis for the ceiling's process. The ceiling counts every
+ * caller of a route together (`ratelimit:route:GET /api/users/:id`), so in the stack's key space
+ * the stack's user processes (under their 5000/1 ceiling) and other suites would share its count.
+ */
+const CEILING_REDIS_DB = 11;
+const CEILING = 5;
+
+describe('the per-route ceiling of the user service', () => {
+  const queueRedis = t.redis.find((r) => r.purpose === 'queue');
+  let own: Redis | undefined;
+  let user: StartedServiceProcess | undefined;
+
+  beforeAll(async () => {
+    own = new Redis({ host: '127.0.0.1', port: queueRedis?.port, db: CEILING_REDIS_DB });
+    await own.flushdb();
+    // Its outbox relay drains the main outbox into this database's queues, where no worker
+    // listens: start it only when no follow event is owed (the stack's relays drain within 0.5 s),
+    // and let it poll only at its start (it lives seconds, and nothing in this suite follows).
+    await waitFor(
+      () =>
+        withPostgres('pg-main-primary', t.database.name, async (c) =>
+          (await c.query('SELECT 1 FROM outbox WHERE sent_at IS NULL LIMIT 1')).rowCount === 0
+            ? true
+            : undefined,
+        ),
+      { timeoutMs: 10_000, what: 'no unsent event in the main outbox' },
+    );
+    user = await startServiceProcess({
+      service: 'user',
+      name: 'user-route-ceiling',
+      env: {
+        REDIS_URL: `redis://127.0.0.1:${queueRedis?.port}/${CEILING_REDIS_DB}`,
+        RATE_LIMIT_ROUTE_CEILING: `${CEILING}/60`,
+        OUTBOX_POLL_MS: '60000',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await user?.stop();
+    await own?.flushdb();
+    own?.disconnect();
+  });
+
+  const get = (path: string, ip = freshIp()): Promise<ApiResponse> =>
+    (user as StartedServiceProcess).api.request('GET', path, { headers: from(ip) });
+
+  it('admits 5 requests a minute to one route from all callers together, then refuses with 429', async () => {
+    const started = Date.now();
+    const admitted: ApiResponse[] = [];
+    for (let i = 0; i < CEILING; i++) {
+      admitted.push(await get(`/api/users/${i + 1}`));
+    }
+    // Answered by the route (found or not), each from another client address.
+    for (const r of admitted) {
+      expect([200, 404]).toContain(r.status);
+    }
+    expect(admitted.map((r) => r.headers.get('ratelimit-remaining'))).toEqual(
+      Array.from({ length: CEILING }, (_, i) => String(CEILING - 1 - i)),
+    );
+
+    // A sixth client, and another id: the ceiling is the route's, not a client's or a URL's.
+    expectRefused(await get('/api/users/1'), CEILING, 60, Date.now() - started);
+    expectRefused(await get('/api/users/999'), CEILING, 60, Date.now() - started);
+    // Another route has its own ceiling.
+    const me = await get('/api/users/me');
+    expect(me.status).toBe(401);
+  });
+
+  it('exempts /health/live, /health/ready and /metrics: each answers 200 past the ceiling while it is exhausted', async () => {
+    // Exhausted (by the test above already, when both run).
+    const exhausting: number[] = [];
+    for (let i = 0; i <= CEILING; i++) {
+      exhausting.push((await get('/api/users/1')).status);
+    }
+    expect(exhausting.at(-1)).toBe(429);
+
+    for (const path of ['/health/live', '/health/ready', '/metrics']) {
+      const statuses: number[] = [];
+      for (let i = 0; i < CEILING * 3; i++) {
+        statuses.push((await get(path)).status);
+      }
+      expect({ path, statuses }).toEqual({ path, statuses: Array(CEILING * 3).fill(200) });
+    }
+    // Still exhausted: the probes answered beside a refusing route.
+    expect((await get('/api/users/1')).status).toBe(429);
+  });
+});
