@@ -136,8 +136,8 @@ describe(`${PostClient.name} (real gRPC server)`, () => {
     for (let i = 1; i <= 9; i += 1) {
       expect((await rejection(client.getPosts([String(i)]))).reason).toBe('call_failed');
     }
-    // The tenth failure trips the breaker; it did reach the server, so only its rejection counts.
-    await rejection(client.getPosts(['10']));
+    // The tenth failure trips the breaker; it did reach the server, so it is a failed call.
+    expect((await rejection(client.getPosts(['10']))).reason).toBe('call_failed');
     expect(server.attempts).toBe(10);
   };
 

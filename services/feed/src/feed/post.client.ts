@@ -123,7 +123,9 @@ export class PostClient implements OnModuleInit, OnApplicationBootstrap, OnModul
     try {
       return await this.breaker.fire(ids);
     } catch (error) {
-      throw this.breaker.opened
+      // Opossum's own refusal while open (EOPENBREAKER): the service was not asked. A call that
+      // failed, the one that trips the breaker included, was.
+      throw (error as { code?: unknown }).code === 'EOPENBREAKER'
         ? new PostServiceUnavailable('post service circuit is open', 'circuit_open')
         : new PostServiceUnavailable(
             `post service call failed: ${(error as Error).message}`,
