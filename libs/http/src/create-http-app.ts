@@ -13,6 +13,7 @@ import { ProblemJsonFilter, problemClientErrorHandler, problemErrorHandler } fro
 import { httpRequestDuration, initDefaultMetrics } from '@murmur/observability';
 import type { FastifyInstance } from 'fastify';
 import { Logger as PinoLogger } from 'nestjs-pino';
+import { installHttpCaching } from './http-caching';
 import { installLoadShedding } from './load-shedding';
 
 export interface HttpAppOptions {
@@ -81,6 +82,7 @@ export async function createHttpApp(
   fastify.addHook('onRequest', (_req, _reply, done) => {
     ConsistencyContext.run({ minLsn: {} }, done);
   });
+  installHttpCaching(fastify);
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     httpRequestDuration.observe(

@@ -12,3 +12,4 @@ export * from './cache-control';
 export * from './int8-id';
 export * from './load-shedding';
 export * from './idempotency-key';
+export * from './http-caching';

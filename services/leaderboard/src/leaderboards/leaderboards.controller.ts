@@ -1,4 +1,5 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { HttpCache, PUBLIC_READ } from '@murmur/http';
 import { BoardParams, LeaderboardQuery } from './dto/leaderboard.request';
 import { type LeaderboardResponse, toLeaderboardResponse } from './dto/leaderboard.response';
 import { LeaderboardsService } from './leaderboards.service';
@@ -8,6 +9,7 @@ export class LeaderboardsController {
   constructor(@Inject(LeaderboardsService) private readonly leaderboards: LeaderboardsService) {}
 
   @Get(':board')
+  @HttpCache(PUBLIC_READ)
   async get(
     @Param() params: BoardParams,
     @Query() query: LeaderboardQuery,

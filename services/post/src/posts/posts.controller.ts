@@ -12,7 +12,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { AuthGuard, CurrentSession, type Session } from '@murmur/auth';
-import { parseIdempotencyKey, wantsFresh } from '@murmur/http';
+import { HttpCache, parseIdempotencyKey, PUBLIC_READ, wantsFresh } from '@murmur/http';
 import type { FastifyReply } from 'fastify';
 import { RateLimit, RateLimitGuard } from '@murmur/rate-limit';
 import { AuthorPostsQuery } from './dto/author-posts.query';
@@ -49,6 +49,7 @@ export class PostsController {
 
   /** `GET /api/posts?author=<id>&before=<cursor>&limit=20`: an author's posts, newest first. */
   @Get()
+  @HttpCache(PUBLIC_READ)
   async byAuthor(
     @Query() query: AuthorPostsQuery,
     @Headers('cache-control') cacheControl?: string,
@@ -60,6 +61,7 @@ export class PostsController {
   }
 
   @Get(':id')
+  @HttpCache(PUBLIC_READ)
   async get(@Param() params: PostIdParams): Promise<PostResponse> {
     return toPostResponse(await this.posts.get(params.id));
   }

@@ -11,7 +11,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { AuthGuard, CurrentSession, OptionalAuthGuard, type Session } from '@murmur/auth';
-import { wantsFresh } from '@murmur/http';
+import { HttpCache, PUBLIC_READ, wantsFresh } from '@murmur/http';
 import { RateLimit, RateLimitGuard } from '@murmur/rate-limit';
 import { CreateUserRequest } from './dto/create-user.request';
 import {
@@ -53,6 +53,7 @@ export class UsersController {
 
   /** Public; a caller who sends their token also gets read-your-writes. */
   @Get(':id')
+  @HttpCache(PUBLIC_READ)
   @UseGuards(OptionalAuthGuard)
   async get(
     @Param() params: UserIdParams,
