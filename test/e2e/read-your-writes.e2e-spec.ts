@@ -1,13 +1,18 @@
+import { logicalShardForUser } from '@murmur/database';
 import { edgeApi, sumMetric, testTopology, waitFor, withPostgres } from '@murmur/testing';
 
 const api = edgeApi();
-const replicas = testTopology()
-  .postgres.filter((n) => n.cluster === 'main' && n.role === 'replica')
-  .map((n) => n.name);
+const topology = testTopology();
+const replicasOf = (cluster: string): string[] =>
+  topology.postgres.filter((n) => n.cluster === cluster && n.role === 'replica').map((n) => n.name);
+const replicas = replicasOf('main');
+const shardReplicas = Array.from({ length: topology.physicalShards }, (_, i) =>
+  replicasOf(`shard-${i}`),
+).flat();
 
-const setReplay = (paused: boolean): Promise<unknown> =>
+const setReplay = (paused: boolean, names: string[] = replicas): Promise<unknown> =>
   Promise.all(
-    replicas.map((name) =>
+    names.map((name) =>
       withPostgres(name, 'postgres', (c) =>
         c.query(paused ? 'SELECT pg_wal_replay_pause()' : 'SELECT pg_wal_replay_resume()'),
       ),
@@ -18,7 +23,36 @@ const readsServedBy = (target: 'primary' | 'replica', reason: string): Promise<n
   sumMetric('user', 'murmur_db_reads_total', { cluster: 'main', target, reason });
 
 describe('read-your-writes over asynchronous replicas', () => {
-  afterAll(() => setReplay(false));
+  afterAll(() => Promise.all([setReplay(false), setReplay(false, shardReplicas)]));
+
+  it('shows an author their new post on their own page with the shard replicas paused', async () => {
+    const author = await api.newUser('rywp');
+    const physical = logicalShardForUser(author.id) % topology.physicalShards;
+    // Only the author's shard cluster: its replicas stay behind every post written below.
+    await setReplay(true, replicasOf(`shard-${physical}`));
+    try {
+      for (let i = 0; i < 5; i++) {
+        const text = `post ${i} while replay is paused`;
+        const created = await api.request<{ id: string }>('POST', '/api/posts', {
+          token: author.token,
+          body: { text },
+        });
+        expect(created.status).toBe(201);
+        // The write invalidated the author's cached pages, so this read reaches a shard: as the
+        // author (a token), it must go to the primary, and the page it fills must hold the post.
+        const page = await api.request<{ items: { id: string }[] }>(
+          'GET',
+          `/api/posts?author=${author.id}`,
+          { token: author.token },
+        );
+        expect(page.status).toBe(200);
+        expect(page.body.items.map((p) => p.id)[0]).toBe(created.body.id);
+        expect(page.body.items).toHaveLength(i + 1);
+      }
+    } finally {
+      await setReplay(false, shardReplicas);
+    }
+  });
 
   it('answers 200 for a user others read before the replicas replayed the sign-up, not a cached 404', async () => {
     await setReplay(true);

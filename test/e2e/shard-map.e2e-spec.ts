@@ -79,11 +79,14 @@ describe('SHARD_MAP: a logical shard pinned to another physical cluster', () => 
     expect(await rowOn(pinned, logical, id)).toEqual({ id, authorId: author.id, text });
     expect(await rowOn(placedByDefault, logical, id)).toBeUndefined();
 
-    // Read back through the process's own API, by id and on the author's page (both routed).
-    const byId = await api.request<PostBody>('GET', `/api/posts/${id}`);
+    // Read back through the process's own API, by id and on the author's page (both routed), as
+    // the author: read-your-writes sends these reads to the primary, not a replica behind it.
+    const byId = await api.request<PostBody>('GET', `/api/posts/${id}`, { token: author.token });
     expect(byId.status).toBe(200);
     expect(byId.body).toMatchObject({ id, authorId: author.id, text });
-    const page = await api.request<{ items: PostBody[] }>('GET', `/api/posts?author=${author.id}`);
+    const page = await api.request<{ items: PostBody[] }>('GET', `/api/posts?author=${author.id}`, {
+      token: author.token,
+    });
     expect(page.status).toBe(200);
     expect(page.body.items.map((p) => p.id)).toEqual([id]);
 

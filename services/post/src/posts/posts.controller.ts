@@ -11,7 +11,7 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import { AuthGuard, CurrentSession, type Session } from '@murmur/auth';
+import { AuthGuard, CurrentSession, OptionalAuthGuard, type Session } from '@murmur/auth';
 import { HttpCache, parseIdempotencyKey, PUBLIC_READ, wantsFresh } from '@murmur/http';
 import type { FastifyReply } from 'fastify';
 import { RateLimit, RateLimitGuard } from '@murmur/rate-limit';
@@ -49,6 +49,9 @@ export class PostsController {
 
   /** `GET /api/posts?author=<id>&before=<cursor>&limit=20`: an author's posts, newest first. */
   @Get()
+  // Public, but a caller's token brings their read-your-writes positions: an author reading their
+  // own page just after posting is served by the shard's primary, not a replica behind the post.
+  @UseGuards(OptionalAuthGuard)
   @HttpCache(PUBLIC_READ)
   async byAuthor(
     @Query() query: AuthorPostsQuery,
@@ -61,6 +64,7 @@ export class PostsController {
   }
 
   @Get(':id')
+  @UseGuards(OptionalAuthGuard)
   @HttpCache(PUBLIC_READ)
   async get(@Param() params: PostIdParams): Promise<PostResponse> {
     return toPostResponse(await this.posts.get(params.id));
