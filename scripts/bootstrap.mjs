@@ -95,10 +95,14 @@ function ensurePackages() {
 // 2 ─ nginx ───────────────────────────────────────────────────────────────────────────────────
 const nginxInstalled = () =>
   has('nginx') || ['/usr/sbin/nginx', '/usr/local/sbin/nginx'].some((p) => existsSync(p));
+// The edge's optional brotli filter (EDGE_COMPRESSION=brotli), Debian's dynamic module.
+const BROTLI_PACKAGE = 'libnginx-mod-http-brotli-filter';
+const brotliInstalled = () => existsSync('/usr/lib/nginx/modules/ngx_http_brotli_filter_module.so');
 
 function ensureNginx() {
   if (nginxInstalled()) {
     step('✓ nginx installed');
+    ensureBrotli();
     return;
   }
   if (!isRoot || !has('apt-get')) {
@@ -109,13 +113,32 @@ function ensureNginx() {
         '  (or point NGINX_BIN at an nginx binary). `npm start` installs it itself when run as root.',
     );
   }
-  step('installing nginx (apt-get update && apt-get install nginx) …');
-  const error = aptInstall(['nginx']);
+  step(`installing nginx (apt-get update && apt-get install nginx ${BROTLI_PACKAGE}) …`);
+  const error = aptInstall(['nginx', BROTLI_PACKAGE]);
   if (error) {
     fail(error);
   }
   stopSystemNginx();
   step('✓ nginx installed');
+}
+
+/** brotli is optional: without it only EDGE_COMPRESSION=brotli (and its test) cannot run. */
+function ensureBrotli() {
+  if (brotliInstalled()) {
+    step('✓ nginx brotli module installed');
+    return;
+  }
+  if (!isRoot || !has('apt-get')) {
+    step(
+      `! nginx brotli module missing (apt-get install ${BROTLI_PACKAGE}); EDGE_COMPRESSION=brotli cannot run`,
+    );
+    return;
+  }
+  step(`installing ${BROTLI_PACKAGE} (apt-get) …`);
+  const error = aptInstall([BROTLI_PACKAGE]);
+  step(
+    error ? `! ${error}: EDGE_COMPRESSION=brotli cannot run` : '✓ nginx brotli module installed',
+  );
 }
 
 /**

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Ajv2019 from 'ajv/dist/2019';
 import addFormats from 'ajv-formats';
 import YAML from 'yaml';
+import { EDGE_LB_ALGORITHMS } from '@murmur/stack';
 import { REPO_ROOT } from './manifests';
 
 interface ComposeService {
@@ -127,12 +128,30 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('mounts only files that exist in the repository', () => {
+  it('mounts only files that exist in the repository, for every value of the edge switches', () => {
+    // `${EDGE_LB:-least_conn}` etc.: the file each value a user may give picks must exist.
+    const choices: Record<string, readonly string[]> = {
+      EDGE_LB: EDGE_LB_ALGORITHMS,
+      EDGE_CACHE: ['on', 'off'],
+    };
+    const expand = (source: string): string[] => {
+      const m = /\$\{([A-Z_]+):-([^}]*)\}/.exec(source);
+      if (!m) {
+        return [source];
+      }
+      const values = choices[m[1]];
+      expect([m[1], values?.includes(m[2])]).toEqual([m[1], true]);
+      return values.flatMap((v) => expand(source.replace(m[0], v)));
+    };
     const mounts = Object.values(compose.services)
       .flatMap((s) => s.volumes ?? [])
-      .map((v) => v.split(':')[0])
-      .filter((source) => source.startsWith('./'));
+      .map((v) => v.replace(/\$\{[^}]*\}/g, (x) => x.replace(':-', '\u0000')).split(':')[0])
+      .map((v) => v.replace('\u0000', ':-'))
+      .filter((source) => source.startsWith('./'))
+      .flatMap(expand);
     expect(mounts.length).toBeGreaterThan(0);
+    expect(mounts).toContain('./infra/nginx/compose/nginx.hash_user.conf');
+    expect(mounts).toContain('./infra/nginx/conf.d/edge-cache-on.conf');
     for (const source of mounts) {
       expect([source, existsSync(path.join(REPO_ROOT, source))]).toEqual([source, true]);
     }

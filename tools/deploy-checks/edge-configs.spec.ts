@@ -1,14 +1,12 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  EDGE_LB_ALGORITHMS,
   EDGE_RATE_LIMIT_DEFAULTS,
-  NGINX_TEMP_DIRS,
-  POOLS,
-  renderEdgeConfig,
+  lbDirective,
+  type EdgeLb,
   type EdgeRateLimits,
 } from '@murmur/stack';
 import YAML from 'yaml';
@@ -18,15 +16,10 @@ import {
   kubernetesNginxConfig,
   SHARED_CONF_FILES,
 } from './edge-configs';
+import { answer200, describeWithNginx, type StubHandler, withEdge } from './edge.spec-helper';
 import { REPO_ROOT } from './manifests';
-import { describeWithTool } from './with-tool.spec-helper';
 
 const read = (file: string): string => readFileSync(path.join(REPO_ROOT, file), 'utf8');
-const describeWithNginx = describeWithTool(
-  spawnSync('nginx', ['-v'], { encoding: 'utf8' }).status === 0
-    ? undefined
-    : 'nginx is not installed (npm test installs it with apt-get when run as root: apt-get install nginx)',
-);
 
 /**
  * The local NGINX (Debian's 1.22) predates `server … resolve` (1.27.3). Everything else of the
@@ -35,8 +28,9 @@ const describeWithNginx = describeWithTool(
  */
 function nginxTest(config: string): { ok: boolean; output: string } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'murmur-nginx-'));
-  // As the gateway container's command does (`mkdir -p /tmp/nginx/tmp`) before NGINX starts.
+  // As the gateway container's command does (`mkdir -p /tmp/nginx/tmp /tmp/nginx/cache`) before NGINX starts.
   mkdirSync(path.join(dir, 'tmp'));
+  mkdirSync(path.join(dir, 'cache'));
   try {
     const local = config
       .replace(/^user .*;$/m, '')
@@ -44,6 +38,12 @@ function nginxTest(config: string): { ok: boolean; output: string } {
       .replace(/^(\s*)resolver .*;$/m, '$1resolver 127.0.0.1 valid=5s ipv6=off;')
       .replace(/server [a-z0-9.-]+:3000/g, 'server 127.0.0.1:3000')
       .replaceAll('/etc/nginx/murmur/conf.d', path.join(REPO_ROOT, 'infra/nginx/conf.d'))
+      // compose mounts one of the two switch files there
+      .replace(
+        '/etc/nginx/murmur/edge-cache.conf',
+        path.join(REPO_ROOT, 'infra/nginx/conf.d/edge-cache-on.conf'),
+      )
+      .replace('/var/cache/nginx/murmur', path.join(dir, 'cache'))
       .replaceAll('/tmp/nginx', dir)
       // No terminal under Jest: the access log goes to a file instead of the container's stdout.
       .replaceAll('/dev/stdout', path.join(dir, 'access.log'));
@@ -77,6 +77,20 @@ describe('edge configs for compose and Kubernetes', () => {
       }
       expect(config).toMatch(/^\s*resolver \S+ valid=5s/m);
       expect(config).toMatch(/least_conn;/);
+    }
+  });
+
+  it('has a compose main file per load-balancing algorithm, each with its directive in every pool', () => {
+    for (const lb of EDGE_LB_ALGORITHMS) {
+      const config = composeNginxConfig(lb);
+      const pools = config.split('upstream ').slice(1);
+      expect(pools).toHaveLength(4);
+      for (const pool of pools) {
+        const directives = pool.match(/^\s*(least_conn|ip_hash|hash [^;]+);/gm) ?? [];
+        expect(directives.map((d) => d.trim())).toEqual(
+          lb === 'round_robin' ? [] : [lbDirective(lb)],
+        );
+      }
     }
   });
 
@@ -114,8 +128,18 @@ describe('edge configs for compose and Kubernetes', () => {
 
   describeWithNginx('nginx -t (local NGINX, without `resolve`)', () => {
     it.each([
-      ['compose', composeNginxConfig()],
+      ...EDGE_LB_ALGORITHMS.map((lb: EdgeLb) => [
+        `compose (${lb}, edge cache on)`,
+        composeNginxConfig(lb),
+      ]),
       ['kubernetes', kubernetesNginxConfig('murmur')],
+      [
+        'kubernetes (hash_user, edge cache on)',
+        kubernetesNginxConfig('murmur', 'cluster.local', EDGE_RATE_LIMIT_DEFAULTS, {
+          lb: 'hash_user',
+          edgeCache: 'on',
+        }),
+      ],
     ])('%s config passes', (_name, config) => {
       const result = nginxTest(config);
       expect(result).toEqual({
@@ -135,7 +159,7 @@ describe('edge configs for compose and Kubernetes', () => {
         api: { rate: 1, burst: 4 },
         auth: { rate: 1, burst: 1 },
       };
-      await withEdge(limits, async (base, errorLog) => {
+      await withEdge(limits, async ({ base, errorLog }) => {
         const health = [];
         for (let i = 0; i < 20; i++) {
           health.push((await fetch(`${base}/nginx/health`)).status);
@@ -184,13 +208,13 @@ describe('edge configs for compose and Kubernetes', () => {
         return;
       }
       const delay = req.url?.startsWith('/api/feed') ? 400 : 0;
-      setTimeout(() => answer200(req, res), delay);
+      setTimeout(() => answer200(req, res, 0), delay);
     };
 
     it('answers past max_conns with its own fast 503 problem+json and Retry-After, not a 502', async () => {
       await withEdge(
         noLimits,
-        async (base) => {
+        async ({ base }) => {
           const started = Date.now();
           const answers = await Promise.all(
             Array.from({ length: 6 }, () => fetch(`${base}/api/feed`)),
@@ -215,11 +239,11 @@ describe('edge configs for compose and Kubernetes', () => {
       let served = 0;
       const counting: StubHandler = (req, res) => {
         served++;
-        handler(req, res);
+        handler(req, res, 0);
       };
       await withEdge(
         noLimits,
-        async (base) => {
+        async ({ base }) => {
           for (let i = 0; i < 10; i++) {
             const r = await fetch(`${base}/api/posts`);
             expect(r.status).toBe(503);
@@ -242,119 +266,32 @@ describe('edge configs for compose and Kubernetes', () => {
 /** The chart's copy of a generated file as `tpl` renders it with the default values.yaml. */
 function renderChartFile(text: string, namespace: string): string {
   const values = YAML.parse(read('deploy/helm/murmur/values.yaml')) as Record<string, unknown>;
-  const rendered = text.replace(
-    /\{\{ (?:int )?\.(Release\.Namespace|Values(?:\.[A-Za-z][A-Za-z0-9]*)+) \}\}/g,
-    (_action, ref: string) => {
-      if (ref === 'Release.Namespace') {
-        return namespace;
-      }
-      const value = ref
-        .split('.')
-        .slice(1)
-        .reduce<unknown>(
-          (node, key) => (node as Record<string, unknown> | undefined)?.[key],
-          values,
-        );
-      if (typeof value !== 'number' && typeof value !== 'string') {
-        throw new Error(`values.yaml has no .${ref}`);
-      }
-      return String(value);
-    },
-  );
+  const gateway = values.gateway as { loadBalancing: EdgeLb; edgeCache: { enabled: boolean } };
+  const rendered = text
+    .replaceAll('{{ include "murmur.gateway.lb" . }}', lbDirective(gateway.loadBalancing) ?? '')
+    .replace(
+      '{{ ternary "on" "off" .Values.gateway.edgeCache.enabled }}',
+      gateway.edgeCache.enabled ? 'on' : 'off',
+    )
+    .replace(
+      /\{\{ (?:int )?\.(Release\.Namespace|Values(?:\.[A-Za-z][A-Za-z0-9]*)+) \}\}/g,
+      (_action, ref: string) => {
+        if (ref === 'Release.Namespace') {
+          return namespace;
+        }
+        const value = ref
+          .split('.')
+          .slice(1)
+          .reduce<unknown>(
+            (node, key) => (node as Record<string, unknown> | undefined)?.[key],
+            values,
+          );
+        if (typeof value !== 'number' && typeof value !== 'string') {
+          throw new Error(`values.yaml has no .${ref}`);
+        }
+        return String(value);
+      },
+    );
   expect(rendered).not.toContain('{{');
   return rendered;
-}
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const probe = createTcpServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-
-type StubHandler = (req: IncomingMessage, res: ServerResponse) => void;
-
-const answer200: StubHandler = (req, res) => {
-  req.resume();
-  res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-};
-
-/**
- * A real NGINX with the shared conf.d and the given limits on a free local port, every pool
- * pointing at a stub upstream (by default answering 200); runs `use`, then stops both.
- */
-async function withEdge(
-  rateLimits: EdgeRateLimits,
-  use: (base: string, errorLog: () => string) => Promise<void>,
-  stub: { handler?: StubHandler; maxConns?: number; servers?: number } = {},
-): Promise<void> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'murmur-edge-'));
-  // Two servers per pool when asked, so that a retry to "the next server" is possible at all.
-  const upstreams: Server[] = Array.from({ length: stub.servers ?? 1 }, () =>
-    createServer(stub.handler ?? answer200),
-  );
-  const upstreamPorts: number[] = [];
-  for (const u of upstreams) {
-    await new Promise<void>((resolve) => u.listen(0, '127.0.0.1', resolve));
-    upstreamPorts.push((u.address() as AddressInfo).port);
-  }
-  const port = await freePort();
-  // As root, the workers drop to nobody (as the local stack does) and need the temp dirs.
-  const asRoot = process.getuid?.() === 0;
-  chmodSync(dir, 0o755);
-  for (const sub of NGINX_TEMP_DIRS) {
-    mkdirSync(path.join(dir, 'tmp', sub), { recursive: true, mode: 0o777 });
-    chmodSync(path.join(dir, 'tmp', sub), 0o777);
-  }
-  const group = asRoot
-    ? spawnSync('id', ['-gn', 'nobody'], { encoding: 'utf8' }).stdout.trim()
-    : '';
-  const errorLogFile = path.join(dir, 'error.log');
-  const file = path.join(dir, 'nginx.conf');
-  writeFileSync(
-    file,
-    renderEdgeConfig({
-      origin: 'edge-configs.spec',
-      listen: `127.0.0.1:${port}`,
-      sharedDir: path.join(REPO_ROOT, 'infra/nginx/conf.d'),
-      stateDir: dir,
-      accessLog: path.join(dir, 'access.log'),
-      errorLog: errorLogFile,
-      workerUser: asRoot ? `nobody ${group}` : undefined,
-      workerProcesses: 1,
-      rateLimits,
-      maxConns: stub.maxConns,
-      pools: POOLS.map((name) => ({ name, servers: upstreamPorts.map((p) => `127.0.0.1:${p}`) })),
-    }),
-  );
-  const nginx = spawn('nginx', ['-e', errorLogFile, '-p', dir, '-c', file, '-g', 'daemon off;'], {
-    stdio: 'ignore',
-  });
-  const exited = new Promise((resolve) => nginx.once('exit', resolve));
-  const base = `http://127.0.0.1:${port}`;
-  try {
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      const up = await fetch(`${base}/nginx/health`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (up) {
-        break;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`nginx did not start:\n${readFileSync(errorLogFile, 'utf8')}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    await use(base, () => readFileSync(errorLogFile, 'utf8'));
-  } finally {
-    nginx.kill('SIGTERM');
-    await exited;
-    await Promise.all(upstreams.map((u) => new Promise((resolve) => u.close(resolve))));
-    rmSync(dir, { recursive: true, force: true });
-  }
 }

@@ -315,6 +315,38 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
     expect(conf).not.toContain('cluster.local');
   });
 
+  it("sets every pool's algorithm from gateway.loadBalancing and includes the edge cache switch from gateway.edgeCache", () => {
+    const confOf = (set: string[]): string =>
+      dataOf(find(render({ set }), 'ConfigMap', 'gateway-nginx'))['nginx.conf'];
+    const pools = (conf: string): string[] => conf.split('upstream ').slice(1);
+    const byDefault = confOf([]);
+    expect(pools(byDefault).every((p) => p.includes('    least_conn;\n'))).toBe(true);
+    expect(byDefault).toContain('include /etc/nginx/murmur/conf.d/edge-cache-off.conf;');
+    const hashed = confOf(['gateway.loadBalancing=hash_user', 'gateway.edgeCache.enabled=true']);
+    expect(
+      pools(hashed).map((p) => p.match(/^\s*(least_conn|ip_hash|hash .*);$/m)?.[0].trim()),
+    ).toEqual([
+      'hash $murmur_user consistent;',
+      'hash $murmur_user consistent;',
+      'hash $murmur_user consistent;',
+      'hash $murmur_user consistent;',
+    ]);
+    expect(hashed).toContain('include /etc/nginx/murmur/conf.d/edge-cache-on.conf;');
+    expect(
+      pools(confOf(['gateway.loadBalancing=round_robin'])).some((p) =>
+        /least_conn|ip_hash|hash /.test(p),
+      ),
+    ).toBe(false);
+    expect(
+      pools(confOf(['gateway.loadBalancing=ip_hash'])).every((p) => p.includes('    ip_hash;\n')),
+    ).toBe(true);
+    // the shared switch files ship in the chart's conf.d ConfigMap
+    const confD = dataOf(find(render({}), 'ConfigMap', 'gateway-conf-d'));
+    expect(Object.keys(confD)).toEqual(
+      expect.arrayContaining(['edge-cache-on.conf', 'edge-cache-off.conf']),
+    );
+  });
+
   it('rolls the pods when their rendered config changes', () => {
     const gateway = (set: string[]): Record<string, string> =>
       annotationsOf(find(render({ set }), 'Deployment', 'gateway'));
@@ -516,6 +548,9 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
       expect(() => render({ set: ['image.tag=latest'] })).toThrow(/image\.tag: Must not validate/);
       expect(() => render({ set: ['gateway.replica=3'] })).toThrow(
         /gateway: Additional property replica is not allowed/,
+      );
+      expect(() => render({ set: ['gateway.loadBalancing=random'] })).toThrow(
+        /gateway\.loadBalancing: gateway\.loadBalancing must be one of/,
       );
       expect(() => render({ values: { services: { user: { hpa: { minReplicas: 1 } } } } })).toThrow(
         /minReplicas: Must be greater than or equal to 2/,

@@ -1,7 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { NGINX_TEMP_DIRS, renderNginxConfig, type EdgeRateLimits } from './nginx-config';
+import { BROTLI_MODULE, type EdgeCompression, type EdgeLb } from './edge-features';
+import {
+  edgeCacheDir,
+  NGINX_TEMP_DIRS,
+  renderNginxConfig,
+  type EdgeRateLimits,
+} from './nginx-config';
 import {
   pgReady,
   type PgIdentity,
@@ -115,6 +121,9 @@ export function serviceComponent(t: Topology, s: ServiceProcess, rt: ServiceRunt
 export interface EdgeRuntime {
   rateLimits: EdgeRateLimits;
   maxConns?: number;
+  lb?: EdgeLb;
+  edgeCache?: 'on' | 'off';
+  compression?: EdgeCompression;
 }
 
 export function nginxComponent(t: Topology, edge: EdgeRuntime): Component {
@@ -136,8 +145,16 @@ export function nginxComponent(t: Topology, edge: EdgeRuntime): Component {
     prepare: () => {
       nginx = findNginx();
       const workerUser = process.getuid?.() === 0 ? unprivilegedUser() : undefined;
-      for (const sub of NGINX_TEMP_DIRS) {
-        const tmp = path.join(dir, 'tmp', sub);
+      if (edge.compression === 'brotli' && !existsSync(BROTLI_MODULE)) {
+        throw new ComponentError(
+          'nginx',
+          `EDGE_COMPRESSION=brotli needs ${BROTLI_MODULE} (Debian: apt-get install libnginx-mod-http-brotli-filter)`,
+        );
+      }
+      for (const tmp of [
+        ...NGINX_TEMP_DIRS.map((sub) => path.join(dir, 'tmp', sub)),
+        edgeCacheDir({ stateDir: dir }),
+      ]) {
         mkdirSync(tmp, { recursive: true });
         // Workers write request bodies and proxied responses here after dropping root.
         if (workerUser) {
@@ -151,6 +168,9 @@ export function nginxComponent(t: Topology, edge: EdgeRuntime): Component {
           workerUser: workerUser?.directive,
           rateLimits: edge.rateLimits,
           maxConns: edge.maxConns,
+          lb: edge.lb,
+          edgeCache: edge.edgeCache,
+          compression: edge.compression,
         }),
       );
       const check = spawnSync(nginx, [...args, '-t', '-q'], { encoding: 'utf8' });

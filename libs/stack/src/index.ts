@@ -28,6 +28,7 @@ export {
   EDGE_RATE_LIMIT_DEFAULTS,
   EDGE_MAX_CONNS_DEFAULT,
   EDGE_RATE_ZONES,
+  edgeCacheDir,
   edgeMaxConnsFromEnv,
   edgeRateLimitsFromEnv,
   localEdgeConfig,
@@ -42,4 +43,5 @@ export {
   type EdgeRateLimits,
   type EdgeRateValue,
 } from './nginx-config';
+export * from './edge-features';
 export type { ComponentState, StackState } from './state';

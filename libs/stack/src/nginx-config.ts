@@ -1,4 +1,15 @@
 import path from 'node:path';
+import {
+  BROTLI_MODULE,
+  compressionLines,
+  edgeCacheFile,
+  edgeCachePath,
+  lbDirective,
+  type EdgeCacheSwitch,
+  type EdgeCompression,
+  type EdgeLb,
+  type EdgeTemplate,
+} from './edge-features';
 import type { ServiceProcess, Topology } from './topology';
 
 /**
@@ -33,6 +44,8 @@ export interface EdgeConfig {
   stateDir?: string;
   /** `/dev/stdout` in containers */
   accessLog: string;
+  /** buffer writes to a file log (default; tests that read the log at once turn it off) */
+  accessLogBuffered?: boolean;
   /** `stderr` keeps errors with the process's own output */
   errorLog: string;
   /** `user` directive: only when the master runs as root (workers drop to this user) */
@@ -54,6 +67,23 @@ export interface EdgeConfig {
   maxConns?: number;
   /** the edge's per-address request limits; absent: EDGE_RATE_LIMIT_DEFAULTS */
   rateLimits?: EdgeRateLimits;
+  /**
+   * Every pool's algorithm; absent: least_conn. A template must produce the directive line itself
+   * (the chart's `murmur.gateway.lb` helper).
+   */
+  lb?: EdgeLb | EdgeTemplate;
+  /**
+   * The edge cache switch: which shared file (edge-cache-on/off.conf) the server includes, or
+   * `{ include }`, a path the environment mounts one of them at (compose picks it by EDGE_CACHE).
+   * Absent: off.
+   */
+  edgeCache?: EdgeCacheSwitch | { include: string };
+  /** where the edge cache keeps its entries; absent: `<stateDir>/cache` or /var/cache/nginx/murmur */
+  cacheDir?: string;
+  /** absent: gzip */
+  compression?: EdgeCompression;
+  /** `load_module` paths (main context), e.g. the brotli filter */
+  modules?: string[];
 }
 
 /** A number, or a template action (`{{ … }}`) that Helm's `tpl` replaces with a value. */
@@ -174,6 +204,27 @@ export const NGINX_TEMP_DIRS = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scg
  */
 export const EDGE_MAX_CONNS_DEFAULT = 256;
 
+function upstreamLb(lb: EdgeConfig['lb']): string[] {
+  if (lb !== undefined && lb.startsWith('{{')) {
+    return [`    ${lb}`];
+  }
+  const directive = lbDirective((lb as EdgeLb | undefined) ?? 'least_conn');
+  return directive ? [`    ${directive}`] : [];
+}
+
+/** Where the edge cache keeps its entries (the local stack hands it to the worker user). */
+export function edgeCacheDir(edge: Pick<EdgeConfig, 'cacheDir' | 'stateDir'>): string {
+  if (edge.cacheDir) {
+    return edge.cacheDir;
+  }
+  return edge.stateDir ? path.join(edge.stateDir, 'cache') : '/var/cache/nginx/murmur';
+}
+
+function edgeCacheInclude(edge: EdgeConfig, shared: (file: string) => string): string {
+  const sw = edge.edgeCache ?? 'off';
+  return typeof sw === 'object' ? sw.include : shared(edgeCacheFile(sw));
+}
+
 export function renderUpstream(pool: EdgePool, edge: EdgeConfig): string {
   if (pool.servers.length === 0) {
     throw new Error(`upstream pool ${pool.name} has no servers`);
@@ -189,7 +240,7 @@ export function renderUpstream(pool: EdgePool, edge: EdgeConfig): string {
     // A shared zone lets every worker see the same connection counts (a fairer least_conn and
     // shared failure marks); `resolve` requires it.
     `    zone ${pool.name}_pool 64k;`,
-    '    least_conn;',
+    ...upstreamLb(edge.lb),
     ...pool.servers.map((s) => `    server ${s}${resolve} ${checks};`),
     `    keepalive ${edge.keepalive ?? 32};`,
     '    keepalive_timeout 60s;',
@@ -205,6 +256,9 @@ export function renderEdgeConfig(edge: EdgeConfig): string {
   }
   const shared = (file: string): string => path.posix.join(edge.sharedDir, file);
   const main: string[] = [`# ${edge.origin}`];
+  for (const module of edge.modules ?? []) {
+    main.push(`load_module ${module};`);
+  }
   if (edge.workerUser) {
     main.push(`user ${edge.workerUser};`);
   }
@@ -228,7 +282,13 @@ export function renderEdgeConfig(edge: EdgeConfig): string {
   http.push(
     `  include ${shared('murmur-http.conf')};`,
     // Buffered: a log write per request would cost more than the request at benchmark rates.
-    `  access_log ${edge.accessLog} murmur_json${edge.accessLog.startsWith('/dev/') ? '' : ' buffer=64k flush=1s'};`,
+    `  access_log ${edge.accessLog} murmur_json${edge.accessLog.startsWith('/dev/') || edge.accessLogBuffered === false ? '' : ' buffer=64k flush=1s'};`,
+    '',
+    '  # JSON answers above the size threshold are compressed for clients that accept it.',
+    ...compressionLines(edge.compression ?? 'gzip').map((l) => `  ${l}`),
+    '',
+    '  # The edge cache zone; edge-cache-on.conf uses it, edge-cache-off.conf leaves it empty.',
+    `  ${edgeCachePath(edgeCacheDir(edge))}`,
   );
   if (limits.zones.length > 0) {
     http.push(
@@ -247,6 +307,7 @@ export function renderEdgeConfig(edge: EdgeConfig): string {
     // Locations that only `return` (health, 404, error pages) answer before limit_req runs.
     ...limits.apply.map((a) => `    ${a}`),
     `    include ${shared('murmur-routes.conf')};`,
+    `    include ${edgeCacheInclude(edge, shared)};`,
     `    include ${shared('problem-json.conf')};`,
     '  }',
   );
@@ -262,6 +323,12 @@ export interface LocalEdgeOptions {
   rateLimits?: EdgeRateLimits;
   /** `max_conns` per server; absent: EDGE_MAX_CONNS_DEFAULT (the supervisor reads EDGE_MAX_CONNS) */
   maxConns?: number;
+  /** EDGE_LB */
+  lb?: EdgeLb;
+  /** EDGE_CACHE */
+  edgeCache?: 'on' | 'off';
+  /** EDGE_COMPRESSION (brotli needs the module: the supervisor checks) */
+  compression?: EdgeCompression;
 }
 
 /** `EDGE_MAX_CONNS` from the environment (a whole number ≥ 1), or undefined for the default. */
@@ -289,6 +356,10 @@ export function localEdgeConfig(t: Topology, options: LocalEdgeOptions): EdgeCon
     workerUser: options.workerUser,
     rateLimits: options.rateLimits,
     maxConns: options.maxConns,
+    lb: options.lb,
+    edgeCache: options.edgeCache,
+    compression: options.compression,
+    modules: options.compression === 'brotli' ? [BROTLI_MODULE] : undefined,
     pools: POOLS.map((name) => ({
       name,
       servers: t.services

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import {
   nginxComponent,
+  type EdgeRuntime,
   type PgRuntime,
   postgresComponent,
   redisComponent,
@@ -21,8 +22,8 @@ import {
   EDGE_RATE_LIMIT_DEFAULTS,
   edgeMaxConnsFromEnv,
   edgeRateLimitsFromEnv,
-  type EdgeRateLimits,
 } from './nginx-config';
+import { edgeCacheFromEnv, edgeCompressionFromEnv, edgeLbFromEnv } from './edge-features';
 import { linePrefix, seconds } from './output';
 import {
   assertReachable,
@@ -117,7 +118,7 @@ export class Supervisor {
     process.env[STACK_MARKER] = this.t.stateDir;
     this.save();
 
-    let edge: { rateLimits: EdgeRateLimits; maxConns?: number } = {
+    let edge: EdgeRuntime = {
       rateLimits: EDGE_RATE_LIMIT_DEFAULTS,
     };
     await this.phase('prepare', async () => {
@@ -131,6 +132,9 @@ export class Supervisor {
         edge = {
           rateLimits: edgeRateLimitsFromEnv(process.env),
           maxConns: edgeMaxConnsFromEnv(process.env),
+          lb: edgeLbFromEnv(process.env),
+          edgeCache: edgeCacheFromEnv(process.env),
+          compression: edgeCompressionFromEnv(process.env),
         };
       } catch (error) {
         throw new ComponentError('nginx', (error as Error).message);
