@@ -1,10 +1,6 @@
 import type { EdgeLb, EdgeRateLimits } from '@murmur/stack';
-import {
-  type AccessLogLine,
-  describeWithNginx,
-  type StubHandler,
-  withEdge,
-} from './edge.spec-helper';
+import type { AccessLogLine } from '@murmur/testing';
+import { describeWithNginx, type StubHandler, withEdge } from './edge.spec-helper';
 
 /**
  * Each load-balancing algorithm in effect, seen where an operator sees it: the upstream address of

@@ -23,6 +23,7 @@ export type { ComponentStatus } from './output';
 export { formatFailover, type FailoverRequest, type FailoverSummary } from './failover';
 export { pgIdentity, type PgIdentity } from './postgres';
 export { signalProcessTree } from './processes';
+export { findNginx } from './components';
 export {
   EDGE_RATE_ENV,
   EDGE_RATE_LIMIT_DEFAULTS,
@@ -44,4 +45,4 @@ export {
   type EdgeRateValue,
 } from './nginx-config';
 export * from './edge-features';
-export type { ComponentState, StackState } from './state';
+export { readState, type ComponentState, type StackState } from './state';
