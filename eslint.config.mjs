@@ -76,8 +76,14 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': 'off' },
   },
   {
-    // Tests may use unsafe-typed JSON bodies freely; they assert on them.
-    files: ['**/*.spec.ts', '**/*.integration-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
+    // Tests (and the helpers only specs import) may use unsafe-typed JSON bodies freely; they assert on them.
+    files: [
+      '**/*.spec.ts',
+      '**/*.spec-helper.ts',
+      '**/*.integration-spec.ts',
+      '**/*.e2e-spec.ts',
+      'test/**/*.ts',
+    ],
     rules: {
       '@nx/enforce-module-boundaries': ['error', boundaries(true)],
       '@typescript-eslint/no-unsafe-member-access': 'off',
