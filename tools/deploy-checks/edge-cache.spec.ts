@@ -1,6 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BROTLI_MODULE, type EdgeRateLimits } from '@murmur/stack';
+import { connect } from 'node:http2';
+import os from 'node:os';
+import path from 'node:path';
+import { BROTLI_MODULE, localCertificate, type EdgeRateLimits } from '@murmur/stack';
+import { freePort } from '@murmur/testing';
 import { describeWithNginx, type StubHandler, withEdge, type EdgeStub } from './edge.spec-helper';
 import { describeWithTool } from './with-tool.spec-helper';
 
@@ -244,5 +248,53 @@ describeWithNginx('compression at the edge (local NGINX)', () => {
         { handler: u.handler, edge: { compression: 'brotli', modules: [BROTLI_MODULE] } },
       );
     });
+  });
+});
+
+describeWithNginx('HTTPS with HTTP/2 at the edge (EDGE_TLS=on, local NGINX)', () => {
+  it('answers over HTTP/2 on the TLS listener, many streams on one connection, and HTTP/1.1 on the plain one', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'murmur-tls-'));
+    const cert = localCertificate(dir);
+    const tlsPort = await freePort();
+    const u = upstream();
+    try {
+      await withEdge(
+        noLimits,
+        async ({ base }) => {
+          const session = connect(`https://localhost:${tlsPort}`, {
+            ca: readFileSync(cert.certificate),
+          });
+          try {
+            const get = (p: string): Promise<{ status: number; body: string }> =>
+              new Promise((resolve, reject) => {
+                const stream = session.request({ ':path': p });
+                let status = 0;
+                let body = '';
+                stream.on('response', (h) => (status = Number(h[':status'])));
+                stream.on('data', (c: Buffer) => (body += c.toString()));
+                stream.on('end', () => resolve({ status, body }));
+                stream.on('error', reject);
+              });
+            const answers = await Promise.all(
+              Array.from({ length: 20 }, (_, i) => get(`/api/posts/${i + 1}`)),
+            );
+            expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+            expect(JSON.parse(answers[4].body)).toMatchObject({ path: '/api/posts/5' });
+            expect(session.alpnProtocol).toBe('h2');
+          } finally {
+            session.close();
+          }
+          expect((await fetch(`${base}/api/posts/1`)).status).toBe(200);
+        },
+        {
+          handler: u.handler,
+          edge: {
+            tls: { listen: `127.0.0.1:${tlsPort}`, ...cert, http2: 'listen' },
+          },
+        },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,11 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
   EDGE_LB_ALGORITHMS,
   EDGE_RATE_LIMIT_DEFAULTS,
   lbDirective,
+  localCertificate as localStackCertificate,
   type EdgeLb,
   type EdgeRateLimits,
 } from '@murmur/stack';
@@ -44,6 +53,9 @@ function nginxTest(config: string): { ok: boolean; output: string } {
         path.join(REPO_ROOT, 'infra/nginx/conf.d/edge-cache-on.conf'),
       )
       .replace('/var/cache/nginx/murmur', path.join(dir, 'cache'))
+      // the container's certificate (edge-tls, a Secret): a local one; HTTP/2 as NGINX 1.22 spells it
+      .replaceAll('/etc/nginx/tls', localCertificate(dir).dir)
+      .replace(/listen (\d+) ssl reuseport;\n(\s*)http2 on;/, 'listen $1 ssl http2 reuseport;')
       .replaceAll('/tmp/nginx', dir)
       // No terminal under Jest: the access log goes to a file instead of the container's stdout.
       .replaceAll('/dev/stdout', path.join(dir, 'access.log'));
@@ -263,11 +275,24 @@ describe('edge configs for compose and Kubernetes', () => {
   });
 });
 
+/** A self-signed certificate as tls.crt / tls.key in `<dir>/tls`, as the containers mount them. */
+function localCertificate(dir: string): { dir: string } {
+  const tls = path.join(dir, 'tls');
+  if (!existsSync(path.join(tls, 'tls.crt'))) {
+    const made = localStackCertificate(dir);
+    renameSync(made.certificate, path.join(tls, 'tls.crt'));
+    renameSync(made.key, path.join(tls, 'tls.key'));
+  }
+  return { dir: tls };
+}
+
 /** The chart's copy of a generated file as `tpl` renders it with the default values.yaml. */
 function renderChartFile(text: string, namespace: string): string {
   const values = YAML.parse(read('deploy/helm/murmur/values.yaml')) as Record<string, unknown>;
   const gateway = values.gateway as { loadBalancing: EdgeLb; edgeCache: { enabled: boolean } };
   const rendered = text
+    // gateway.tls.enabled is false by default: the TLS listener's lines go
+    .replace(/\n\s*\{\{- if \.Values\.gateway\.tls\.enabled \}\}[\s\S]*?\{\{- end \}\}/, '')
     .replaceAll('{{ include "murmur.gateway.lb" . }}', lbDirective(gateway.loadBalancing) ?? '')
     .replace(
       '{{ ternary "on" "off" .Values.gateway.edgeCache.enabled }}',

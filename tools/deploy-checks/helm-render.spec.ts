@@ -92,6 +92,16 @@ const VARIANTS: [string, RenderOptions][] = [
   ['no Jaeger', { set: ['jaeger.enabled=false'] }],
   ['scaled out', { values: SCALED }],
   [
+    'edge switches on (TLS + HTTP/2, edge cache, hash_user)',
+    {
+      set: [
+        'gateway.tls.enabled=true',
+        'gateway.edgeCache.enabled=true',
+        'gateway.loadBalancing=hash_user',
+      ],
+    },
+  ],
+  [
     'CloudNativePG',
     {
       values: {
@@ -345,6 +355,22 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
     expect(Object.keys(confD)).toEqual(
       expect.arrayContaining(['edge-cache-on.conf', 'edge-cache-off.conf']),
     );
+  });
+
+  it('adds the HTTPS + HTTP/2 listener, its port and the certificate Secret only with gateway.tls.enabled', () => {
+    const off = render({});
+    expect(dataOf(find(off, 'ConfigMap', 'gateway-nginx'))['nginx.conf']).not.toContain('ssl');
+    expect(JSON.stringify(find(off, 'Service', 'gateway'))).not.toContain('443');
+    const on = render({ set: ['gateway.tls.enabled=true', 'gateway.tls.secretName=edge-cert'] });
+    const conf = dataOf(find(on, 'ConfigMap', 'gateway-nginx'))['nginx.conf'];
+    expect(conf).toContain('    listen 8443 ssl reuseport;\n    http2 on;\n');
+    expect(conf).toContain('ssl_certificate /etc/nginx/tls/tls.crt;');
+    expect(conf).not.toContain('{{');
+    const pod = JSON.stringify(find(on, 'Deployment', 'gateway'));
+    expect(pod).toContain('"secretName":"edge-cert"');
+    expect(pod).toContain('"mountPath":"/etc/nginx/tls"');
+    expect(pod).toContain('"containerPort":8443');
+    expect(JSON.stringify(find(on, 'Service', 'gateway'))).toContain('"port":443');
   });
 
   it('rolls the pods when their rendered config changes', () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BROTLI_MODULE, type EdgeCompression, type EdgeLb } from './edge-features';
 import {
@@ -124,6 +124,56 @@ export interface EdgeRuntime {
   lb?: EdgeLb;
   edgeCache?: 'on' | 'off';
   compression?: EdgeCompression;
+  /** EDGE_TLS: an HTTPS + HTTP/2 listener on the topology's tlsPort */
+  tls?: boolean;
+}
+
+/**
+ * A self-signed certificate for localhost and 127.0.0.1 (P-256), made once per stack directory
+ * with openssl and renewed when older than 20 of its 30 days. Clients must trust it or skip
+ * verification (curl -k); it is for trying HTTP/2 here, not for anything public.
+ */
+export function localCertificate(dir: string): { certificate: string; key: string } {
+  const tlsDir = path.join(dir, 'tls');
+  const certificate = path.join(tlsDir, 'localhost.crt');
+  const key = path.join(tlsDir, 'localhost.key');
+  const fresh =
+    existsSync(certificate) &&
+    existsSync(key) &&
+    Date.now() - statSync(certificate).mtimeMs < 20 * 24 * 3600 * 1000;
+  if (!fresh) {
+    mkdirSync(tlsDir, { recursive: true, mode: 0o700 });
+    const r = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '30',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        certificate,
+      ],
+      { encoding: 'utf8' },
+    );
+    if (r.status !== 0) {
+      throw new ComponentError(
+        'nginx',
+        `EDGE_TLS=on needs openssl to make a local certificate: ${r.error?.message ?? r.stderr.trim()}`,
+      );
+    }
+  }
+  return { certificate, key };
 }
 
 export function nginxComponent(t: Topology, edge: EdgeRuntime): Component {
@@ -171,6 +221,7 @@ export function nginxComponent(t: Topology, edge: EdgeRuntime): Component {
           lb: edge.lb,
           edgeCache: edge.edgeCache,
           compression: edge.compression,
+          tls: edge.tls ? localCertificate(dir) : undefined,
         }),
       );
       const check = spawnSync(nginx, [...args, '-t', '-q'], { encoding: 'utf8' });

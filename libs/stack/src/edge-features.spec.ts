@@ -4,7 +4,9 @@ import {
   edgeCacheFromEnv,
   edgeCompressionFromEnv,
   edgeLbFromEnv,
+  edgeTlsFromEnv,
   lbDirective,
+  tlsLines,
 } from './edge-features';
 import { type LocalEdgeOptions, renderNginxConfig } from './nginx-config';
 import { buildTopology } from './topology';
@@ -69,5 +71,38 @@ describe('the local edge with its switches', () => {
     expect(br).toContain('  brotli on;');
     expect(render({ compression: 'off' })).toContain('  gzip off;');
     expect(compressionLines('gzip')).toContain('gzip_min_length 1024;');
+  });
+});
+
+describe('the TLS listener', () => {
+  it('spells HTTP/2 as the NGINX version needs, with session resumption and TLS 1.2+ only', () => {
+    const tls = { listen: '8443', certificate: '/c', key: '/k' };
+    expect(tlsLines({ ...tls, http2: 'directive' }).slice(0, 2)).toEqual([
+      'listen 8443 ssl reuseport;',
+      'http2 on;',
+    ]);
+    const old = tlsLines({ ...tls, http2: 'listen' });
+    expect(old[0]).toBe('listen 8443 ssl http2 reuseport;');
+    expect(old).not.toContain('http2 on;');
+    expect(old).toEqual(
+      expect.arrayContaining([
+        'ssl_protocols TLSv1.2 TLSv1.3;',
+        'ssl_session_cache shared:murmur_tls:10m;',
+      ]),
+    );
+  });
+
+  it('reads EDGE_TLS (off by default) and puts the local listener on the topology port', () => {
+    expect(edgeTlsFromEnv({})).toBe(false);
+    expect(edgeTlsFromEnv({ EDGE_TLS: 'on' })).toBe(true);
+    expect(() => edgeTlsFromEnv({ EDGE_TLS: 'yes please' })).toThrow('EDGE_TLS must be on or off');
+    const t = buildTopology({ profile: 'dev', root: '/repo' });
+    expect(t.nginx.tlsPort).toBe(8443);
+    const conf = renderNginxConfig(t, {
+      sharedDir: '/repo/infra/nginx/conf.d',
+      tls: { certificate: '/s/tls/localhost.crt', key: '/s/tls/localhost.key' },
+    });
+    expect(conf).toContain('    listen 127.0.0.1:8443 ssl http2 reuseport;\n');
+    expect(conf).toContain('    ssl_certificate /s/tls/localhost.crt;\n');
   });
 });

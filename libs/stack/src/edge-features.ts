@@ -48,13 +48,13 @@ export const EDGE_CACHE_ZONE = 'murmur_edge';
 
 /**
  * The `proxy_cache_path` line. Keys: 10 MB holds about 80,000 entries; bodies are small JSON
- * answers (a page of posts is a few kB), bounded at 256 MB on disk (the page cache keeps the hot
- * ones in memory). `inactive=10m` keeps an entry that long after its last use, well past its TTL:
+ * answers (a page of posts is a few kB), bounded at 128 MB on disk (the page cache keeps the hot
+ * ones in memory; in Kubernetes it shares the gateway's 256 Mi /tmp emptyDir). `inactive=10m` keeps an entry that long after its last use, well past its TTL:
  * that is the window in which the edge can serve it stale while the service is down.
  */
 export function edgeCachePath(dir: string): string {
   return (
-    `proxy_cache_path ${dir} levels=1:2 keys_zone=${EDGE_CACHE_ZONE}:10m max_size=256m ` +
+    `proxy_cache_path ${dir} levels=1:2 keys_zone=${EDGE_CACHE_ZONE}:10m max_size=128m ` +
     'inactive=10m use_temp_path=off;'
   );
 }
@@ -135,4 +135,51 @@ export function edgeCompressionFromEnv(env: NodeJS.ProcessEnv): EdgeCompression 
     return raw;
   }
   throw new Error(`EDGE_COMPRESSION must be gzip, brotli or off, got "${env.EDGE_COMPRESSION}"`);
+}
+
+/**
+ * HTTPS with HTTP/2 on the edge, next to the plain HTTP listener (which the probes and the
+ * in-cluster callers keep using). HTTP/2 needs TLS in every browser, so it comes with it.
+ */
+export interface EdgeTls {
+  /** `listen` argument, e.g. `127.0.0.1:8443` or `8443` */
+  listen: string;
+  certificate: string;
+  key: string;
+  /**
+   * How this NGINX spells HTTP/2: `http2 on;` since 1.25.1 (the images, 1.29), the `http2`
+   * parameter of `listen` before (Debian's 1.22, the local stack).
+   */
+  http2: 'directive' | 'listen';
+}
+
+/** server-level lines of the TLS listener. */
+export function tlsLines(tls: EdgeTls): string[] {
+  const listen =
+    tls.http2 === 'listen'
+      ? `listen ${tls.listen} ssl http2 reuseport;`
+      : `listen ${tls.listen} ssl reuseport;`;
+  return [
+    listen,
+    ...(tls.http2 === 'directive' ? ['http2 on;'] : []),
+    `ssl_certificate ${tls.certificate};`,
+    `ssl_certificate_key ${tls.key};`,
+    'ssl_protocols TLSv1.2 TLSv1.3;',
+    // Resumed sessions skip the full handshake: most of TLS's cost for returning clients.
+    'ssl_session_cache shared:murmur_tls:10m;',
+    'ssl_session_timeout 1h;',
+    'ssl_session_tickets off;',
+  ];
+}
+
+/** `EDGE_TLS` (on/off, default off): the local stack's HTTPS + HTTP/2 listener. */
+export function edgeTlsFromEnv(env: NodeJS.ProcessEnv): boolean {
+  const raw = env.EDGE_TLS?.trim().toLowerCase() ?? '';
+  if (raw === '' || raw === 'off' || raw === 'false' || raw === '0') {
+    return false;
+  }
+  if (raw === 'on' || raw === 'true' || raw === '1') {
+    return true;
+  }
+  throw new Error(`EDGE_TLS must be on or off, got "${env.EDGE_TLS}"`);
 }

@@ -23,7 +23,7 @@ export type { ComponentStatus } from './output';
 export { formatFailover, type FailoverRequest, type FailoverSummary } from './failover';
 export { pgIdentity, type PgIdentity } from './postgres';
 export { signalProcessTree } from './processes';
-export { findNginx } from './components';
+export { findNginx, localCertificate } from './components';
 export {
   EDGE_RATE_ENV,
   EDGE_RATE_LIMIT_DEFAULTS,

@@ -5,10 +5,12 @@ import {
   edgeCacheFile,
   edgeCachePath,
   lbDirective,
+  tlsLines,
   type EdgeCacheSwitch,
   type EdgeCompression,
   type EdgeLb,
   type EdgeTemplate,
+  type EdgeTls,
 } from './edge-features';
 import type { ServiceProcess, Topology } from './topology';
 
@@ -84,6 +86,11 @@ export interface EdgeConfig {
   compression?: EdgeCompression;
   /** `load_module` paths (main context), e.g. the brotli filter */
   modules?: string[];
+  /**
+   * An HTTPS + HTTP/2 listener besides `listen`; with `when`, a Helm condition (`{{ if … }}`)
+   * around its lines, so the chart turns it on from its values.
+   */
+  tls?: EdgeTls & { when?: EdgeTemplate };
 }
 
 /** A number, or a template action (`{{ … }}`) that Helm's `tpl` replaces with a value. */
@@ -212,6 +219,14 @@ function upstreamLb(lb: EdgeConfig['lb']): string[] {
   return directive ? [`    ${directive}`] : [];
 }
 
+function renderTls(tls: EdgeConfig['tls']): string[] {
+  if (!tls) {
+    return [];
+  }
+  const lines = tlsLines(tls).map((l) => `    ${l}`);
+  return tls.when ? [`    ${tls.when}`, ...lines, '    {{- end }}'] : lines;
+}
+
 /** Where the edge cache keeps its entries (the local stack hands it to the worker user). */
 export function edgeCacheDir(edge: Pick<EdgeConfig, 'cacheDir' | 'stateDir'>): string {
   if (edge.cacheDir) {
@@ -303,6 +318,7 @@ export function renderEdgeConfig(edge: EdgeConfig): string {
     '',
     '  server {',
     `    listen ${edge.listen} reuseport;`,
+    ...renderTls(edge.tls),
     // Server level, so every location inherits them; a location with its own limit_req would not.
     // Locations that only `return` (health, 404, error pages) answer before limit_req runs.
     ...limits.apply.map((a) => `    ${a}`),
@@ -329,6 +345,8 @@ export interface LocalEdgeOptions {
   edgeCache?: 'on' | 'off';
   /** EDGE_COMPRESSION (brotli needs the module: the supervisor checks) */
   compression?: EdgeCompression;
+  /** EDGE_TLS: the certificate and key the supervisor made (self-signed, for localhost) */
+  tls?: { certificate: string; key: string };
 }
 
 /** `EDGE_MAX_CONNS` from the environment (a whole number ≥ 1), or undefined for the default. */
@@ -360,6 +378,12 @@ export function localEdgeConfig(t: Topology, options: LocalEdgeOptions): EdgeCon
     edgeCache: options.edgeCache,
     compression: options.compression,
     modules: options.compression === 'brotli' ? [BROTLI_MODULE] : undefined,
+    tls: options.tls && {
+      listen: `127.0.0.1:${t.nginx.tlsPort}`,
+      ...options.tls,
+      // Debian's NGINX is 1.22: HTTP/2 is a parameter of `listen` there.
+      http2: 'listen',
+    },
     pools: POOLS.map((name) => ({
       name,
       servers: t.services

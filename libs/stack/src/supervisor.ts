@@ -23,7 +23,12 @@ import {
   edgeMaxConnsFromEnv,
   edgeRateLimitsFromEnv,
 } from './nginx-config';
-import { edgeCacheFromEnv, edgeCompressionFromEnv, edgeLbFromEnv } from './edge-features';
+import {
+  edgeCacheFromEnv,
+  edgeCompressionFromEnv,
+  edgeLbFromEnv,
+  edgeTlsFromEnv,
+} from './edge-features';
 import { linePrefix, seconds } from './output';
 import {
   assertReachable,
@@ -135,6 +140,7 @@ export class Supervisor {
           lb: edgeLbFromEnv(process.env),
           edgeCache: edgeCacheFromEnv(process.env),
           compression: edgeCompressionFromEnv(process.env),
+          tls: edgeTlsFromEnv(process.env),
         };
       } catch (error) {
         throw new ComponentError('nginx', (error as Error).message);
@@ -247,6 +253,9 @@ export class Supervisor {
     const wanted: Array<{ name: string; port: number }> = [...this.t.postgres, ...this.t.redis];
     if (this.options.only !== 'infra') {
       wanted.push(...this.t.services, this.t.nginx);
+      if (edgeTlsFromEnv(process.env)) {
+        wanted.push({ name: 'nginx (EDGE_TLS)', port: this.t.nginx.tlsPort });
+      }
     }
     const taken = (
       await Promise.all(wanted.map(async (w) => ((await portFree(w.port)) ? undefined : w)))

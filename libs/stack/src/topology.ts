@@ -41,6 +41,8 @@ export interface NginxNode {
   kind: 'nginx';
   name: 'nginx';
   port: number;
+  /** the HTTPS (+ HTTP/2) listener's port, used when EDGE_TLS=on */
+  tlsPort: number;
   dir: string;
 }
 
@@ -179,6 +181,8 @@ export function buildTopology(options: TopologyOptions = {}): Topology {
       kind: 'nginx',
       name: 'nginx',
       port: options.nginxPort ?? 8080 + off,
+      // HTTPS + HTTP/2 when EDGE_TLS=on: 8443 for the dev stack, as 8080 for HTTP.
+      tlsPort: (options.nginxPort ?? 8080 + off) + 363,
       dir: path.join(stateDir, 'nginx'),
     },
     database: { name: 'murmur', user: 'murmur', shardDatabase: 'murmur_posts' },
