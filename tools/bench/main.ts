@@ -138,9 +138,21 @@ async function main(): Promise<void> {
       sessions: { type: 'string', default: '50' },
       credentials: { type: 'string', default: 'loadtests/data/seed-credentials.json' },
       out: { type: 'string', default: 'bench/results' },
+      // the realistic latency mode: every store reply arrives this many ms late (simulated)
+      'latency-ms': { type: 'string', default: '0' },
     },
     strict: true,
   });
+  const latencyMs = Number(values['latency-ms']);
+  if (!(latencyMs >= 0 && latencyMs <= 50)) {
+    throw new Error('--latency-ms must be between 0 and 50');
+  }
+  const latencyEnv: Record<string, string> =
+    latencyMs > 0 ? { SIMULATED_STORE_LATENCY_MS: String(latencyMs) } : {};
+  const mode =
+    latencyMs > 0
+      ? `realistic latency mode: SIMULATED ${latencyMs} ms on every Postgres, Redis and Memcached reply (SIMULATED_STORE_LATENCY_MS, a timer in each service process; libs/observability/src/simulated-latency.ts)`
+      : 'loopback mode: the stores on this machine, no added latency';
   const duration = Number(values.duration);
   const connections = Number(values.connections);
   const rate = Number(values.rate);
@@ -176,7 +188,7 @@ async function main(): Promise<void> {
       log(
         `(${i + 1}/${configs.length}) ${config.name}: ${config.label} — restarting the dev stack …`,
       );
-      const env = { ...BENCH_ENV, ...config.env };
+      const env = { ...BENCH_ENV, ...latencyEnv, ...config.env };
       const restartSeconds = await restartStack(env, config.tracing ? otlp : undefined);
       log(`  stack up in ${restartSeconds.toFixed(1)} s`);
       if (sessions.length === 0) {
@@ -226,8 +238,9 @@ async function main(): Promise<void> {
   }
 
   const { dir, date, machine } = reportPlace(values.out);
-  const svgName = `${date}-${machine}.svg`;
-  const patternSvgName = `${date}-${machine}-patterns.svg`;
+  const suffix = latencyMs > 0 ? `-latency-${latencyMs}ms` : '';
+  const svgName = `${date}-${machine}${suffix}.svg`;
+  const patternSvgName = `${date}-${machine}${suffix}-patterns.svg`;
   writeFileSync(
     path.join(dir, svgName),
     barChartSvg(rows, `Murmur bench ${date} on ${machine}: all patterns on`),
@@ -246,7 +259,9 @@ async function main(): Promise<void> {
     configs.map((c) => c.name),
   );
   const text = [
-    `# Murmur bench, ${date}, ${machine}`,
+    `# Murmur bench, ${date}, ${machine}${latencyMs > 0 ? `, simulated ${latencyMs} ms store latency` : ''}`,
+    '',
+    `**Mode: ${mode}.** Every table below is in this mode.`,
     '',
     `Measured in one run by \`npm run bench\` (${cpus().length} CPUs, Node ${process.version}) on the dev stack through`,
     `NGINX at ${base}; ${duration} s per run after a ${warmup} s warm-up per configuration, ${connections} connections`,
@@ -280,7 +295,7 @@ async function main(): Promise<void> {
     ...notes,
     '',
   ].join('\n');
-  const file = path.join(dir, `${date}-${machine}.md`);
+  const file = path.join(dir, `${date}-${machine}${suffix}.md`);
   writeFileSync(file, text);
   console.log(`\n${text}`);
   log(

@@ -57,6 +57,11 @@ export const baseConfigSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
   TRACING_ENABLED: bool.default(true),
+  /**
+   * Benchmarks only: every store's replies arrive this many ms late, as across a network
+   * (libs/observability/src/simulated-latency.ts). 0 (the default) changes nothing.
+   */
+  SIMULATED_STORE_LATENCY_MS: z.coerce.number().min(0).max(50).default(0),
 });
 
 export const httpConfigSchema = z.object({

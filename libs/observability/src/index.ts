@@ -7,3 +7,4 @@
 export * from './telemetry';
 export * from './metrics';
 export * from './metrics-text';
+export * from './simulated-latency';

@@ -9,6 +9,7 @@ import type * as T_instrumentation_pg from '@opentelemetry/instrumentation-pg';
 import type * as T_instrumentation_ioredis from '@opentelemetry/instrumentation-ioredis';
 import type * as T_instrumentation_grpc from '@opentelemetry/instrumentation-grpc';
 import type * as T_instrumentation_pino from '@opentelemetry/instrumentation-pino';
+import { installStoreLatency, storePorts } from './simulated-latency';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -89,6 +90,8 @@ export interface LaunchOptions<C> {
     OTEL_EXPORTER_OTLP_ENDPOINT?: string;
     OTEL_TRACES_SAMPLER_ARG: number;
     TRACING_ENABLED: boolean;
+    /** the bench's realistic latency mode (simulated-latency.ts); 0: off */
+    SIMULATED_STORE_LATENCY_MS?: number;
   };
   /** used when OTEL_SERVICE_NAME is not set, e.g. `post-service` or `feed-worker` */
   defaultServiceName: string;
@@ -102,6 +105,14 @@ export interface LaunchOptions<C> {
  */
 export function launch<C>(options: LaunchOptions<C>): void {
   const { config } = options;
+  const latency = config.SIMULATED_STORE_LATENCY_MS ?? 0;
+  if (latency > 0) {
+    const ports = storePorts(config);
+    installStoreLatency(latency, ports);
+    console.warn(
+      `SIMULATED_STORE_LATENCY_MS=${latency}: replies from the stores on ports ${[...ports].join(', ')} are delayed (a benchmark mode, not for production)`,
+    );
+  }
   const telemetry = startTelemetry({
     serviceName: config.OTEL_SERVICE_NAME ?? options.defaultServiceName,
     instanceName: config.INSTANCE_NAME,

@@ -9,6 +9,8 @@ describe(patternSwitches.name, () => {
         RATE_LIMITS_ENABLED: 'false',
         TRACING_ENABLED: 'false',
         QUEUE_LOCK_DURATION_MS: '5000',
+        SIMULATED_STORE_LATENCY_MS: '1',
+        SIMULATED_OTHER: 'x',
         HOME: '/root',
         AWS_SECRET_ACCESS_KEY: 'x',
         DATABASE_URL: 'postgres://elsewhere',
@@ -19,6 +21,7 @@ describe(patternSwitches.name, () => {
       RATE_LIMITS_ENABLED: 'false',
       TRACING_ENABLED: 'false',
       QUEUE_LOCK_DURATION_MS: '5000',
+      SIMULATED_STORE_LATENCY_MS: '1',
     });
   });
 });
