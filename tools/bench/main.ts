@@ -36,6 +36,7 @@ import {
   type Journey,
   type Session,
 } from './journeys';
+import { ladderTable, runLadder, type Rung } from './ladder/run';
 import { drainWorkers, OtlpSink, restartStack, stopStack } from './stack-control';
 
 export interface BenchConfig {
@@ -140,8 +141,11 @@ async function main(): Promise<void> {
       out: { type: 'string', default: 'bench/results' },
       // the realistic latency mode: every store reply arrives this many ms late (simulated)
       'latency-ms': { type: 'string', default: '0' },
+      // the cost ladder before the baseline's journeys (--no-ladder to skip it)
+      ladder: { type: 'boolean', default: true },
     },
     strict: true,
+    allowNegative: true,
   });
   const latencyMs = Number(values['latency-ms']);
   if (!(latencyMs >= 0 && latencyMs <= 50)) {
@@ -181,6 +185,7 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   let sessions: Session[] = [];
   let journeys: Journey[] = [];
+  let ladder: Rung[] = [];
   const ceilings = CEILING_JOURNEYS;
 
   try {
@@ -201,6 +206,17 @@ async function main(): Promise<void> {
       // compiles every path the journeys take.
       for (const j of journeys) {
         await run(base, j, sessions, { connections, duration: warmup / journeys.length });
+      }
+      if (config.name === 'baseline' && values.ladder) {
+        // The cost ladder, in the same run and at the same connection count as the journeys.
+        ladder = await runLadder({
+          connections,
+          duration,
+          token: sessions[0].token,
+          sampleRatio: BENCH_ENV.OTEL_TRACES_SAMPLER_ARG,
+          otlp,
+          log,
+        });
       }
       const bytesBefore = sink.bytes;
       const targets = config.name === 'baseline' ? [...ceilings, ...journeys] : journeys;
@@ -273,6 +289,18 @@ async function main(): Promise<void> {
     'cost is in every figure. With tracing on, the services sample 10% of the traces (parent-based ratio',
     'sampler) and export their spans over OTLP/HTTP to an in-process sink that stands in for Jaeger.',
     '',
+    ...(ladder.length > 0
+      ? [
+          '## The cost ladder',
+          '',
+          "Each rung adds one part to the one above: two processes behind an NGINX of the bench's own",
+          'with the shared edge config, at the same connection count as the journeys. CPU µs per request',
+          "are the processes' own user + system time over the run (/proc), divided by the requests.",
+          '',
+          ladderTable(ladder),
+          '',
+        ]
+      : []),
     '## All patterns on: ceilings and journeys',
     '',
     baseline,

@@ -45,4 +45,5 @@ export {
   type EdgeRateValue,
 } from './nginx-config';
 export * from './edge-features';
+export * from './edge-process';
 export { readState, type ComponentState, type StackState } from './state';

@@ -10,4 +10,4 @@ export * from './stack-fixture';
 export * from './wait-for';
 export * from './free-port';
 export * from './service-process';
-export * from './edge-process';
+export * from './edge';

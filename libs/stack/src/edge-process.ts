@@ -10,9 +10,9 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findNginx, NGINX_TEMP_DIRS, renderEdgeConfig, type EdgeConfig } from '@murmur/stack';
-import { freePort } from './free-port';
-import { REPO_ROOT } from './stack-fixture';
+import { createServer } from 'node:net';
+import { findNginx } from './components';
+import { NGINX_TEMP_DIRS, renderEdgeConfig, type EdgeConfig } from './nginx-config';
 
 /** One line of the edge's JSON access log (infra/nginx/conf.d/murmur-http.conf). */
 export interface AccessLogLine {
@@ -26,18 +26,34 @@ export interface AccessLogLine {
 
 export interface StartedEdge {
   base: string;
+  /** the master's pid */
+  pid: number;
   errorLog: () => string;
   /** the access log so far (written unbuffered) */
   accessLog: () => AccessLogLine[];
   stop: () => Promise<void>;
 }
 
+/** A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it). */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+
 /**
- * A real NGINX of its own, next to the test stack's: the generated config (the shared conf.d, the
- * pools given) on a free local port, in a temp directory, one worker, an unbuffered access log.
- * For tests of edge settings the stack's NGINX does not run with (the edge cache, an algorithm).
+ * A real NGINX of its own, next to a stack's: the generated config (the shared conf.d of the
+ * checkout at `root`, the pools given) on a free local port, in a temp directory, one worker by
+ * default, an unbuffered access log. For tests of edge settings the stack's NGINX does not run
+ * with (the edge cache, an algorithm) and for benchmarks that put NGINX in front of their own
+ * processes.
  */
-export async function startEdge(
+export async function runEdge(
+  root: string,
   config: Pick<EdgeConfig, 'pools'> & Partial<EdgeConfig>,
 ): Promise<StartedEdge> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'murmur-edge-'));
@@ -58,9 +74,9 @@ export async function startEdge(
   writeFileSync(
     file,
     renderEdgeConfig({
-      origin: 'libs/testing startEdge',
+      origin: 'runEdge (libs/stack/src/edge-process.ts)',
       listen: `127.0.0.1:${port}`,
-      sharedDir: path.join(REPO_ROOT, 'infra/nginx/conf.d'),
+      sharedDir: path.join(root, 'infra/nginx/conf.d'),
       stateDir: dir,
       accessLog: accessLogFile,
       accessLogBuffered: false,
@@ -102,6 +118,7 @@ export async function startEdge(
   }
   return {
     base,
+    pid: nginx.pid ?? 0,
     errorLog,
     accessLog: () =>
       existsSync(accessLogFile)

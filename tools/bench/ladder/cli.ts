@@ -1,0 +1,41 @@
+/**
+ * `npm run bench:ladder`: the cost ladder alone, against a running dev stack (its Redis holds the
+ * sessions and limits): `npm run stack:up && npm run seed` first.
+ *   npm run bench:ladder -- [--duration 5] [--connections 50]
+ * `npm run bench` runs the same ladder inside its baseline configuration.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { BENCH_ENV } from '../bench-env';
+import { type Credentials } from '../journeys';
+import { ladderTable, runLadder } from './run';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '5' },
+      connections: { type: 'string', default: '50' },
+      credentials: { type: 'string', default: 'loadtests/data/seed-credentials.json' },
+    },
+  });
+  const creds = JSON.parse(readFileSync(values.credentials, 'utf8')) as Credentials;
+  const token = creds.sessions?.[0]?.token;
+  if (!token) {
+    throw new Error(`${values.credentials} has no seeded session: run npm run seed`);
+  }
+  const started = Date.now();
+  const rungs = await runLadder({
+    connections: Number(values.connections),
+    duration: Number(values.duration),
+    token,
+    sampleRatio: BENCH_ENV.OTEL_TRACES_SAMPLER_ARG,
+    log: (m) => process.stderr.write(`[bench:ladder] ${m}\n`),
+  });
+  console.log(ladderTable(rungs));
+  process.stderr.write(`[bench:ladder] done in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
