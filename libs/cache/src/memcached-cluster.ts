@@ -111,9 +111,9 @@ export class MemcachedCluster {
     }
   }
 
-  /** `stats` of one node (memory per entry in the bench, uptime for a rejoin). */
-  stats(node: string): Promise<Map<string, string>> {
-    return this.run(node, (c) => c.stats());
+  /** `stats` (or `stats <group>`) of one node: items and memory for the bench and the specs. */
+  stats(node: string, group?: string): Promise<Map<string, string>> {
+    return this.run(node, (c) => c.stats(group));
   }
 
   close(): void {

@@ -50,8 +50,9 @@ export class MemcachedConnection {
     return this.send('values', command) as Promise<Map<string, MemcachedItem>>;
   }
 
-  stats(): Promise<Map<string, string>> {
-    return this.send('stats', 'stats') as Promise<Map<string, string>>;
+  /** `stats`, or a group of them (`stats slabs`): name → value. */
+  stats(group?: string): Promise<Map<string, string>> {
+    return this.send('stats', group ? `stats ${group}` : 'stats') as Promise<Map<string, string>>;
   }
 
   close(): void {
