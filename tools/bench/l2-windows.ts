@@ -1,0 +1,53 @@
+/** The node-loss timeline of `npm run bench:l2`: reads counted in fixed windows, and what they say. */
+
+export interface Window {
+  /** ms since the run started, at the window's start */
+  atMs: number;
+  reads: number;
+  hits: number;
+  /** calls that answered "not reached" */
+  errors: number;
+  /** the slowest read in the window (ms) */
+  maxMs: number;
+}
+
+export interface LossSummary {
+  /** the hit ratio before the fault (windows before `faultAtMs`, the first second skipped) */
+  before: number;
+  /** the lowest windowed hit ratio from the fault on */
+  dip: number;
+  /**
+   * ms from the fault until the first window whose hit ratio is back to `share` of `before`;
+   * undefined when it never came back within the run
+   */
+  recoveryMs?: number;
+  /** reads that failed ("not reached") from the fault until recovery (or the end) */
+  errors: number;
+  /** the slowest read from the fault on (ms) */
+  maxMs: number;
+}
+
+const ratio = (ws: readonly Window[]): number => {
+  const reads = ws.reduce((n, w) => n + w.reads, 0);
+  return reads === 0 ? NaN : ws.reduce((n, w) => n + w.hits, 0) / reads;
+};
+
+/** Summarise the windows around a fault at `faultAtMs` (until `untilMs`, e.g. the next fault). */
+export function summariseLoss(
+  windows: readonly Window[],
+  faultAtMs: number,
+  untilMs = Infinity,
+  share = 0.95,
+): LossSummary {
+  const before = ratio(windows.filter((w) => w.atMs >= 1_000 && w.atMs < faultAtMs));
+  const after = windows.filter((w) => w.atMs >= faultAtMs && w.atMs < untilMs && w.reads > 0);
+  const back = after.find((w) => w.hits / w.reads >= share * before);
+  const untilBack = back ? after.filter((w) => w.atMs < back.atMs) : after;
+  return {
+    before,
+    dip: Math.min(...after.map((w) => w.hits / w.reads)),
+    recoveryMs: back ? back.atMs - faultAtMs : undefined,
+    errors: untilBack.reduce((n, w) => n + w.errors, 0),
+    maxMs: Math.max(0, ...after.map((w) => w.maxMs)),
+  };
+}
