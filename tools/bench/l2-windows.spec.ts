@@ -28,6 +28,11 @@ describe(summariseLoss.name, () => {
     });
   });
 
+  it('measures the recovery from the dip on, not from a window before the fault took effect', () => {
+    const windows = [w(1_000, 10, 10), w(2_000, 10, 10), w(3_000, 10, 2), w(4_000, 10, 10)];
+    expect(summariseLoss(windows, 2_000).recoveryMs).toBe(2_000);
+  });
+
   it('says when the ratio never came back before the next fault', () => {
     const windows = [w(1_000, 10, 10), w(2_000, 10, 0), w(3_000, 10, 5), w(4_000, 10, 10)];
     const summary = summariseLoss(windows, 2_000, 4_000);

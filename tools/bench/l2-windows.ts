@@ -17,8 +17,9 @@ export interface LossSummary {
   /** the lowest windowed hit ratio from the fault on */
   dip: number;
   /**
-   * ms from the fault until the first window whose hit ratio is back to `share` of `before`;
-   * undefined when it never came back within the run
+   * ms from the fault until the first window, from the dip on, whose hit ratio is back to
+   * `share` of `before` (a window between the fault and its effect, e.g. before a node rejoins,
+   * does not count); undefined when it never came back within the phase
    */
   recoveryMs?: number;
   /** reads that failed ("not reached") from the fault until recovery (or the end) */
@@ -41,11 +42,13 @@ export function summariseLoss(
 ): LossSummary {
   const before = ratio(windows.filter((w) => w.atMs >= 1_000 && w.atMs < faultAtMs));
   const after = windows.filter((w) => w.atMs >= faultAtMs && w.atMs < untilMs && w.reads > 0);
-  const back = after.find((w) => w.hits / w.reads >= share * before);
+  const ratios = after.map((w) => w.hits / w.reads);
+  const dipAt = ratios.indexOf(Math.min(...ratios));
+  const back = after.slice(dipAt).find((w) => w.hits / w.reads >= share * before);
   const untilBack = back ? after.filter((w) => w.atMs < back.atMs) : after;
   return {
     before,
-    dip: Math.min(...after.map((w) => w.hits / w.reads)),
+    dip: Math.min(...ratios),
     recoveryMs: back ? back.atMs - faultAtMs : undefined,
     errors: untilBack.reduce((n, w) => n + w.errors, 0),
     maxMs: Math.max(0, ...after.map((w) => w.maxMs)),

@@ -1,5 +1,5 @@
 import { HashRing } from './hash-ring';
-import { MemcachedConnection } from './memcached-connection';
+import { MemcachedConnection, MemcachedError } from './memcached-connection';
 
 export interface MemcachedClusterOptions {
   /** `host:port` of each node, the same list (in any order) in every process */
@@ -92,7 +92,10 @@ export class MemcachedCluster {
     }
   }
 
-  /** Run `op` on `node`'s connection, counting its failures (throws on failure). */
+  /**
+   * Run `op` on `node`'s connection, counting its failures to reach the node (throws on
+   * failure); an error answer from the node does not count against it.
+   */
   async run<R>(node: string, op: (conn: MemcachedConnection) => Promise<R>): Promise<R> {
     const state = this.nodes.get(node);
     if (!state) {
@@ -103,6 +106,10 @@ export class MemcachedCluster {
       state.failures = 0;
       return result;
     } catch (error) {
+      // An error answer is about the request (a bad key), not the node: it answered.
+      if (error instanceof MemcachedError && error.kind === 'reply') {
+        throw error;
+      }
       state.failures++;
       if (state.failures >= this.options.failuresToMarkDown && state.downSince === undefined) {
         this.markDown(node, state);

@@ -18,7 +18,18 @@ interface Pending {
   stats: Map<string, string>;
 }
 
-export class MemcachedError extends Error {}
+/**
+ * `reply`: the node answered with an error (a bad key, a value too large): the node is fine.
+ * `connection`: it could not be reached, or did not answer in time: the node may be down.
+ */
+export class MemcachedError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'reply' | 'connection' = 'connection',
+  ) {
+    super(message);
+  }
+}
 
 const CRLF = Buffer.from('\r\n');
 
@@ -126,7 +137,7 @@ export class MemcachedConnection {
       const line = this.buffer.toString('utf8', 0, eol);
       if (/^(ERROR|CLIENT_ERROR|SERVER_ERROR)/.test(line)) {
         this.buffer = this.buffer.subarray(eol + 2);
-        this.settle((p) => p.reject(new MemcachedError(`${this.where()}: ${line}`)));
+        this.settle((p) => p.reject(new MemcachedError(`${this.where()}: ${line}`, 'reply')));
         continue;
       }
       if (head.expect === 'line') {

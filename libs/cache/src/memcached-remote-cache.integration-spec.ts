@@ -119,6 +119,24 @@ describe(`${MemcachedRemoteCache.name} (real memcached, three nodes)`, () => {
     await expect(sut.getMany(['t1', 't2'])).resolves.toEqual({ ok: [null, null] });
   });
 
+  it('stores keys Memcached would refuse (spaces, over 250 bytes) under a hash, in any namespace', async () => {
+    const c = cluster();
+    for (const sut of [adapter(c), adapter(c, 'a name with spaces')]) {
+      const keys = ['with spaces', 'x'.repeat(300), 'plain'];
+      await Promise.all(keys.map((k) => sut.setIfNewer(k, entry(k, 1), 60)));
+      await expect(sut.getMany(keys)).resolves.toEqual({ ok: keys.map((k) => entry(k, 1)) });
+    }
+  });
+
+  it('does not count an error answer against the node (it answered)', async () => {
+    const c = cluster();
+    const node = nodes.servers[0];
+    for (let i = 0; i < 5; i++) {
+      await expect(c.run(node, (conn) => conn.line('no_such_command'))).rejects.toThrow(/ERROR/);
+    }
+    expect(c.isDown(node)).toBe(false);
+  });
+
   describe('a node lost', () => {
     it('fails fast, remaps its keys (about a third), and the hit ratio recovers', async () => {
       const c = cluster();

@@ -254,16 +254,22 @@ export class MemcachedRemoteCache<T> implements RemoteCache<T> {
 
   /**
    * A Memcached key: at most 250 bytes, no spaces or control characters. A key that is not one
-   * is replaced by its SHA-1 (the tag sets in Redis keep the original key).
+   * is replaced by a SHA-1 (the tag sets in Redis keep the original key): of the key alone
+   * while the prefix is valid (still readable by a human), else of the whole.
    */
   private key(prefix: string, key: string): string {
     const plain = `${prefix}${key}`;
-    // eslint-disable-next-line no-control-regex
-    return Buffer.byteLength(plain) <= 250 && !/[\x00-\x20\x7f]/.test(plain)
-      ? plain
-      : `${prefix}#${createHash('sha1').update(key).digest('hex')}`;
+    if (validKey(plain)) {
+      return plain;
+    }
+    const hashed = `${prefix}#${createHash('sha1').update(key).digest('hex')}`;
+    return validKey(hashed) ? hashed : `#${createHash('sha1').update(plain).digest('hex')}`;
   }
 }
+
+const validKey = (k: string): boolean =>
+  // eslint-disable-next-line no-control-regex
+  Buffer.byteLength(k) <= 250 && !/[\x00-\x20\x7f]/.test(k);
 
 /** Seconds → Memcached's exptime: whole seconds, at least 1, at most its relative maximum. */
 function expiry(seconds: number): number {
