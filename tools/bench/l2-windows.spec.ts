@@ -33,9 +33,17 @@ describe(summariseLoss.name, () => {
     expect(summariseLoss(windows, 2_000).recoveryMs).toBe(2_000);
   });
 
+  it('measures a return against the ratio before the loss, not against the outage', () => {
+    // lost at 2 s, back at 4 s: 50% at 5 s is not recovered from 100%, though it is 95% of the
+    // 50% that the windows from 1 s to 4 s average, outage included
+    const windows = [w(1_000, 10, 10), w(2_000, 10, 0), w(4_000, 10, 0), w(5_000, 10, 5)];
+    expect(summariseLoss(windows, 4_000, { baseline: 1 }).recoveryMs).toBeUndefined();
+    expect(summariseLoss(windows, 4_000).recoveryMs).toBe(1_000);
+  });
+
   it('says when the ratio never came back before the next fault', () => {
     const windows = [w(1_000, 10, 10), w(2_000, 10, 0), w(3_000, 10, 5), w(4_000, 10, 10)];
-    const summary = summariseLoss(windows, 2_000, 4_000);
+    const summary = summariseLoss(windows, 2_000, { untilMs: 4_000 });
     expect(summary.recoveryMs).toBeUndefined();
     expect(summary.dip).toBe(0);
   });

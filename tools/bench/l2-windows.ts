@@ -12,7 +12,7 @@ export interface Window {
 }
 
 export interface LossSummary {
-  /** the hit ratio before the fault (windows before `faultAtMs`, the first second skipped) */
+  /** the hit ratio to come back to: before the fault (the first second skipped), or `baseline` */
   before: number;
   /** the lowest windowed hit ratio from the fault on */
   dip: number;
@@ -33,14 +33,19 @@ const ratio = (ws: readonly Window[]): number => {
   return reads === 0 ? NaN : ws.reduce((n, w) => n + w.hits, 0) / reads;
 };
 
-/** Summarise the windows around a fault at `faultAtMs` (until `untilMs`, e.g. the next fault). */
+/**
+ * Summarise the windows around a fault at `faultAtMs` (until `untilMs`, e.g. the next fault).
+ * `baseline`: the ratio to come back to, when the windows before the fault are not it (a
+ * node's return, measured against the ratio before it was lost).
+ */
 export function summariseLoss(
   windows: readonly Window[],
   faultAtMs: number,
-  untilMs = Infinity,
-  share = 0.95,
+  options: { untilMs?: number; share?: number; baseline?: number } = {},
 ): LossSummary {
-  const before = ratio(windows.filter((w) => w.atMs >= 1_000 && w.atMs < faultAtMs));
+  const { untilMs = Infinity, share = 0.95 } = options;
+  const before =
+    options.baseline ?? ratio(windows.filter((w) => w.atMs >= 1_000 && w.atMs < faultAtMs));
   const after = windows.filter((w) => w.atMs >= faultAtMs && w.atMs < untilMs && w.reads > 0);
   const ratios = after.map((w) => w.hits / w.reads);
   const dipAt = ratios.indexOf(Math.min(...ratios));

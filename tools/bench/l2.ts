@@ -363,11 +363,13 @@ async function nodeLoss(
     await remote.setIfNewer(keys[i], entryOf(i), TTL_SECONDS);
   });
   await faults;
+  const loss = summariseLoss(windows, killAt, { untilMs: restartAt });
   const row = {
     backend: b.name,
     lostShare: b.lostShare(ns, keys),
-    loss: summariseLoss(windows, killAt, restartAt),
-    rejoin: summariseLoss(windows, restartAt),
+    loss,
+    // back to the ratio before the loss, not to the outage's
+    rejoin: summariseLoss(windows, restartAt, { baseline: loss.before }),
     windows,
   };
   const say = (s: LossSummary): string =>
