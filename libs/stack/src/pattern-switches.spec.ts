@@ -9,6 +9,9 @@ describe(patternSwitches.name, () => {
         RATE_LIMITS_ENABLED: 'false',
         TRACING_ENABLED: 'false',
         QUEUE_LOCK_DURATION_MS: '5000',
+        CACHE_L2_BACKEND: 'memcached',
+        MEMCACHED_TIMEOUT_MS: '100',
+        MEMCACHED_SERVERS: '10.0.0.1:11211',
         HOME: '/root',
         AWS_SECRET_ACCESS_KEY: 'x',
         DATABASE_URL: 'postgres://elsewhere',
@@ -19,6 +22,8 @@ describe(patternSwitches.name, () => {
       RATE_LIMITS_ENABLED: 'false',
       TRACING_ENABLED: 'false',
       QUEUE_LOCK_DURATION_MS: '5000',
+      CACHE_L2_BACKEND: 'memcached',
+      MEMCACHED_TIMEOUT_MS: '100',
     });
   });
 });

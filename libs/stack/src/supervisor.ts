@@ -453,7 +453,7 @@ function portFree(port: number): Promise<boolean> {
  */
 export function patternSwitches(env: NodeJS.ProcessEnv): Record<string, string> {
   const pass =
-    /^(RATE_LIMIT|CACHE_|READ_REPLICAS_|TRACING_|FANOUT_|FANIN_|QUEUE_|WRITE_BEHIND_|LEADERBOARD_TOP_CACHE_|SHED_|OTEL_TRACES_SAMPLER_ARG$|REQUEST_DEADLINE_MS$|REDIS_COMMAND_TIMEOUT_MS$|POST_GRPC_TIMEOUT_MS$)/;
+    /^(RATE_LIMIT|CACHE_|READ_REPLICAS_|TRACING_|FANOUT_|FANIN_|QUEUE_|WRITE_BEHIND_|LEADERBOARD_TOP_CACHE_|SHED_|OTEL_TRACES_SAMPLER_ARG$|REQUEST_DEADLINE_MS$|REDIS_COMMAND_TIMEOUT_MS$|MEMCACHED_TIMEOUT_MS$|POST_GRPC_TIMEOUT_MS$)/;
   return Object.fromEntries(
     Object.entries(env).filter(
       (e): e is [string, string] => pass.test(e[0]) && typeof e[1] === 'string',
