@@ -35,6 +35,13 @@ describe('a service with the Memcached L2', () => {
     await redis.quit();
   });
 
+  it('reports its Memcached nodes in readiness (not critical)', async () => {
+    const ready = await fetch(`http://127.0.0.1:${user.port}/health/ready`);
+    expect(ready.status).toBe(200);
+    const body = (await ready.json()) as { details: Record<string, { status: string }> };
+    expect(body.details.memcached).toMatchObject({ status: 'up' });
+  });
+
   it('caches profiles on the Memcached nodes and writes edits through to them', async () => {
     const { id, token } = await user.api.newUser('mc');
     const read = await user.api.request<{ displayName: string }>('GET', `/api/users/${id}`);

@@ -31,4 +31,14 @@ describe(CacheFactory.name, () => {
         new CacheFactory(redis, config({ CACHE_L2_BACKEND: 'memcached', CACHE_L2_ENABLED: false })),
     ).not.toThrow();
   });
+
+  it('says whether the Memcached nodes are reachable only when they are the L2', () => {
+    expect(new CacheFactory(redis, config({})).memcachedReachable).toBeUndefined();
+    const sut = new CacheFactory(
+      redis,
+      config({ CACHE_L2_BACKEND: 'memcached', MEMCACHED_SERVERS: ['127.0.0.1:1'] }),
+    );
+    // nothing called yet: no node is marked down
+    expect(sut.memcachedReachable).toBe(true);
+  });
 });

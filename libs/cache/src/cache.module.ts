@@ -57,6 +57,14 @@ export class CacheFactory implements OnModuleInit, OnApplicationShutdown {
     await this.bus.stop();
   }
 
+  /**
+   * With the Memcached L2: false while every node is marked down (the caches then read from
+   * their sources). Undefined when L2 is the cache Redis or off.
+   */
+  get memcachedReachable(): boolean | undefined {
+    return this.memcached && !this.memcached.allDown;
+  }
+
   /** How many hot keys to warm at start-up (`CACHE_WARM_KEYS`, 0 = off). */
   get warmKeys(): number {
     return this.config.CACHE_L1_ENABLED || this.config.CACHE_L2_ENABLED
