@@ -235,7 +235,12 @@ export class MemcachedRemoteCache<T> implements RemoteCache<T> {
         this.count('bypass');
         return undefined;
       }
-      byNode.set(node, [...(byNode.get(node) ?? []), k]);
+      const group = byNode.get(node);
+      if (group) {
+        group.push(k);
+      } else {
+        byNode.set(node, [k]);
+      }
     }
     return byNode;
   }
