@@ -3,7 +3,8 @@
 // Runs on the system Node (20+) with no dependencies, makes the machine ready, then hands over to
 // Node 24 (the npm registry's `node` package, installed as node_modules/.bin/node):
 //   1. npm packages: npm ci when node_modules is missing or package-lock.json changed
-//   2. nginx: Debian's package through apt-get when missing and we are root; for test and setup
+//   2. nginx and memcached (the Memcached L2 nodes): Debian's packages through apt-get when missing
+//      and we are root; for test and setup
 //      also Go and the Go libraries the offline Helm renderer needs (tools/deploy-checks/helm-render)
 //   3. Node 24
 //   4. a build when any .ts/.proto source is newer than the last build
@@ -139,6 +140,36 @@ function ensureBrotli() {
   step(
     error ? `! ${error}: EDGE_COMPRESSION=brotli cannot run` : '✓ nginx brotli module installed',
   );
+}
+
+// 2a ─ memcached: the nodes of the Memcached L2 (CACHE_L2_BACKEND=memcached), started by the
+// stack in every profile, so that switching the backend is a restart and the tests cover both.
+const memcachedInstalled = () =>
+  has('memcached') || ['/usr/bin/memcached', '/usr/local/bin/memcached'].some((p) => existsSync(p));
+
+function ensureMemcached() {
+  if (memcachedInstalled()) {
+    step('✓ memcached installed');
+    return;
+  }
+  if (!isRoot || !has('apt-get')) {
+    fail(
+      'memcached is not installed. Install it and run this again:\n' +
+        '    Debian/Ubuntu: sudo apt-get install memcached\n' +
+        '    macOS:         brew install memcached\n' +
+        '  `npm start` installs it itself when run as root.',
+    );
+  }
+  step('installing memcached (apt-get update && apt-get install memcached) …');
+  const error = aptInstall(['memcached']);
+  if (error) {
+    fail(error);
+  }
+  // policy-rc.d kept the package from starting it; under systemd it is still enabled for boot.
+  if (has('systemctl') && existsSync('/run/systemd/system')) {
+    spawnSync('systemctl', ['disable', '--now', 'memcached'], { stdio: 'ignore' });
+  }
+  step('✓ memcached installed');
 }
 
 /**
@@ -346,6 +377,9 @@ if (!quick) {
     (['start', 'up'].includes(command) && !onlyInfra)
   ) {
     ensureNginx();
+  }
+  if (['test', 'setup', 'start', 'up'].includes(command)) {
+    ensureMemcached();
   }
   if (command === 'test' || command === 'setup') {
     ensureGo();

@@ -1,5 +1,8 @@
-import { startStack } from '@murmur/stack';
-import { REPO_ROOT, STRAY_VARIABLE, TEST_OTLP_ENDPOINT } from '@murmur/testing';
+// Relative, not @murmur/*: Jest does not apply moduleNameMapper to global setup, so the
+// package names resolve through node_modules, which in a git worktree sharing another
+// checkout's node_modules is that checkout's code (and its REPO_ROOT, so its stack).
+import { startStack } from '../libs/stack/src';
+import { REPO_ROOT, STRAY_VARIABLE, TEST_OTLP_ENDPOINT } from '../libs/testing/src';
 
 /**
  * Start the test stack once for all integration and end-to-end tests: fresh data, private ports,

@@ -1,5 +1,6 @@
-import { stopStack } from '@murmur/stack';
-import { REPO_ROOT } from '@murmur/testing';
+// Relative, not @murmur/*: see global-setup.ts.
+import { stopStack } from '../libs/stack/src';
+import { REPO_ROOT } from '../libs/testing/src';
 
 export default async function globalTeardown(): Promise<void> {
   if (process.env.KEEP_STACK === '1') {

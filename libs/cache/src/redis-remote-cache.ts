@@ -2,14 +2,8 @@ import { cacheL2BreakerOpen, cacheRequestsTotal } from './cache.metrics';
 import { createL2Breaker, type L2Breaker, type L2BreakerOptions } from './breaker';
 import type { CacheEntry } from './cache-entry';
 import type { Reached, RemoteCache } from './remote-cache';
-import {
-  REFRESH_LEASE,
-  SET_IF_NEWER,
-  TAG_ADD,
-  TAG_MARK,
-  TAG_POP,
-  TAG_PRUNE_SAMPLE,
-} from './redis-scripts';
+import { REFRESH_LEASE, SET_IF_NEWER } from './redis-scripts';
+import { RedisTags } from './redis-tags';
 
 /** The Redis commands the adapter uses; ioredis's `Redis` satisfies it. */
 export interface L2Client {
@@ -37,6 +31,7 @@ export class RedisRemoteCache<T> implements RemoteCache<T> {
   private readonly breaker: L2Breaker;
   private readonly recovered: Array<() => void> = [];
   private readonly owner: string;
+  private readonly tags: RedisTags;
 
   constructor(
     private readonly redis: L2Client,
@@ -44,6 +39,7 @@ export class RedisRemoteCache<T> implements RemoteCache<T> {
   ) {
     const cache = options.name;
     this.owner = options.owner ?? String(process.pid);
+    this.tags = new RedisTags((op) => this.call(op), { name: cache, entries: 'redis' });
     this.breaker = createL2Breaker(cache, options.breaker);
     cacheL2BreakerOpen.set({ cache }, 0);
     this.breaker.on('open', () => cacheL2BreakerOpen.set({ cache }, 1));
@@ -90,36 +86,20 @@ export class RedisRemoteCache<T> implements RemoteCache<T> {
     return done !== undefined;
   }
 
-  async addTags(key: string, tags: string[], ttlSeconds: number): Promise<void> {
-    // The set outlives its longest entry a little; pruning removes members that expired sooner.
-    const ttl = String(Math.ceil(ttlSeconds) + 60);
-    await Promise.all(
-      tags.map((tag) =>
-        this.call((redis) =>
-          redis.eval(TAG_ADD, 1, this.tagKey(tag), key, ttl, TAG_PRUNE_SAMPLE, this.entryKey('')),
-        ),
-      ),
-    );
+  addTags(key: string, tags: string[], ttlSeconds: number): Promise<void> {
+    return this.tags.addTags(key, tags, ttlSeconds);
   }
 
-  async popTag(tag: string, max: number): Promise<Reached<string[]>> {
-    return this.call(
-      (redis) =>
-        redis.eval(TAG_POP, 1, this.tagKey(tag), max, this.entryKey('')) as Promise<string[]>,
-    );
+  popTag(tag: string, max: number): Promise<Reached<string[]>> {
+    return this.tags.popTag(tag, max);
   }
 
-  async markTagInvalidated(tag: string, at: number, forMs: number): Promise<void> {
-    await this.call((redis) =>
-      redis.eval(TAG_MARK, 1, this.tagInvalidatedKey(tag), String(at), String(forMs)),
-    );
+  markTagInvalidated(tag: string, at: number, forMs: number): Promise<void> {
+    return this.tags.markTagInvalidated(tag, at, forMs);
   }
 
-  async tagsInvalidatedAt(tags: string[]): Promise<number[]> {
-    const raw = await this.call((redis) =>
-      redis.mget(...tags.map((t) => this.tagInvalidatedKey(t))),
-    );
-    return (raw?.ok ?? []).flatMap((at) => (at === null ? [] : [Number(at)]));
+  tagsInvalidatedAt(tags: string[]): Promise<number[]> {
+    return this.tags.tagsInvalidatedAt(tags);
   }
 
   async lease(
@@ -178,13 +158,5 @@ export class RedisRemoteCache<T> implements RemoteCache<T> {
 
   private entryKey(key: string): string {
     return `cache:${this.options.name}:${key}`;
-  }
-
-  private tagKey(tag: string): string {
-    return `cache-tag:${this.options.name}:${tag}`;
-  }
-
-  private tagInvalidatedKey(tag: string): string {
-    return `cache-tag-at:${this.options.name}:${tag}`;
   }
 }

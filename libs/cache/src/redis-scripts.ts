@@ -20,14 +20,17 @@ return 1
 /**
  * Tag a key: SADD to the tag's set, keep the set alive at least as long as the entry, and prune
  * a few random members whose entry is gone, so a tag set does not grow forever (no KEYS, no full
- * scan). KEYS[1] tag set; ARGV: member, ttl seconds, sample size, entry key prefix.
+ * scan). KEYS[1] tag set; ARGV: member, ttl seconds, sample size (0: no pruning, for entries that
+ * are not in this Redis), entry key prefix.
  */
 export const TAG_ADD = `
 redis.call('SADD', KEYS[1], ARGV[1])
 if redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
-local sample = redis.call('SRANDMEMBER', KEYS[1], ARGV[3])
-for _, m in ipairs(sample) do
-  if redis.call('EXISTS', ARGV[4] .. m) == 0 then redis.call('SREM', KEYS[1], m) end
+if tonumber(ARGV[3]) > 0 then
+  local sample = redis.call('SRANDMEMBER', KEYS[1], ARGV[3])
+  for _, m in ipairs(sample) do
+    if redis.call('EXISTS', ARGV[4] .. m) == 0 then redis.call('SREM', KEYS[1], m) end
+  end
 end
 return 1
 `;
@@ -35,11 +38,13 @@ export const TAG_PRUNE_SAMPLE = 3;
 
 /**
  * Invalidate a batch of a tag: SPOP up to ARGV[1] members, delete their entries, return them.
- * KEYS[1] tag set; ARGV: batch, entry key prefix.
+ * KEYS[1] tag set; ARGV: batch, entry key prefix ('' = the entries are not in this Redis: pop only).
  */
 export const TAG_POP = `
 local members = redis.call('SPOP', KEYS[1], ARGV[1])
-for _, m in ipairs(members) do redis.call('DEL', ARGV[2] .. m) end
+if ARGV[2] ~= '' then
+  for _, m in ipairs(members) do redis.call('DEL', ARGV[2] .. m) end
+end
 return members
 `;
 

@@ -139,9 +139,21 @@ export const sessionConfigSchema = z.object({
     .default(30 * 24 * 3600),
 });
 
+const hostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'must be host:port');
+
 export const cacheConfigSchema = z.object({
   CACHE_L1_ENABLED: bool.default(true),
   CACHE_L2_ENABLED: bool.default(true),
+  /**
+   * What L2 is: the cache Redis, or a set of Memcached nodes (MEMCACHED_SERVERS) behind
+   * client-side consistent hashing. Tags and the invalidation broadcast stay on the cache Redis
+   * either way (Memcached has no sets and no pub/sub).
+   */
+  CACHE_L2_BACKEND: z.enum(['redis', 'memcached']).default('redis'),
+  /** the Memcached nodes, `host:port,host:port,…`; the same list in every process */
+  MEMCACHED_SERVERS: csv.pipe(z.array(hostPort)),
+  /** longest wait for one Memcached command; a node failing twice in a row is skipped */
+  MEMCACHED_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(200),
   CACHE_L1_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
   /** L1's second bound: the bytes of its values' JSON, per cache and process (default 32 MiB) */
   CACHE_L1_MAX_BYTES: z.coerce

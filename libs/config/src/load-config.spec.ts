@@ -1,5 +1,6 @@
 import {
   baseConfigSchema,
+  cacheConfigSchema,
   mainDatabaseConfigSchema,
   shardDatabaseConfigSchema,
 } from './config-schemas';
@@ -38,5 +39,28 @@ describe(loadConfig.name, () => {
     expect(shards.SHARDS[0].replicas).toEqual([]);
     expect(shards.SHARD_MAP).toEqual({ '3': 0 });
     expect(() => loadConfig(shardDatabaseConfigSchema, { SHARDS: 'not json' })).toThrow(/SHARDS/);
+  });
+
+  it('reads the L2 backend (Redis unless told) and the Memcached nodes, refusing a bad node', () => {
+    expect(loadConfig(cacheConfigSchema, {})).toMatchObject({
+      CACHE_L2_BACKEND: 'redis',
+      MEMCACHED_SERVERS: [],
+      MEMCACHED_TIMEOUT_MS: 200,
+    });
+    expect(
+      loadConfig(cacheConfigSchema, {
+        CACHE_L2_BACKEND: 'memcached',
+        MEMCACHED_SERVERS: '127.0.0.1:16391, cache-2.local:11211',
+      }),
+    ).toMatchObject({
+      CACHE_L2_BACKEND: 'memcached',
+      MEMCACHED_SERVERS: ['127.0.0.1:16391', 'cache-2.local:11211'],
+    });
+    expect(() => loadConfig(cacheConfigSchema, { MEMCACHED_SERVERS: 'no-port' })).toThrow(
+      /MEMCACHED_SERVERS/,
+    );
+    expect(() => loadConfig(cacheConfigSchema, { CACHE_L2_BACKEND: 'dragonfly' })).toThrow(
+      /CACHE_L2_BACKEND/,
+    );
   });
 });

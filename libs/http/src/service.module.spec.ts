@@ -1,5 +1,5 @@
 import type { DynamicModule, FactoryProvider } from '@nestjs/common';
-import { CacheModule } from '@murmur/cache';
+import { type CacheFactory, CacheModule } from '@murmur/cache';
 import { entryPointConfig, loadConfig } from '@murmur/config';
 import { QUEUES } from '@murmur/contracts';
 import type { ReplicatedCluster } from '@murmur/database';
@@ -39,7 +39,11 @@ const modules = (root: DynamicModule) =>
   (root.imports as DynamicModule[]).map((m) => m.module.name);
 
 /** The readiness checks the composition would build, given what the injector would hand it. */
-const readiness = (root: DynamicModule, clusters: string[] | undefined): string[] => {
+const readiness = (
+  root: DynamicModule,
+  clusters: string[] | undefined,
+  caches?: Pick<CacheFactory, 'memcachedReachable'>,
+): string[] => {
   const http = (root.imports as DynamicModule[]).find((m) => m.module === HttpCoreModule);
   const provider = http?.providers?.find(
     (p): p is FactoryProvider =>
@@ -50,7 +54,7 @@ const readiness = (root: DynamicModule, clusters: string[] | undefined): string[
     (name) =>
       ({ name, health: () => ({ reachable: 1, nodes: [] }) }) as unknown as ReplicatedCluster,
   );
-  const checks = provider?.useFactory(opened, redis, redis) as ReadinessCheck[];
+  const checks = provider?.useFactory(opened, redis, redis, caches) as ReadinessCheck[];
   return checks.map((c) => `${c.name}${c.critical ? '' : ' (not critical)'}`);
 };
 
@@ -98,6 +102,13 @@ describe(ServiceModule.name, () => {
     );
     // no database part: no database module, and the injector has no clusters to give
     expect(readiness(compose(['sessions']), undefined)).toEqual(['redis']);
+    // with the Memcached L2, its nodes too (not critical); with Redis as L2, nothing more
+    expect(
+      readiness(compose(['mainDatabase', 'cache']), ['main'], { memcachedReachable: true }),
+    ).toContain('memcached (not critical)');
+    expect(
+      readiness(compose(['mainDatabase', 'cache']), ['main'], { memcachedReachable: undefined }),
+    ).not.toContain('memcached (not critical)');
     // databases read only now and then (the feed worker's rebuild) can be left out
     const rebuilder = compose(['mainDatabase', 'queues'], [QUEUES.feed], false);
     expect(readiness(rebuilder, ['main'])).toEqual(['redis']);

@@ -1,6 +1,6 @@
 import { type DynamicModule, type ForwardReference, Module, type Type } from '@nestjs/common';
 import { AuthModule } from '@murmur/auth';
-import { CacheModule } from '@murmur/cache';
+import { CacheFactory, CacheModule } from '@murmur/cache';
 import type {
   CacheConfig,
   ConfigPart,
@@ -42,7 +42,8 @@ export interface ServiceOptions {
 
 /**
  * Readiness from what the process runs: each cluster the database module opened (none without a
- * database part), the data Redis, and the cache Redis when the process caches (not critical).
+ * database part), the data Redis, and the cache Redis when the process caches (not critical), and
+ * with the Memcached L2 its nodes (not critical: degraded only when every node is marked down).
  */
 function readiness(usesDatabases: boolean, usesCache: boolean): HttpCoreOptions['readiness'] {
   return {
@@ -50,16 +51,27 @@ function readiness(usesDatabases: boolean, usesCache: boolean): HttpCoreOptions[
       { token: DATABASE_CLUSTERS, optional: true },
       REDIS,
       { token: CACHE_REDIS, optional: true },
+      { token: CacheFactory, optional: true },
     ],
     useFactory: (
       clusters: ReplicatedCluster[] | undefined,
       redis: Redis,
       cache: Redis | undefined,
+      caches: CacheFactory | undefined,
     ): ReadinessCheck[] => [
       ...(usesDatabases ? (clusters ?? []) : []).flatMap(databaseReadiness),
       { name: 'redis', critical: true, check: () => pingRedis(redis) },
       ...(usesCache && cache
         ? [{ name: 'cache', critical: false, check: () => pingRedis(cache) }]
+        : []),
+      ...(usesCache && caches?.memcachedReachable !== undefined
+        ? [
+            {
+              name: 'memcached',
+              critical: false,
+              check: () => Promise.resolve(caches.memcachedReachable === true),
+            },
+          ]
         : []),
     ],
   };

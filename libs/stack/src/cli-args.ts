@@ -44,7 +44,7 @@ options:
                        (probe: .stack-probe/, +5000, for the supervisor's own tests)
   --fresh              wipe the profile's data first (start, up)
   --port N             NGINX port (or MURMUR_PORT)
-  --only infra         Postgres and Redis only: no migrations, services or NGINX
+  --only infra         Postgres, Redis and Memcached only: no migrations, services or NGINX
   --otlp URL           OTEL_EXPORTER_OTLP_ENDPOINT for the services
   --json               status as JSON
   --cluster NAME       failover: main (default), shard-0, shard-1

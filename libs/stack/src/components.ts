@@ -16,9 +16,11 @@ import {
   writeNodeSettings,
 } from './postgres';
 import { ComponentError, type Component } from './process-group';
-import { httpOk, redisPing } from './probes';
+import { memcachedArgs } from './memcached';
+import { httpOk, memcachedVersion, redisPing } from './probes';
 import { redisArgs } from './redis';
 import {
+  type MemcachedNode,
   type PostgresNode,
   type RedisNode,
   serviceEntry,
@@ -32,7 +34,14 @@ import {
  * are healthy and how they stop. Stop ranks: the edge first, then the services, then what they
  * depend on (Redis, replicas, primaries), so nothing loses its database while still serving.
  */
-export const STOP_RANK = { nginx: 0, service: 1, redis: 2, replica: 3, primary: 4 } as const;
+export const STOP_RANK = {
+  nginx: 0,
+  service: 1,
+  redis: 2,
+  memcached: 2,
+  replica: 3,
+  primary: 4,
+} as const;
 
 /** Who runs Postgres and where its binaries are. */
 export interface PgRuntime {
@@ -82,6 +91,23 @@ export function redisComponent(node: RedisNode): Component {
     command: () => ({ cmd: 'redis-server', args: redisArgs(node), cwd: node.dataDir }),
     probe: () => redisPing(node.port),
     startTimeoutMs: 15_000,
+  };
+}
+
+export function memcachedComponent(node: MemcachedNode): Component {
+  return {
+    name: node.name,
+    kind: 'memcached',
+    role: 'cache',
+    port: node.port,
+    // A cache node: restarting it empty is exactly what a crash of one costs anyway.
+    restartable: true,
+    stopSignal: 'SIGTERM',
+    stopRank: STOP_RANK.memcached,
+    prepare: () => mkdirSync(node.dir, { recursive: true }),
+    command: () => ({ cmd: 'memcached', args: memcachedArgs(node), cwd: node.dir }),
+    probe: () => memcachedVersion(node.port),
+    startTimeoutMs: 10_000,
   };
 }
 

@@ -14,7 +14,7 @@ import {
   nodeBinary,
   STACK_MARKER,
 } from './processes';
-import { httpOk, redisPing, sleep } from './probes';
+import { httpOk, memcachedVersion, redisPing, sleep } from './probes';
 import { type ComponentState, readState, removeState, type StackState } from './state';
 import { controlSocket, migrateEnv } from './supervisor';
 import { buildTopology, type StackProfile, type Topology } from './topology';
@@ -224,6 +224,8 @@ function probe(c: ComponentState, superuser: string): Promise<boolean> {
       return pgReady(c.port, superuser);
     case 'redis':
       return redisPing(c.port);
+    case 'memcached':
+      return memcachedVersion(c.port);
     case 'nginx':
       return httpOk(`http://127.0.0.1:${c.port}/nginx/health`);
     case 'service':

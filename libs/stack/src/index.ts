@@ -1,7 +1,7 @@
 /**
  * @murmur/stack — the local stack as code, for machines without containers: the topology (every
  * component, port and directory per profile), the environment contract of each service process,
- * and starting, supervising and stopping real Postgres clusters with streaming replicas, Redis,
+ * and starting, supervising and stopping real Postgres clusters with streaming replicas, Redis, Memcached,
  * the services and NGINX. `npm start` (through its CLI) and the test suite's global setup and
  * teardown (through startStack/stopStack) both use it.
  */
@@ -22,6 +22,7 @@ export {
 export type { ComponentStatus } from './output';
 export { formatFailover, type FailoverRequest, type FailoverSummary } from './failover';
 export { pgIdentity, type PgIdentity } from './postgres';
+export { memcachedArgs } from './memcached';
 export { signalProcessTree } from './processes';
 export { findNginx, localCertificate } from './components';
 export {

@@ -11,6 +11,9 @@ describe(patternSwitches.name, () => {
         QUEUE_LOCK_DURATION_MS: '5000',
         SIMULATED_STORE_LATENCY_MS: '1',
         SIMULATED_OTHER: 'x',
+        CACHE_L2_BACKEND: 'memcached',
+        MEMCACHED_TIMEOUT_MS: '100',
+        MEMCACHED_SERVERS: '10.0.0.1:11211',
         HOME: '/root',
         AWS_SECRET_ACCESS_KEY: 'x',
         DATABASE_URL: 'postgres://elsewhere',
@@ -22,6 +25,8 @@ describe(patternSwitches.name, () => {
       TRACING_ENABLED: 'false',
       QUEUE_LOCK_DURATION_MS: '5000',
       SIMULATED_STORE_LATENCY_MS: '1',
+      CACHE_L2_BACKEND: 'memcached',
+      MEMCACHED_TIMEOUT_MS: '100',
     });
   });
 });

@@ -22,6 +22,27 @@ export function redisPing(port: number, timeoutMs = 1000): Promise<boolean> {
   });
 }
 
+/** Ask a memcached node for its `version` over a raw socket. */
+export function memcachedVersion(port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = '';
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('version\r\n'));
+    socket.on('data', (d: Buffer) => {
+      reply += d.toString();
+      if (reply.includes('\r\n')) {
+        done(reply.startsWith('VERSION '));
+      }
+    });
+  });
+}
+
 export async function httpOk(url: string, timeoutMs = 1000): Promise<boolean> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });

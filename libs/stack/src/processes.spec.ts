@@ -5,6 +5,7 @@ describe(stopSignalFor.name, () => {
     ['/usr/lib/postgresql/15/bin/postgres -D /x/pg/pg-main-primary -p 15432', 'SIGINT'],
     ['nginx: master process /usr/sbin/nginx -e stderr -p /x/nginx', 'SIGQUIT'],
     ['redis-server 127.0.0.1:16379', 'SIGTERM'],
+    ['memcached --port 16391 --listen 127.0.0.1 --udp-port 0', 'SIGTERM'],
     ['/repo/node_modules/.bin/node /repo/dist/services/user/src/main.js', 'SIGTERM'],
   ])('stops %s with %s', (command, signal) => {
     expect(stopSignalFor(command)).toBe(signal);

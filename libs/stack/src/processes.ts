@@ -58,7 +58,7 @@ export interface StackProcess {
 }
 
 /** Process titles of the servers the stack starts (Postgres backends retitle themselves). */
-const SERVER_TITLE = /^(redis-server |nginx: |postgres: |\S*\/postgres -D )/;
+const SERVER_TITLE = /^(redis-server |nginx: |postgres: |\S*\/postgres -D |\S*memcached )/;
 
 function cwdOf(pid: number): string | undefined {
   try {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import path from 'node:path';
 import type { Topology } from './topology';
 
-export type ComponentKind = 'postgres' | 'redis' | 'service' | 'nginx';
+export type ComponentKind = 'postgres' | 'redis' | 'memcached' | 'service' | 'nginx';
 
 export interface ComponentState {
   name: string;

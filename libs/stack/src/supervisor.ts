@@ -7,6 +7,7 @@ import {
   type EdgeRuntime,
   type PgRuntime,
   postgresComponent,
+  memcachedComponent,
   redisComponent,
   serviceComponent,
 } from './components';
@@ -95,7 +96,7 @@ export class Supervisor {
       startedAt: Date.now(),
     };
     this.width = Math.max(
-      ...[...t.postgres, ...t.redis, ...t.services].map((c) => c.name.length),
+      ...[...t.postgres, ...t.redis, ...t.memcached, ...t.services].map((c) => c.name.length),
       'migrate'.length,
     );
     this.node = nodeBinary(t.root);
@@ -193,6 +194,11 @@ export class Supervisor {
     await this.phase('redis', async () => {
       await Promise.all(this.t.redis.map((r) => this.group.start(redisComponent(r))));
     });
+    // Started whatever CACHE_L2_BACKEND says: switching the backend is then a service restart,
+    // and the stack specs and the bench can use either.
+    await this.phase('memcached', async () => {
+      await Promise.all(this.t.memcached.map((m) => this.group.start(memcachedComponent(m))));
+    });
 
     if (this.options.only !== 'infra') {
       await this.phase('migrations', () => this.migrate());
@@ -250,7 +256,11 @@ export class Supervisor {
 
   /** Fail early and by name when a port of ours is taken (often: a stack of another checkout). */
   private async checkPorts(): Promise<void> {
-    const wanted: Array<{ name: string; port: number }> = [...this.t.postgres, ...this.t.redis];
+    const wanted: Array<{ name: string; port: number }> = [
+      ...this.t.postgres,
+      ...this.t.redis,
+      ...this.t.memcached,
+    ];
     if (this.options.only !== 'infra') {
       wanted.push(...this.t.services, this.t.nginx);
       if (edgeTlsFromEnv(process.env)) {
@@ -417,9 +427,13 @@ export class Supervisor {
 
   private save(): void {
     // Topology order (not the order parallel starts happened to finish in): stable tables.
-    const order = [...this.t.postgres, ...this.t.redis, ...this.t.services, this.t.nginx].map(
-      (c) => c.name,
-    );
+    const order = [
+      ...this.t.postgres,
+      ...this.t.redis,
+      ...this.t.memcached,
+      ...this.t.services,
+      this.t.nginx,
+    ].map((c) => c.name);
     this.state.components = this.group
       .states()
       .sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
@@ -452,7 +466,7 @@ function portFree(port: number): Promise<boolean> {
  */
 export function patternSwitches(env: NodeJS.ProcessEnv): Record<string, string> {
   const pass =
-    /^(RATE_LIMIT|CACHE_|READ_REPLICAS_|TRACING_|FANOUT_|FANIN_|QUEUE_|WRITE_BEHIND_|LEADERBOARD_TOP_CACHE_|SHED_|SIMULATED_STORE_LATENCY_MS$|OTEL_TRACES_SAMPLER_ARG$|REQUEST_DEADLINE_MS$|REDIS_COMMAND_TIMEOUT_MS$|POST_GRPC_TIMEOUT_MS$)/;
+    /^(RATE_LIMIT|CACHE_|READ_REPLICAS_|TRACING_|FANOUT_|FANIN_|QUEUE_|WRITE_BEHIND_|LEADERBOARD_TOP_CACHE_|SHED_|SIMULATED_STORE_LATENCY_MS$|OTEL_TRACES_SAMPLER_ARG$|REQUEST_DEADLINE_MS$|REDIS_COMMAND_TIMEOUT_MS$|MEMCACHED_TIMEOUT_MS$|POST_GRPC_TIMEOUT_MS$)/;
   return Object.fromEntries(
     Object.entries(env).filter(
       (e): e is [string, string] => pass.test(e[0]) && typeof e[1] === 'string',

@@ -28,6 +28,16 @@ export interface RedisNode {
   purpose: 'queue' | 'cache';
 }
 
+/** A node of the Memcached L2 tier (`CACHE_L2_BACKEND=memcached`): a pure cache, no data dir. */
+export interface MemcachedNode {
+  kind: 'memcached';
+  name: string;
+  port: number;
+  /** where it runs (its cwd): how `down` recognises a stray one */
+  dir: string;
+  memoryMb: number;
+}
+
 export interface ServiceProcess {
   kind: 'service';
   name: string;
@@ -53,6 +63,7 @@ export interface Topology {
   logDir: string;
   postgres: PostgresNode[];
   redis: RedisNode[];
+  memcached: MemcachedNode[];
   services: ServiceProcess[];
   nginx: NginxNode;
   database: { name: string; user: string; shardDatabase: string };
@@ -127,6 +138,15 @@ export function buildTopology(options: TopologyOptions = {}): Topology {
     },
   ];
 
+  // Three nodes, so that one lost is a third of the keys (the bench and the docs measure it).
+  const memcached: MemcachedNode[] = [1, 2, 3].map((i) => ({
+    kind: 'memcached',
+    name: `memcached-${i}`,
+    port: 16390 + i + off,
+    dir: path.join(stateDir, `memcached-${i}`),
+    memoryMb: 128,
+  }));
+
   const services: ServiceProcess[] = [];
   const httpServices: Array<{ service: ServiceProcess['service']; base: number; grpc?: number }> = [
     { service: 'user', base: 3101 },
@@ -176,6 +196,7 @@ export function buildTopology(options: TopologyOptions = {}): Topology {
     logDir: path.join(stateDir, 'logs'),
     postgres,
     redis,
+    memcached,
     services,
     nginx: {
       kind: 'nginx',
@@ -241,6 +262,8 @@ export function serviceEnv(
     SHARDS: JSON.stringify(shards),
     REDIS_URL: `redis://127.0.0.1:${redisQueue.port}`,
     CACHE_REDIS_URL: `redis://127.0.0.1:${redisCache.port}`,
+    // Used only with CACHE_L2_BACKEND=memcached (a pattern switch; Redis is the default L2).
+    MEMCACHED_SERVERS: t.memcached.map((m) => `127.0.0.1:${m.port}`).join(','),
     POST_GRPC_URL: `ipv4:${postGrpc.join(',')}`,
     LOG_LEVEL: t.profile === 'test' ? 'warn' : 'info',
     // The local stack serves plain HTTP, where a Secure cookie would never be sent back.

@@ -12,6 +12,9 @@ import { UsersService } from './users.service';
 const NO_CACHE: CacheConfig = {
   CACHE_L1_ENABLED: false,
   CACHE_L2_ENABLED: false,
+  CACHE_L2_BACKEND: 'redis',
+  MEMCACHED_SERVERS: [],
+  MEMCACHED_TIMEOUT_MS: 200,
   CACHE_L1_MAX_ENTRIES: 10,
   CACHE_L1_MAX_BYTES: 1024,
   CACHE_DEFAULT_TTL_SECONDS: 60,

@@ -1,0 +1,70 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { memcachedArgs } from '@murmur/stack';
+import { freePort } from './free-port';
+import { waitFor } from './wait-for';
+
+/** Memcached nodes a test (or the bench) starts itself, on free ports, and can kill one of. */
+export interface MemcachedNodes {
+  /** `127.0.0.1:<port>` of each node, in start order */
+  servers: string[];
+  /** SIGKILL node `i`: a crash, its entries lost */
+  kill(i: number): Promise<void>;
+  /** start node `i` again on its port (empty) */
+  restart(i: number): Promise<void>;
+  /** SIGSTOP node `i`: a hung node, which keeps its entries and its connections */
+  pause(i: number): void;
+  /** SIGCONT node `i` */
+  resume(i: number): void;
+  stop(): Promise<void>;
+}
+
+/** Start `count` memcached processes of `memoryMb` each and wait until each answers. */
+export async function startMemcachedNodes(count: number, memoryMb = 64): Promise<MemcachedNodes> {
+  const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
+  const procs: Array<ChildProcess | undefined> = [];
+  const start = async (i: number): Promise<void> => {
+    const port = ports[i];
+    const child = spawn('memcached', memcachedArgs({ port, memoryMb }), { stdio: 'ignore' });
+    child.on('error', () => undefined); // reported by the wait below (not found, port taken)
+    procs[i] = child;
+    await waitFor(() => answers(port).then((ok) => (ok ? true : undefined)), {
+      timeoutMs: 5_000,
+      what: `memcached on ${port} (is it installed? apt-get install memcached)`,
+    });
+  };
+  const kill = async (i: number): Promise<void> => {
+    const child = procs[i];
+    procs[i] = undefined;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
+  await Promise.all(ports.map((_, i) => start(i)));
+  return {
+    servers: ports.map((p) => `127.0.0.1:${p}`),
+    kill,
+    restart: start,
+    pause: (i) => procs[i]?.kill('SIGSTOP'),
+    resume: (i) => procs[i]?.kill('SIGCONT'),
+    stop: async () => {
+      await Promise.all(ports.map((_, i) => kill(i)));
+    },
+  };
+}
+
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('version\r\n'));
+    socket.once('data', (d: Buffer) => done(d.toString().startsWith('VERSION')));
+  });
+}
