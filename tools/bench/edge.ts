@@ -67,7 +67,9 @@ async function load(
 }
 
 /** Access-log lines NGINX wrote since `offset` (it flushes its buffer every second). */
-async function logSince(offset: number): Promise<Array<{ upstream_addr: string; cache: string }>> {
+async function logSince(
+  offset: number,
+): Promise<Array<{ upstream_addr: string; cache: string; time: string }>> {
   await sleep(1_500);
   const size = statSync(accessLogFile).size;
   const buf = Buffer.alloc(size - offset);
@@ -78,7 +80,7 @@ async function logSince(offset: number): Promise<Array<{ upstream_addr: string; 
     .toString('utf8')
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as { upstream_addr: string; cache: string });
+    .map((l) => JSON.parse(l) as { upstream_addr: string; cache: string; time: string });
 }
 const logOffset = (): number => statSync(accessLogFile).size;
 
@@ -292,8 +294,8 @@ async function main(): Promise<void> {
       '',
       `The callers' own reads of section 2 for 24 s; at 8 s \`user-1\` gets SIGKILL (the supervisor restarts it; NGINX retries its GETs on \`user-2\` meanwhile). The L1 hit ratio of the user pool per 2 s window (a restarted process starts with an empty L1; under hash_user the killed process's callers move to the other one and back).`,
       '',
-      '| EDGE_LB | 2xx/s | non-2xx | L1 hit ratio per 2 s window (kill after the 4th) |',
-      '| --- | --- | --- | --- |',
+      "| EDGE_LB | 2xx/s | non-2xx | user pool L1 hit ratio per 2 s window (kill after the 4th) | share of the user pool's requests served by user-1, per 2 s window |",
+      '| --- | --- | --- | --- | --- |',
     );
     for (const lb of ['least_conn', 'hash_user'] as EdgeLb[]) {
       log(`kill mid-run, EDGE_LB=${lb} …`);
@@ -301,6 +303,8 @@ async function main(): Promise<void> {
       await load(connections, 3, own);
       const windows: string[] = [];
       let done = false;
+      const offset = logOffset();
+      const startedAt = Date.now();
       const sampler = (async () => {
         let prev = await l1();
         for (let w = 0; !done && w < 12; w++) {
@@ -327,8 +331,24 @@ async function main(): Promise<void> {
       const r = await load(connections, 24, own);
       done = true;
       await sampler;
-      md.push(`| ${lb} | ${Math.round(r.okRps)} | ${r.non2xx} | ${windows.join(' · ')} |`);
-      log(`  windows: ${windows.join(' ')}`);
+      // Which process answered, per window: the keys that moved away from user-1 and back.
+      const userPort = (name: string): string =>
+        `127.0.0.1:${mains.find((m) => m.name === name)?.port ?? 0}`;
+      const [u1, u2] = [userPort('user-1'), userPort('user-2')];
+      const perWindow = Array.from({ length: 12 }, () => ({ one: 0, all: 0 }));
+      for (const line of await logSince(offset)) {
+        const addr = line.upstream_addr.split(', ').pop() ?? '';
+        const w = Math.floor((Date.parse(line.time) - startedAt) / 2_000);
+        if ((addr === u1 || addr === u2) && w >= 0 && w < perWindow.length) {
+          perWindow[w].all++;
+          perWindow[w].one += addr === u1 ? 1 : 0;
+        }
+      }
+      const shares = perWindow.map((c) => ratio(c.one, c.all - c.one)).join(' · ');
+      md.push(
+        `| ${lb} | ${Math.round(r.okRps)} | ${r.non2xx} | ${windows.join(' · ')} | ${shares} |`,
+      );
+      log(`  L1 windows: ${windows.join(' ')}; user-1 share: ${shares}`);
     }
 
     // 4 ── transport and compression for one larger answer (a board of 100 as JSON).
