@@ -213,6 +213,11 @@ export async function runLadder(options: {
         ? { authorization: `Bearer ${options.token}` }
         : {};
       const url = `${edge.base}${spec.path}`;
+      // A rung that does not answer 2xx measures nothing: stop with what it said.
+      const probe = await fetch(url, { headers });
+      if (!probe.ok) {
+        throw new Error(`${spec.name}: ${url} answered ${probe.status} ${await probe.text()}`);
+      }
       await autocannon({ url, connections: options.connections, duration: 2, headers });
       const pids = procs.map((p) => p.pid ?? 0);
       const nginx = nginxPids(edge.pid);
