@@ -1,5 +1,4 @@
-import { stopStack } from '@murmur/stack';
-import { REPO_ROOT } from '@murmur/testing';
+import { ROOT, stackOfThisCheckout } from './stack-of-this-checkout';
 
 export default async function globalTeardown(): Promise<void> {
   if (process.env.KEEP_STACK === '1') {
@@ -8,5 +7,5 @@ export default async function globalTeardown(): Promise<void> {
     );
     return;
   }
-  await stopStack({ profile: 'test', root: REPO_ROOT });
+  await stackOfThisCheckout().stopStack({ profile: 'test', root: ROOT });
 }
