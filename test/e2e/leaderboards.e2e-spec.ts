@@ -68,15 +68,31 @@ describe('leaderboards per window', () => {
     await queue.add(LEADERBOARD_JOBS.score, data, { jobId: data.eventId });
   }
 
-  /** Ask the worker for a refresh (as its schedule does) and wait for the view to hold `what`. */
+  /**
+   * Ask the worker for a refresh (as its schedule does) until the view holds `what`: a refresh
+   * that ran beside the score jobs (the worker runs jobs concurrently) may predate them.
+   */
   async function refreshUntil(sql: string, params: unknown[], what: string): Promise<void> {
-    await queue.add(LEADERBOARD_JOBS.refreshViews, {}, { jobId: `refresh-${run}-${seq++}` });
     await waitFor(
-      async () =>
-        withPostgres(await mainPrimary(), t.database.name, async (c) =>
+      async () => {
+        await queue.add(LEADERBOARD_JOBS.refreshViews, {}, { jobId: `refresh-${run}-${seq++}` });
+        await new Promise((r) => setTimeout(r, 500));
+        return withPostgres(await mainPrimary(), t.database.name, async (c) =>
           (await c.query(sql, params)).rows.length > 0 ? true : undefined,
-        ),
-      { timeoutMs: 20_000, intervalMs: 200, what },
+        );
+      },
+      { timeoutMs: 20_000, intervalMs: 500, what },
+    );
+  }
+
+  /** A board read until it answers 200: the API reads the view on a replica, a moment behind. */
+  async function boardOnceReplayed(path: string): Promise<Board> {
+    return waitFor(
+      async () => {
+        const res = await api.request<Board>('GET', path);
+        return res.status === 200 ? res.body : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 200, what: `200 from ${path}` },
     );
   }
 
@@ -178,7 +194,7 @@ describe('leaderboards per window', () => {
       [new Date(yesterday.startMs).toISOString(), c.id],
       "yesterday's 500 in the view",
     );
-    const past = await board(
+    const past = await boardOnceReplayed(
       `/api/leaderboards/posters?window=daily&period=${yesterday.period}&around=${c.id}&span=0`,
     );
     expect(past.member).toEqual({ userId: c.id, score: 500, rank: 1 });
@@ -196,7 +212,13 @@ describe('leaderboards per window', () => {
       [[a.id, b.id, c.id]],
       'the three in 2020-W10 in the view',
     );
-    const history = await board('/api/leaderboards/posters?window=weekly&period=2020-W10');
+    const history = await waitFor(
+      async () => {
+        const top = await board('/api/leaderboards/posters?window=weekly&period=2020-W10');
+        return top.entries.length === 3 ? top : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 200, what: 'the three of 2020-W10 on a replica' },
+    );
     expect(history).toMatchObject({ window: 'weekly', period: '2020-W10' });
     expect(history.entries).toEqual([
       { userId: b.id, score: 9, rank: 1 },
