@@ -118,9 +118,9 @@ const aroundSql = (rel: string, n: number) =>
   `WITH ranked AS (SELECT r.member_id, r.score,
                           row_number() OVER (ORDER BY r.score DESC, r.member_id ASC) AS rank
                      FROM (${rel}) r),
-        me AS (SELECT rank FROM ranked WHERE member_id = $${n + 1}::bigint)
-   SELECT k.member_id::text, k.score::text, k.rank FROM ranked k, me
-    WHERE k.rank BETWEEN me.rank - 5 AND me.rank + 5 ORDER BY k.rank`;
+        me AS MATERIALIZED (SELECT rank FROM ranked WHERE member_id = $${n + 1}::bigint)
+   SELECT k.member_id::text, k.score::text, k.rank FROM ranked k
+    WHERE k.rank BETWEEN (SELECT rank FROM me) - 5 AND (SELECT rank FROM me) + 5 ORDER BY k.rank`;
 
 interface Measured {
   read: string;

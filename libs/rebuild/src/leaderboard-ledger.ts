@@ -214,6 +214,8 @@ interface ViewRow {
 export async function refreshWindowScores(sql: Sql, timeoutMs: number): Promise<void> {
   await sql.query(`SELECT set_config('statement_timeout', $1, true)`, [String(timeoutMs)]);
   await sql.query(`REFRESH MATERIALIZED VIEW CONCURRENTLY leaderboard_window_scores`);
+  // fresh row counts for the planner: autovacuum may take a while to notice a refreshed view
+  await sql.query(`ANALYZE leaderboard_window_scores`);
 }
 
 /**
