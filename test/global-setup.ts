@@ -1,8 +1,5 @@
-// Relative, not @murmur/*: Jest does not apply moduleNameMapper to global setup, so the
-// package names resolve through node_modules, which in a git worktree sharing another
-// checkout's node_modules is that checkout's code (and its REPO_ROOT, so its stack).
-import { startStack } from '../libs/stack/src';
-import { REPO_ROOT, STRAY_VARIABLE, TEST_OTLP_ENDPOINT } from '../libs/testing/src';
+import { STRAY_VARIABLE, TEST_OTLP_ENDPOINT } from '@murmur/testing';
+import { ROOT, stackOfThisCheckout } from './stack-of-this-checkout';
 
 /**
  * Start the test stack once for all integration and end-to-end tests: fresh data, private ports,
@@ -13,9 +10,9 @@ export default async function globalSetup(): Promise<void> {
   // A variable of the caller's environment that no component may receive (checked by
   // libs/stack/src/child-env.integration-spec.ts): only what each one is configured with arrives.
   process.env[STRAY_VARIABLE] = 'set by the test setup; must not reach a stack process';
-  await startStack({
+  await stackOfThisCheckout().startStack({
     profile: 'test',
-    root: REPO_ROOT,
+    root: ROOT,
     fresh: true,
     otlpEndpoint: TEST_OTLP_ENDPOINT,
   });

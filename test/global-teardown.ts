@@ -1,6 +1,4 @@
-// Relative, not @murmur/*: see global-setup.ts.
-import { stopStack } from '../libs/stack/src';
-import { REPO_ROOT } from '../libs/testing/src';
+import { ROOT, stackOfThisCheckout } from './stack-of-this-checkout';
 
 export default async function globalTeardown(): Promise<void> {
   if (process.env.KEEP_STACK === '1') {
@@ -9,5 +7,5 @@ export default async function globalTeardown(): Promise<void> {
     );
     return;
   }
-  await stopStack({ profile: 'test', root: REPO_ROOT });
+  await stackOfThisCheckout().stopStack({ profile: 'test', root: ROOT });
 }

@@ -1,4 +1,6 @@
-import { DERIVED_KEYS } from '@murmur/contracts';
+import { DERIVED_KEYS, encodeMember, windowKey } from '@murmur/contracts';
+
+const POSTERS_ALL = windowKey('posters', { window: 'all', period: 'all' });
 import { edgeApi, testTopology, waitFor, withPostgres } from '@murmur/testing';
 import { Redis } from 'ioredis';
 
@@ -29,7 +31,7 @@ async function postgresTop(limit: number): Promise<Array<{ userId: string; score
       await c.query<{ user_id: string; score: string }>(
         // ordered by the columns, not by their ::text aliases ('8' sorts above '24')
         `SELECT s.user_id::text AS user_id, s.score::text AS score FROM leaderboard_scores s
-          WHERE s.board = 'posters' ORDER BY s.score DESC, s.user_id DESC LIMIT $1`,
+          WHERE s.board = 'posters' ORDER BY s.score DESC, s.user_id ASC LIMIT $1`,
         [limit],
       )
     ).rows.map((r) => ({ userId: r.user_id, score: Number(r.score) })),
@@ -157,7 +159,7 @@ describe('a rebuild of the data Redis after FLUSHALL', () => {
     expect(await redis.zrange(`feed:authored:${author.id}`, 0, -1)).toEqual(
       expect.arrayContaining(posted),
     );
-    expect(Number(await redis.zscore('leaderboard:posters', author.id))).toBe(3);
+    expect(Number(await redis.zscore(POSTERS_ALL, encodeMember(author.id)))).toBe(3);
 
     const feed = await api.request<FeedBody>('GET', '/api/feed', { token });
     expect(feed.status).toBe(200);
@@ -180,7 +182,7 @@ describe('a rebuild of the data Redis after FLUSHALL', () => {
     );
     await waitFor(
       async () =>
-        Number(await redis.zscore('leaderboard:posters', author.id)) === 4 ? true : undefined,
+        Number(await redis.zscore(POSTERS_ALL, encodeMember(author.id))) === 4 ? true : undefined,
       { timeoutMs: 10_000, what: 'the posters board at 4 for the author' },
     );
     expect(await postgresScore(author.id)).toBe(4);

@@ -11,8 +11,8 @@
  * - Redis: the feed's copy of the graph in both directions (`feed:followers:<id>` and
  *   `feed:following:<id>` sets), `timeline:<id>` sorted sets (post ids scored by created-at ms,
  *   capped like the fan-out), each author's `feed:authored:<id>` sorted set (the same, for fan-in
- *   at read), so either `FANOUT_ON_WRITE` mode runs on the same seed, the `leaderboard:posters`
- *   sorted set, and sessions for a sample of the users (the session store's own format).
+ *   at read), so either `FANOUT_ON_WRITE` mode runs on the same seed, the `lb:posters:*` sorted
+ *   sets (every window), and sessions for a sample of the users (the session store's own format).
  */
 import * as argon2 from 'argon2';
 import { type ChainableCommander, Redis } from 'ioredis';
@@ -27,7 +27,12 @@ import {
   shardDatabaseConfigSchema,
 } from '@murmur/config';
 import { LOGICAL_SHARDS, logicalShardForUser, shardSchema, type Sql } from '@murmur/database';
-import { countScoreEvents, projectScores, scoreJobsOfPost } from '@murmur/rebuild';
+import {
+  countScoreEvents,
+  projectFromView,
+  refreshWindowScores,
+  scoreJobsOfPost,
+} from '@murmur/rebuild';
 import { mulberry32, planSeed } from './graph';
 import { Progress } from './progress';
 
@@ -381,9 +386,24 @@ export async function seedDataSet(
         boards.set(job.board, list);
       }
       for (const [board, boardJobs] of boards) {
-        await projectScores(redis, board, await countScoreEvents(ledger, board, boardJobs));
+        await countScoreEvents(ledger, board, boardJobs);
       }
     });
+    // Every window's boards from the ledger, the way a rebuild makes them: refresh the
+    // per-window view, then copy it (each window still live) into Redis.
+    const viewClient = await mainDb.connect();
+    try {
+      const inTransaction: Sql = {
+        query: async <T>(text: string, params?: readonly unknown[]) =>
+          (await viewClient.query(text, params ? [...params] : undefined)).rows as T[],
+      };
+      await viewClient.query('BEGIN');
+      await refreshWindowScores(inTransaction, 0);
+      await viewClient.query('COMMIT');
+    } finally {
+      viewClient.release();
+    }
+    await projectFromView((fn) => fn(ledger), redis, REDIS_BATCH);
 
     // A bulk load leaves the planner without statistics and every page to be vacuumed: do it now,
     // or autovacuum does it during the first load test and skews its figures.
@@ -425,7 +445,7 @@ export async function seedDataSet(
       `  posts      ${inserted} on ${byShard.size} of ${LOGICAL_SHARDS} logical shards, ${shardDbs.length} physical`,
       `  timelines  ${timelineEntries} entries (cap ${config.TIMELINE_MAX})`,
       `  fan-in     ${following.length} following sets, ${authoredEntries} entries in ${authors.length} authored lists (cap ${config.TIMELINE_MAX})`,
-      `  posters    ${posters.length} users on leaderboard:${POSTERS_BOARD}`,
+      `  posters    ${posters.length} users on lb:${POSTERS_BOARD}:*`,
       `  sessions   ${sessions.length} (tokens in the credentials file)`,
       `  replicas   ${replicas}`,
       `  rows/s     ${Math.round((args.users + pairs.length + inserted) / seconds)}`,

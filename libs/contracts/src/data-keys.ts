@@ -2,7 +2,7 @@
  * The derived state in the data Redis that more than one part writes or rebuilds: the feed's
  * timelines and its copy of the follow graph, the leaderboards, and the marker that says the
  * whole lot is complete. Postgres holds the source of truth for every one of them (`follows`,
- * the post shards, `leaderboard_scores`), so `npm run rebuild` can make them again.
+ * the post shards, `leaderboard_events`), so `npm run rebuild` can make them again.
  */
 
 /**
@@ -33,8 +33,8 @@ export const authoredKey = (authorId: string): string => `feed:authored:${author
  */
 export const graphVersionKey = (followerId: string): string => `feed:graph-version:${followerId}`;
 
-/** sorted set: a leaderboard, user id → score (a projection of `leaderboard_scores`) */
-export const boardKey = (board: string): string => `leaderboard:${board}`;
+// Leaderboards: one sorted set per board and window (`windowKey` in leaderboard-windows.ts), a
+// projection of `leaderboard_events` (live) and `leaderboard_window_scores` (rebuilt).
 
 /**
  * The derived-state marker and the rebuild's own keys. The marker is written when the derived

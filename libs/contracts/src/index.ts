@@ -3,6 +3,7 @@
  * the typed payloads of jobs. Changing a payload here is changing a wire format: keep it additive.
  */
 import path from 'node:path';
+import type { BoardMember } from './leaderboard-windows';
 
 export const POST_PROTO_PATH = path.join(__dirname, '..', 'proto', 'post.proto');
 export const POST_GRPC_PACKAGE = 'murmur.post';
@@ -48,6 +49,8 @@ export const LIKES_JOBS = {
 
 export const LEADERBOARD_JOBS = {
   score: 'score',
+  /** refresh the per-window materialized view; deduplicated, one at a time */
+  refreshViews: 'refresh-views',
 } as const;
 
 export interface FanoutJob {
@@ -80,15 +83,32 @@ export interface FollowJob {
 
 export interface ScoreJob {
   board: string;
+  /** the board's member: a user id on a user board, a post id on a post board (`BOARD_MEMBERS`) */
   userId: string;
+  /** may be negative (an unlike) */
   delta: number;
   /** the id of the event that earned the points; a redelivered job must not count twice */
   eventId: string;
+  /**
+   * epoch ms when the event happened: it decides the day and the week the points count in.
+   * Absent on jobs queued before windows existed (they count when they are counted).
+   */
+  at?: number;
 }
 
 export const BOARDS = {
+  /** users by posts written */
   posters: 'posters',
+  /** posts by likes received (net of unlikes) */
+  likedPosts: 'liked-posts',
 } as const;
+export type BoardName = (typeof BOARDS)[keyof typeof BOARDS];
+
+/** What each board ranks. */
+export const BOARD_MEMBERS: Record<BoardName, BoardMember> = {
+  [BOARDS.posters]: 'user',
+  [BOARDS.likedPosts]: 'post',
+};
 
 /** An empty payload: the job's name says everything. */
 export type NoPayload = Record<string, never>;
@@ -104,7 +124,10 @@ export interface JobPayloads {
     [FEED_JOBS.follow]: FollowJob;
     [FEED_JOBS.unfollow]: FollowJob;
   };
-  [QUEUES.leaderboard]: { [LEADERBOARD_JOBS.score]: ScoreJob };
+  [QUEUES.leaderboard]: {
+    [LEADERBOARD_JOBS.score]: ScoreJob;
+    [LEADERBOARD_JOBS.refreshViews]: NoPayload;
+  };
   [QUEUES.likes]: { [LIKES_JOBS.flush]: NoPayload };
 }
 export type QueueName = keyof JobPayloads;
@@ -127,6 +150,7 @@ export const EVENTS = {
   postCreated: 'post.created',
   followed: 'user.followed',
   unfollowed: 'user.unfollowed',
+  likesChanged: 'post.likes-changed',
 } as const;
 
 export interface PostCreatedEvent {
@@ -134,6 +158,17 @@ export interface PostCreatedEvent {
   authorId: string;
   /** epoch ms */
   createdAt: number;
+}
+
+/**
+ * A post's likes changed in one committed write (a write-behind flush, or one write-through
+ * like): the net change of its like rows in that transaction, never zero.
+ */
+export interface LikesChangedEvent {
+  postId: string;
+  delta: number;
+  /** epoch ms of the commit: the window the likes count in */
+  at: number;
 }
 
 export interface FollowChangedEvent {
@@ -149,6 +184,7 @@ export interface EventPayloads {
   [EVENTS.postCreated]: PostCreatedEvent;
   [EVENTS.followed]: FollowChangedEvent;
   [EVENTS.unfollowed]: FollowChangedEvent;
+  [EVENTS.likesChanged]: LikesChangedEvent;
 }
 export type EventName = keyof EventPayloads;
 
@@ -188,6 +224,23 @@ export function jobsForEvent(event: OutboxEvent): JobItem[] {
             userId: event.payload.authorId,
             delta: 1,
             eventId: `post-${event.payload.postId}`,
+            at: event.payload.createdAt,
+          },
+          jobId: event.id,
+        },
+      ];
+    case EVENTS.likesChanged:
+      // Each change is its own event (a like, an unlike, a like again): the event id is the key.
+      return [
+        {
+          queue: QUEUES.leaderboard,
+          name: LEADERBOARD_JOBS.score,
+          data: {
+            board: BOARDS.likedPosts,
+            userId: event.payload.postId,
+            delta: event.payload.delta,
+            eventId: event.id,
+            at: event.payload.at,
           },
           jobId: event.id,
         },
@@ -209,3 +262,4 @@ export function jobsForEvent(event: OutboxEvent): JobItem[] {
   }
 }
 export * from './data-keys';
+export * from './leaderboard-windows';

@@ -4,6 +4,7 @@ import { createDataSource, nodeName } from './data-source';
 import { CreateLeaderboardScores1763856100000 } from './migrations/main/1763856100000-create-leaderboard-scores';
 import { CreateUsersAndFollows1763856000000 } from './migrations/main/1763856000000-create-users-and-follows';
 import { CreateLeaderboardEvents1764700000000 } from './migrations/main/1764700000000-create-leaderboard-events';
+import { CreateLeaderboardWindows1764800000000 } from './migrations/main/1764800000000-create-leaderboard-windows';
 import { IndexUsersByFollowers1763900000000 } from './migrations/main/1763900000000-index-users-by-followers';
 import { CreatePostShards1763856000000 } from './migrations/shard/1763856000000-create-post-shards';
 import { CreateOutbox1764600000000 } from './migrations/outbox/1764600000000-create-outbox';
@@ -16,6 +17,7 @@ export const MAIN_MIGRATIONS = [
   IndexUsersByFollowers1763900000000,
   CreateOutbox1764600000000,
   CreateLeaderboardEvents1764700000000,
+  CreateLeaderboardWindows1764800000000,
 ];
 export const SHARD_MIGRATIONS = [
   CreatePostShards1763856000000,

@@ -1,6 +1,7 @@
 import {
   authoredKey,
-  boardKey,
+  encodeMember,
+  windowKey,
   DERIVED_KEYS,
   followersKey,
   followingKey,
@@ -124,6 +125,7 @@ describe(`${Rebuilder.name} (real Postgres and Redis)`, () => {
     await mainDs.query('TRUNCATE leaderboard_events, leaderboard_scores');
   });
 
+  const allTime = windowKey('posters', { window: 'all', period: 'all' });
   const followeesOf = (i: number) => [1, 2, 3].map((d) => users[(i + d) % 12]);
 
   it('restores the graph, the authored lists and the boards, page by page, and no timeline', async () => {
@@ -141,7 +143,7 @@ describe(`${Rebuilder.name} (real Postgres and Redis)`, () => {
       );
       // timelines are materialised on their reader's next read (the feed's own tests)
       expect(await redis.exists(timelineKey(user))).toBe(0);
-      const score = await redis.zscore(boardKey('posters'), user);
+      const score = await redis.zscore(allTime, encodeMember(user));
       expect(score === null ? 0 : Number(score)).toBe(own.length);
     }
     expect(JSON.parse((await redis.get(DERIVED_KEYS.marker)) ?? '{}')).toMatchObject({
@@ -172,7 +174,7 @@ describe(`${Rebuilder.name} (real Postgres and Redis)`, () => {
     );
     await rebuilder().run();
     await rebuilder().run(); // and a second rebuild counts nothing again
-    expect(Number(await redis.zscore(boardKey('posters'), author))).toBe(10);
+    expect(Number(await redis.zscore(allTime, encodeMember(author)))).toBe(10);
     const [row] = await mainDs.query<Array<{ score: string }>>(
       `SELECT score::text AS score FROM leaderboard_scores WHERE user_id = $1`,
       [author],

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   authoredKey,
-  boardKey,
   followersKey,
   followingKey,
   graphVersionKey,
@@ -12,7 +11,12 @@ import { LOGICAL_SHARDS, type ReplicatedCluster, type ShardRouter } from '@murmu
 import { throwOnPipelineError } from '@murmur/redis';
 import type { Redis, Result } from 'ioredis';
 import { DerivedState } from './derived-state';
-import { countScoreEvents, projectScores, scoreJobsOfPost } from './leaderboard-ledger';
+import {
+  countScoreEvents,
+  projectFromView,
+  refreshWindowScores,
+  scoreJobsOfPost,
+} from './leaderboard-ledger';
 
 export interface RebuildOptions {
   main: ReplicatedCluster;
@@ -25,7 +29,11 @@ export interface RebuildOptions {
   /** who runs it, for the lock and the progress record */
   owner?: string;
   onProgress?: (phase: RebuildPhase, done: number, total: number) => void;
+  /** the bound on the materialized view's refresh (ms; 0: none) */
+  viewRefreshTimeoutMs?: number;
 }
+
+const VIEW_REFRESH_TIMEOUT_MS = 120_000;
 
 export interface RebuildResult {
   ms: number;
@@ -75,7 +83,7 @@ type AuthoredRow = { author_id: string; id: string; ms: string };
  *   graph        `follows` → both follow sets (an event applied meanwhile wins over the row)
  *   authored     the post shards → each author's newest-posts list
  *   leaderboards the posts → the ledger (any post not yet counted is counted now, once), then
- *                `leaderboard_scores` → the Redis boards
+ *                the refreshed per-window view → the Redis boards (every window still live)
  * Timelines are not rebuilt: each reader's next read merges theirs from the graph and the
  * authored lists (timelines are materialised on read, docs/patterns/fan-out.md), so only those
  * who read pay for one.
@@ -231,7 +239,7 @@ export class Rebuilder {
 
   /**
    * Count every post in the ledger (those already counted add nothing), then copy every
-   * committed score into its Redis board.
+   * committed score of every live window into its Redis board.
    */
   private async leaderboards(): Promise<number> {
     const { shards, main, redis, batch } = this.options;
@@ -263,35 +271,18 @@ export class Rebuilder {
           }
         }
         for (const [board, jobs] of byBoard) {
-          const changed = await main.onPrimary((sql) => countScoreEvents(sql, board, jobs));
-          await projectScores(redis, board, changed);
+          await main.onPrimary((sql) => countScoreEvents(sql, board, jobs));
         }
         after = posts[posts.length - 1].id;
       }
       await this.report('leaderboards', logical + 1, LOGICAL_SHARDS);
     }
-    let copied = 0;
-    let cursor = { board: '', user_id: '0' };
-    for (;;) {
-      const rows = await main.onPrimary((sql) =>
-        sql.query<{ board: string; user_id: string; score: string }>(
-          `SELECT s.board, s.user_id::text AS user_id, s.score::text AS score
-             FROM leaderboard_scores s
-            WHERE (s.board, s.user_id) > ($1, $2::bigint) ORDER BY s.board, s.user_id LIMIT $3`,
-          [cursor.board, cursor.user_id, batch],
-        ),
-      );
-      if (rows.length === 0) {
-        return copied;
-      }
-      const pipeline = redis.pipeline();
-      for (const r of rows) {
-        pipeline.zadd(boardKey(r.board), 'GT', r.score, r.user_id);
-      }
-      throwOnPipelineError(await pipeline.exec());
-      copied += rows.length;
-      cursor = rows[rows.length - 1];
-    }
+    // The ledger is whole: refresh the per-window view from it, then copy the view (every
+    // window still live in Redis) into the boards.
+    await main.primaryTransaction((sql) =>
+      refreshWindowScores(sql, this.options.viewRefreshTimeoutMs ?? VIEW_REFRESH_TIMEOUT_MS),
+    );
+    return projectFromView((fn) => main.onPrimary(fn), redis, batch);
   }
 }
 

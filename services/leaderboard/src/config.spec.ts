@@ -14,9 +14,9 @@ describe('leaderboard entry points', () => {
     [
       'worker',
       leaderboardWorkerConfig,
-      { RATE_LIMITS_ENABLED: 'true', LEADERBOARD_TOP_CACHE_MS: '0' },
+      { RATE_LIMITS_ENABLED: 'true', LEADERBOARD_TOP_CACHE_MS: '0', SESSION_IDLE_SECONDS: '600' },
     ],
-    ['API', leaderboardApiConfig, { QUEUE_CONCURRENCY: '2', SESSION_IDLE_SECONDS: '600' }],
+    ['API', leaderboardApiConfig, { QUEUE_CONCURRENCY: '2', LEADERBOARD_VIEW_REFRESH_MS: '5000' }],
   ])('starts the %s from the same few variables, reading none of %j', (_name, entry, notRead) => {
     expect(environmentFit(entry, env)).toEqual({ missing: [], unread: [], problems: [] });
     expect(environmentFit(entry, { ...env, ...notRead }).unread).toEqual(Object.keys(notRead));

@@ -11,6 +11,8 @@
  * is still wrong after `settleMs` is lost.
  */
 import {
+  encodeMember,
+  windowKey,
   authoredKey,
   DERIVED_KEYS,
   followersKey,
@@ -22,6 +24,8 @@ import type { Topology } from '@murmur/stack';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { sleep } from './client';
+
+const POSTERS_ALL = windowKey('posters', { window: 'all', period: 'all' });
 import type { Cast, Ledger } from './load';
 
 export interface CheckResult {
@@ -275,7 +279,7 @@ export class Invariants {
         `SELECT score::text AS score FROM leaderboard_scores WHERE board = 'posters' AND user_id = $1`,
         [author.id],
       );
-      const board = Number((await this.redis.zscore('leaderboard:posters', author.id)) ?? 0);
+      const board = Number((await this.redis.zscore(POSTERS_ALL, encodeMember(author.id))) ?? 0);
       if (Number(row?.score ?? 0) !== posts || board !== posts) {
         badScores++;
       }

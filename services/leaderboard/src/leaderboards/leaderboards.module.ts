@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { DerivedState } from '@murmur/rebuild';
 import { REDIS } from '@murmur/redis';
 import type { Redis } from 'ioredis';
+import { LEADERBOARD_CLOCK, systemLeaderboardClock } from './leaderboard-clock';
 import { LeaderboardStoreModule } from './leaderboard-store.module';
 import { LeaderboardsController } from './leaderboards.controller';
 import {
@@ -19,6 +20,7 @@ export class LeaderboardsModule {
       controllers: [LeaderboardsController],
       providers: [
         { provide: LEADERBOARD_TOP_CACHE_MS, useValue: options.topCacheMs },
+        { provide: LEADERBOARD_CLOCK, useValue: systemLeaderboardClock },
         {
           provide: DERIVED_STATE,
           inject: [REDIS],

@@ -1,6 +1,28 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SHARD_ROUTER, type ShardRouter } from '@murmur/database';
+import { EVENTS, type NewEvent } from '@murmur/contracts';
+import { SHARD_ROUTER, type ShardRouter, type Sql } from '@murmur/database';
+import { appendEvents } from '@murmur/queue';
 import type { LikeChange } from './like-store';
+
+/**
+ * The `post.likes-changed` events of one transaction, into its shard's outbox: the net change of
+ * each post's like rows, so the leaderboards count exactly what committed (a flush applied twice
+ * changes no row the second time, and announces nothing).
+ */
+async function announce(
+  sql: Sql,
+  source: string,
+  deltas: ReadonlyMap<string, number>,
+  at: number,
+): Promise<void> {
+  const events: NewEvent[] = [];
+  for (const [postId, delta] of deltas) {
+    if (delta !== 0) {
+      events.push({ name: EVENTS.likesChanged, payload: { postId, delta, at } });
+    }
+  }
+  await appendEvents(sql, source, events);
+}
 
 export interface CommittedCount {
   count: number;
@@ -65,6 +87,7 @@ export class LikesRepository {
             [id, userId],
           );
       const delta = changed.length === 0 ? 0 : like ? 1 : -1;
+      await announce(sql, target.cluster.name, new Map([[id, delta]]), Date.now());
       const rows = await sql.query<{ like_count: number; version: string }>(
         `UPDATE ${schema}.posts SET like_count = like_count + $2 WHERE id = $1
          RETURNING like_count,
@@ -78,7 +101,8 @@ export class LikesRepository {
   /**
    * Write-behind flush: many posts' changes in one transaction per physical shard. Likes are
    * inserted (ignoring ones already there), unlikes deleted, and each touched post's count is
-   * recounted from its rows: applying the same batch twice leaves the same state.
+   * recounted from its rows: applying the same batch twice leaves the same state. The net change
+   * per post is announced in the same transaction, for the leaderboards.
    */
   async applyBatch(changes: Map<string, LikeChange>): Promise<void> {
     const ids = [...changes.keys()].map((id) => BigInt(id));
@@ -86,6 +110,12 @@ export class LikesRepository {
     await Promise.all(
       groups.map(({ target, ids: bySchema }) =>
         this.shards.write(target, async (sql) => {
+          const deltas = new Map<string, number>();
+          const add = (rows: Array<{ post_id: string }>, by: number) => {
+            for (const r of rows) {
+              deltas.set(r.post_id, (deltas.get(r.post_id) ?? 0) + by);
+            }
+          };
           for (const [schema, postIds] of bySchema) {
             const likeP: string[] = [];
             const likeU: string[] = [];
@@ -99,22 +129,25 @@ export class LikesRepository {
             }
             if (likeP.length > 0) {
               // Joined to posts so a like of a post that is gone is dropped, not a poison batch.
-              await sql.query(
+              const liked = await sql.query<{ post_id: string }>(
                 `INSERT INTO ${schema}.post_likes (post_id, user_id)
                  SELECT c.post_id, c.user_id
                    FROM unnest($1::bigint[], $2::bigint[]) AS c (post_id, user_id)
                    JOIN ${schema}.posts p ON p.id = c.post_id
-                 ON CONFLICT DO NOTHING`,
+                 ON CONFLICT DO NOTHING RETURNING post_id::text AS post_id`,
                 [likeP, likeU],
               );
+              add(liked, 1);
             }
             if (unlikeP.length > 0) {
-              await sql.query(
+              const unliked = await sql.query<{ post_id: string }>(
                 `DELETE FROM ${schema}.post_likes l
                   USING unnest($1::bigint[], $2::bigint[]) AS c (post_id, user_id)
-                  WHERE l.post_id = c.post_id AND l.user_id = c.user_id`,
+                  WHERE l.post_id = c.post_id AND l.user_id = c.user_id
+                  RETURNING l.post_id::text AS post_id`,
                 [unlikeP, unlikeU],
               );
+              add(unliked, -1);
             }
             await sql.query(
               `UPDATE ${schema}.posts p
@@ -123,6 +156,7 @@ export class LikesRepository {
               [postIds.map(String)],
             );
           }
+          await announce(sql, target.cluster.name, deltas, Date.now());
         }),
       ),
     );
