@@ -11,13 +11,20 @@ import { QUEUE_PREFIX, QueueModule, QueueProcessor } from './queue.module';
 /** A database of the test stack's data Redis that no stack worker listens on. */
 const REDIS_URL = `redis://127.0.0.1:${testTopology().redis.find((r) => r.purpose === 'queue')?.port}/12`;
 
+/**
+ * One gate for every job, opened once: BullMQ writes a job's lock before it calls `process()`, so
+ * the test can see the lock, open the gate and reach `app.close()` before the job has started. A
+ * job that starts after that must not wait (a resolver captured inside `process()` would be set
+ * too late, and `close()` would wait for that job for ever).
+ */
 let release: () => void = () => undefined;
+const gate = new Promise<void>((resolve) => (release = resolve));
 
 @QueueProcessor(QUEUES.likes)
 class HeldJobProcessor extends WorkerHost {
   /** Holds each job until the test releases it, so its lock can be looked at. */
   process(): Promise<void> {
-    return new Promise((resolve) => (release = resolve));
+    return gate;
   }
 }
 
