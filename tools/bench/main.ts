@@ -4,9 +4,11 @@
  * restarts the dev stack with the switch in the environment, warms it up, runs every journey at a
  * fixed connection count (closed loop), waits for the workers to drain, and moves on. The
  * all-on configuration also measures the ceilings (NGINX answering by itself; a trivial service
- * endpoint) and every journey at a fixed arrival rate. Writes bench/results/<date>-<machine>.md
+ * endpoint), the cost ladder, and every journey at half its closed-loop throughput (open loop). The
+ * all-on configuration runs three times, and every ratio is judged against their spread. Writes
+ * bench/results/<date>-<machine>.md
  * (+ .svg charts) and prints the tables. Needs `npm run seed` first; stops the dev stack at the end.
- *   npm run bench -- --duration 5 --connections 50 --rate 500 [--configs baseline,l1-off,…]
+ *   npm run bench -- --duration 5 --connections 50 [--latency-ms 1] [--configs baseline,l1-off,…]
  * `npm run bench -- --capacity [options]` finds each journey's capacity instead (./capacity.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -16,15 +18,17 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { buildTopology } from '@murmur/stack';
 import {
-  barChartSvg,
-  groupedBarChartSvg,
+  goalTable,
+  isBaseline,
   markdownTable,
   patternTables,
+  ratioChartSvg,
   reportPlace,
   type PatternRun,
   type Row,
 } from './report';
 import { BENCH_ENV } from './bench-env';
+import { goals } from './goals';
 import { runCapacity } from './capacity';
 import {
   benchJourneys,
@@ -50,8 +54,19 @@ export interface BenchConfig {
 
 export { BENCH_ENV };
 
+/**
+ * The all-on configuration runs three times (first, in the middle, last): how far runs of the
+ * same thing differ on this machine, i.e. which ratios mean something.
+ */
+const ALL_ON = (name: string, label: string): BenchConfig => ({
+  name,
+  label,
+  env: {},
+  tracing: true,
+});
+
 export const CONFIGS: BenchConfig[] = [
-  { name: 'baseline', label: 'all patterns on', env: {}, tracing: true },
+  ALL_ON('baseline', 'all patterns on'),
   { name: 'l1-off', label: 'L1 cache off', env: { CACHE_L1_ENABLED: 'false' }, tracing: true },
   { name: 'l2-off', label: 'L2 cache off', env: { CACHE_L2_ENABLED: 'false' }, tracing: true },
   {
@@ -60,6 +75,7 @@ export const CONFIGS: BenchConfig[] = [
     env: { CACHE_L1_ENABLED: 'false', CACHE_L2_ENABLED: 'false' },
     tracing: true,
   },
+  ALL_ON('baseline-2', 'all patterns on, again (noise)'),
   {
     name: 'replicas-off',
     label: 'read replicas off (primary only)',
@@ -85,9 +101,7 @@ export const CONFIGS: BenchConfig[] = [
     env: { OTEL_TRACES_SAMPLER_ARG: '1' },
     tracing: true,
   },
-  // The all-on configuration once more, last: how far two runs of the same thing differ on this
-  // machine, i.e. which ratios above mean something.
-  { name: 'baseline-again', label: 'all patterns on, again (noise)', env: {}, tracing: true },
+  ALL_ON('baseline-3', 'all patterns on, a third time (noise)'),
 ];
 
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
@@ -133,7 +147,6 @@ async function main(): Promise<void> {
     options: {
       duration: { type: 'string', default: '5' },
       connections: { type: 'string', default: '50' },
-      rate: { type: 'string', default: '500' },
       warmup: { type: 'string', default: '6' },
       configs: { type: 'string', default: CONFIGS.map((c) => c.name).join(',') },
       sessions: { type: 'string', default: '50' },
@@ -159,9 +172,8 @@ async function main(): Promise<void> {
       : 'loopback mode: the stores on this machine, no added latency';
   const duration = Number(values.duration);
   const connections = Number(values.connections);
-  const rate = Number(values.rate);
   const warmup = Number(values.warmup);
-  for (const [k, v] of Object.entries({ duration, connections, rate, warmup })) {
+  for (const [k, v] of Object.entries({ duration, connections, warmup })) {
     if (!Number.isFinite(v) || v <= 0) {
       throw new Error(`--${k} must be a positive number`);
     }
@@ -212,7 +224,7 @@ async function main(): Promise<void> {
         ladder = await runLadder({
           connections,
           duration,
-          token: sessions[0].token,
+          tokens: sessions.map((s) => s.token),
           sampleRatio: BENCH_ENV.OTEL_TRACES_SAMPLER_ARG,
           otlp,
           log,
@@ -230,10 +242,13 @@ async function main(): Promise<void> {
         if (config.name === 'baseline') {
           rows.push({ name: j.name, kind: j.kind, mode: `${connections} conns`, ...r });
           if (j.kind !== 'ceiling') {
+            // Open loop at half what the closed loop reached: the latency a journey has with room
+            // to spare (issue 14's feed goal: p99 ≤ 50 ms there).
+            const rate = Math.max(10, Math.round(r.okRps / 2));
             process.stderr.write(`[bench]   ${j.name} at ${rate} req/s for ${duration} s … `);
             const o = await run(base, j, sessions, { connections, duration, overallRate: rate });
             process.stderr.write(`${Math.round(o.okRps)} 2xx/s, p99 ${o.p99} ms\n`);
-            rows.push({ name: j.name, kind: j.kind, mode: `${rate} req/s`, ...o });
+            rows.push({ name: j.name, kind: j.kind, mode: `${rate} req/s (half)`, ...o });
           }
         }
       }
@@ -255,20 +270,17 @@ async function main(): Promise<void> {
 
   const { dir, date, machine } = reportPlace(values.out);
   const suffix = latencyMs > 0 ? `-latency-${latencyMs}ms` : '';
-  const svgName = `${date}-${machine}${suffix}.svg`;
   const patternSvgName = `${date}-${machine}${suffix}-patterns.svg`;
   writeFileSync(
-    path.join(dir, svgName),
-    barChartSvg(rows, `Murmur bench ${date} on ${machine}: all patterns on`),
-  );
-  writeFileSync(
     path.join(dir, patternSvgName),
-    groupedBarChartSvg(
+    ratioChartSvg(
       runs,
       configs.map((c) => c.name),
-      `2xx/s per journey and configuration, ${date}, ${machine}`,
+      `2xx/s × the all-on mean, ${date}, ${machine}${latencyMs > 0 ? `, simulated ${latencyMs} ms` : ', loopback'}`,
     ),
   );
+  const goalRows = goals({ runs, rows, ladder, latencyMode: latencyMs > 0 });
+  const repeats = configs.filter((c) => isBaseline(c.name)).length;
   const baseline = markdownTable(rows);
   const patterns = patternTables(
     runs,
@@ -281,7 +293,7 @@ async function main(): Promise<void> {
     '',
     `Measured in one run by \`npm run bench\` (${cpus().length} CPUs, Node ${process.version}) on the dev stack through`,
     `NGINX at ${base}; ${duration} s per run after a ${warmup} s warm-up per configuration, ${connections} connections`,
-    `(closed loop) and ${rate} req/s (open loop, autocannon \`overallRate\`). Requests rotate over ${sessions.length} seeded`,
+    `(closed loop) and, for the all-on run, half of each journey's closed-loop 2xx/s (open loop, autocannon \`overallRate\`). Requests rotate over ${sessions.length} seeded`,
     'sessions. Rate limits are raised and the edge `limit_req` zones are off for every configuration',
     `(${Object.entries(BENCH_ENV)
       .map(([k, v]) => `\`${k}=${v}\``)
@@ -301,18 +313,23 @@ async function main(): Promise<void> {
           '',
         ]
       : []),
+    '## Goals (issue 14)',
+    '',
+    `Ratios from this run; the spread is that of the ${repeats} all-on runs (lowest and highest ÷ their mean).`,
+    '',
+    goalTable(goalRows),
+    '',
     '## All patterns on: ceilings and journeys',
     '',
     baseline,
     '',
-    `![throughput](${svgName})`,
-    '',
     '## Each pattern switched off',
     '',
     'Each configuration restarts the stack with one switch (below); every journey runs at the same',
-    'connection count. Ratios are to the all-on run of the same journey: below 1 means the pattern',
-    'was buying throughput. `baseline-again` repeats the all-on run at the end: its ratios are the',
-    'noise of this machine, and a ratio within that distance of 1 says nothing.',
+    `connection count. The all-on configuration runs ${repeats} times (first, in the middle, last);`,
+    'ratios are to the mean of those runs, and their own spread (lowest and highest ÷ mean) is the',
+    'noise of this machine: a ratio inside it says nothing, and ✱ marks one outside it. Below ×1',
+    'means the pattern was buying throughput.',
     '',
     patterns,
     '',

@@ -28,6 +28,9 @@ export interface AuthenticatedRequest extends FastifyRequest {
 
 export const SESSION_COOKIE = 'murmur_session';
 
+/** Requests that change nothing: their session may come from the process's session cache. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /** The token of a request: `Authorization: Bearer …` or the session cookie. */
 export function extractToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -69,7 +72,7 @@ export class AuthGuard implements CanActivate {
     }
     let session: Session | undefined;
     try {
-      session = await this.sessions.touch(token);
+      session = await this.sessions.touch(token, { fromCache: SAFE_METHODS.has(request.method) });
     } catch {
       throw new SessionStoreUnavailable();
     }

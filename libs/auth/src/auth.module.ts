@@ -1,9 +1,17 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, type OnModuleDestroy } from '@nestjs/common';
 import type { SessionConfig } from '@murmur/config';
 import { REDIS } from '@murmur/redis';
 import type { Redis } from 'ioredis';
 import { AuthGuard, OptionalAuthGuard } from './auth.guard';
-import { SessionStore } from './session-store';
+import { SessionCache } from './session-cache';
+import { SessionStore, systemClock } from './session-store';
+
+/** Closes the session cache's subscriber with the app. */
+class ClosingSessionStore extends SessionStore implements OnModuleDestroy {
+  onModuleDestroy(): Promise<void> {
+    return this.close();
+  }
+}
 
 @Module({})
 export class AuthModule {
@@ -15,7 +23,18 @@ export class AuthModule {
         {
           provide: SessionStore,
           inject: [REDIS],
-          useFactory: (redis: Redis) => new SessionStore(redis, config),
+          useFactory: (redis: Redis) =>
+            new ClosingSessionStore(
+              redis,
+              config,
+              systemClock,
+              config.SESSION_CACHE_TTL_MS > 0
+                ? new SessionCache(redis.duplicate(), {
+                    ttlMs: config.SESSION_CACHE_TTL_MS,
+                    maxEntries: config.SESSION_CACHE_MAX_ENTRIES,
+                  })
+                : undefined,
+            ),
         },
         AuthGuard,
         OptionalAuthGuard,

@@ -5,6 +5,7 @@
  * caller's read-your-writes context.
  */
 export * from './session-store';
+export * from './session-cache';
 export * from './auth.guard';
 export * from './current-user.decorator';
 export * from './auth.module';

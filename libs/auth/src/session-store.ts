@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { SessionConfig } from '@murmur/config';
-import type { Redis } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
+import { SESSION_CHANGES_CHANNEL, type SessionCache } from './session-cache';
 
 export interface Session {
   userId: string;
@@ -53,12 +54,29 @@ redis.call('EXPIRE', KEYS[1], math.min(tonumber(ARGV[2]), remaining))
 return fields
 `;
 
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    murmurTouchSession(key: string, nowMs: string, idleSeconds: string): Result<string[], Context>;
+  }
+}
+
 export class SessionStore {
   constructor(
     private readonly redis: Redis,
-    private readonly config: SessionConfig,
+    private readonly config: Pick<
+      SessionConfig,
+      'SESSION_IDLE_SECONDS' | 'SESSION_ABSOLUTE_SECONDS'
+    >,
     private readonly clock: Clock = systemClock,
-  ) {}
+    /** sessions kept in this process between requests (absent: every touch asks Redis) */
+    private readonly cache?: SessionCache,
+  ) {
+    // EVALSHA (loaded on first use): a request sends 40 bytes of hash, not the script's text, and
+    // Redis does not hash the text again on every call.
+    if (typeof (redis as Partial<Redis>).murmurTouchSession !== 'function') {
+      redis.defineCommand('murmurTouchSession', { numberOfKeys: 1, lua: TOUCH_SCRIPT });
+    }
+  }
 
   /** A new session for a user; returns the token, which is never stored. */
   /**
@@ -94,16 +112,25 @@ export class SessionStore {
   }
 
   /** The session of a token, sliding its idle timeout; undefined if unknown or expired. */
-  async touch(token: string): Promise<Session | undefined> {
+  /**
+   * `fromCache`: a copy this process holds may answer (reads). Writes pass false: they always
+   * ask Redis, so a revoked session cannot write even before the revocation's message arrives,
+   * and a write is refused (503) before it is made when Redis cannot take the session's next
+   * write position.
+   */
+  async touch(token: string, options: { fromCache?: boolean } = {}): Promise<Session | undefined> {
     const id = hashToken(token);
-    const flat = (await this.redis.eval(
-      TOUCH_SCRIPT,
-      1,
+    const cached = options.fromCache === false ? undefined : this.cache?.get(id);
+    if (cached) {
+      return cached;
+    }
+    const flat = await this.redis.murmurTouchSession(
       sessionKey(id),
       String(this.clock.now()),
       String(this.config.SESSION_IDLE_SECONDS),
-    )) as string[];
+    );
     if (flat.length === 0) {
+      this.cache?.drop([id]);
       return undefined;
     }
     const fields: Record<string, string> = {};
@@ -117,26 +144,44 @@ export class SessionStore {
       }
     }
     const lastWriteAt = fields.lastWriteAt === undefined ? undefined : Number(fields.lastWriteAt);
-    return { userId: fields.userId, id, createdAt: Number(fields.createdAt), lsn, lastWriteAt };
+    const session = {
+      userId: fields.userId,
+      id,
+      createdAt: Number(fields.createdAt),
+      lsn,
+      lastWriteAt,
+    };
+    this.cache?.put(session, Number(fields.expiresAt));
+    return session;
   }
 
   /** Remember the WAL position of the session's latest write on a cluster (read-your-writes). */
+  /**
+   * Remember the WAL position of the session's latest write on a cluster (read-your-writes), and
+   * announce it before the write is acknowledged, so that no process answers this session's next
+   * read from a cached copy without it.
+   */
   async rememberLsn(sessionId: string, cluster: string, lsn: string): Promise<void> {
-    await this.redis.hset(
-      sessionKey(sessionId),
-      `lsn:${cluster}`,
-      lsn,
-      'lastWriteAt',
-      String(this.clock.now()),
-    );
+    this.cache?.drop([sessionId]);
+    await this.redis
+      .multi()
+      .hset(sessionKey(sessionId), `lsn:${cluster}`, lsn, 'lastWriteAt', String(this.clock.now()))
+      .publish(SESSION_CHANGES_CHANNEL, sessionId)
+      .exec();
   }
 
   async revoke(sessionId: string, userId: string): Promise<void> {
+    this.cache?.drop([sessionId]);
     await this.redis
       .multi()
       .del(sessionKey(sessionId))
       .srem(userIndexKey(userId), sessionId)
+      .publish(SESSION_CHANGES_CHANNEL, sessionId)
       .exec();
+  }
+
+  async close(): Promise<void> {
+    await this.cache?.close();
   }
 
   /** Log out everywhere: every session of the user. */
@@ -145,10 +190,12 @@ export class SessionStore {
     if (ids.length === 0) {
       return 0;
     }
+    this.cache?.drop(ids);
     await this.redis
       .multi()
       .del(...ids.map(sessionKey))
       .del(userIndexKey(userId))
+      .publish(SESSION_CHANGES_CHANNEL, ids.join(','))
       .exec();
     return ids.length;
   }

@@ -137,6 +137,15 @@ export const sessionConfigSchema = z.object({
     .int()
     .min(60)
     .default(30 * 24 * 3600),
+  /**
+   * How long a process may answer a session from its own memory instead of the data Redis (the
+   * in-process session cache; docs/patterns/sessions.md). Revocations and new write positions
+   * reach every process by pub/sub at once; this bounds how long a lost message could matter.
+   * 0: every request asks Redis.
+   */
+  SESSION_CACHE_TTL_MS: z.coerce.number().int().min(0).max(10_000).default(2_000),
+  /** Sessions one process keeps in that cache at most (least recently used go first). */
+  SESSION_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
 });
 
 const hostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'must be host:port');

@@ -23,6 +23,10 @@ describe(isDependencyFailure.name, () => {
       'a data Redis at maxmemory refusing a write',
       new Error("OOM command not allowed when used memory > 'maxmemory'."),
     ],
+    [
+      'a data Redis at maxmemory refusing a MULTI',
+      new Error('EXECABORT Transaction discarded because of previous errors.'),
+    ],
     ['a pg pool that cannot connect', new Error('timeout exceeded when trying to connect')],
     [
       'a statement cancelled by statement_timeout',

@@ -58,10 +58,10 @@ const TRANSIENT_CODES = new Set([
 ]);
 
 // ioredis (command timeout, closed or unwritable connection, retries used up, a data Redis at
-// its maxmemory refusing writes) and pg (query or connect timeout, a connection ended under a
+// its maxmemory refusing writes, alone or in a MULTI) and pg (query or connect timeout, a connection ended under a
 // query).
 const TRANSIENT_MESSAGES =
-  /Command timed out|OOM command not allowed|Connection is closed|Stream isn't writeable|Reached the max retries per request|Query read timeout|timeout exceeded when trying to connect|Connection terminated/i;
+  /Command timed out|OOM command not allowed|EXECABORT|Connection is closed|Stream isn't writeable|Reached the max retries per request|Query read timeout|timeout exceeded when trying to connect|Connection terminated/i;
 
 /**
  * Is this a store or network failure that a retry may not meet (rather than a bug)? Such errors

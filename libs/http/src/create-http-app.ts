@@ -12,9 +12,9 @@ import { ConsistencyContext } from '@murmur/database';
 import { ProblemJsonFilter, problemClientErrorHandler, problemErrorHandler } from '@murmur/errors';
 import { httpRequestDuration, initDefaultMetrics } from '@murmur/observability';
 import type { FastifyInstance } from 'fastify';
-import { Logger as PinoLogger } from 'nestjs-pino';
 import { installHttpCaching } from './http-caching';
 import { installLoadShedding } from './load-shedding';
+import { installRequestLogging, MurmurLogger } from './logging';
 
 export interface HttpAppOptions {
   config: BaseConfig & HttpConfig;
@@ -52,7 +52,8 @@ export async function createHttpApp(
     // JSON API, so a form or any other media type is a 415, not a body to validate.
     bodyParser: false,
   });
-  app.useLogger(app.get(PinoLogger));
+  const logger = app.get(MurmurLogger);
+  app.useLogger(logger);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -83,6 +84,7 @@ export async function createHttpApp(
     ConsistencyContext.run({ minLsn: {} }, done);
   });
   installHttpCaching(fastify);
+  installRequestLogging(fastify, logger.pino);
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     httpRequestDuration.observe(

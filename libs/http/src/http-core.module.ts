@@ -18,7 +18,7 @@ import {
   HealthIndicatorService,
   TerminusModule,
 } from '@nestjs/terminus';
-import { LoggerModule } from 'nestjs-pino';
+import { MurmurLogger } from './logging';
 import { READINESS_CHECKS, type ReadinessCheck } from './readiness';
 
 @Controller()
@@ -86,34 +86,14 @@ export class HttpCoreModule {
       imports: [
         // Terminus's own error log would repeat what the 503 body says on every failed probe.
         TerminusModule.forRoot({ logger: false }),
-        LoggerModule.forRoot({
-          pinoHttp: {
-            level: options.logLevel,
-            name: options.appName,
-            // Probes and scrapes are not logged: a readiness 503 while a dependency starts is
-            // expected, and /health/ready says why.
-            autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
-            // Request logs only for failures: success is in the metrics, and 11 processes
-            // logging every request would bury everything else.
-            customLogLevel: (_req, res, err) =>
-              err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'silent',
-            genReqId: (req) => {
-              const id = req.headers['x-request-id'];
-              return typeof id === 'string' && id.length <= 128 ? id : crypto.randomUUID();
-            },
-            serializers: {
-              req: (req: { id: string; method: string; url: string }) => ({
-                id: req.id,
-                method: req.method,
-                url: req.url,
-              }),
-              res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-            },
-          },
-        }),
       ],
       controllers: [HealthController],
+      exports: [MurmurLogger],
       providers: [
+        {
+          provide: MurmurLogger,
+          useValue: new MurmurLogger({ appName: options.appName, level: options.logLevel }),
+        },
         {
           provide: READINESS_CHECKS,
           inject: options.readiness.inject,

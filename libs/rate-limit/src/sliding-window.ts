@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
 
 export interface RateLimitRule {
   /** requests admitted per window */
@@ -39,18 +39,41 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {0, 0, tonumber(oldest[2]) + window - now}
 `;
 
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    murmurSlidingWindow(
+      key: string,
+      limit: string,
+      windowMs: string,
+      member: string,
+    ): Result<[number, number, number], Context>;
+  }
+}
+
 export class SlidingWindowLimiter {
-  constructor(private readonly redis: Redis) {}
+  /**
+   * Members must be unique across every process (two requests in the same millisecond are two
+   * members): a random prefix per limiter and a counter, rather than random bytes per request.
+   */
+  private readonly nonce = randomBytes(6).toString('hex');
+  private sequence = 0;
+
+  constructor(private readonly redis: Redis) {
+    // EVALSHA (loaded on first use): every request runs this script, so it sends the hash, not
+    // the text, and Redis does not hash the text again.
+    if (typeof (redis as Partial<Redis>).murmurSlidingWindow !== 'function') {
+      redis.defineCommand('murmurSlidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW });
+    }
+  }
 
   async consume(key: string, rule: RateLimitRule): Promise<RateLimitDecision> {
-    const [allowed, remaining, resetMs] = (await this.redis.eval(
-      SLIDING_WINDOW,
-      1,
+    this.sequence = (this.sequence + 1) % Number.MAX_SAFE_INTEGER;
+    const [allowed, remaining, resetMs] = await this.redis.murmurSlidingWindow(
       `ratelimit:${key}`,
       String(rule.limit),
       String(rule.windowSeconds * 1000),
-      randomBytes(6).toString('hex'),
-    )) as [number, number, number];
+      `${this.nonce}.${this.sequence}`,
+    );
     return {
       allowed: allowed === 1,
       limit: rule.limit,

@@ -19,15 +19,16 @@ async function main(): Promise<void> {
     },
   });
   const creds = JSON.parse(readFileSync(values.credentials, 'utf8')) as Credentials;
-  const token = creds.sessions?.[0]?.token;
-  if (!token) {
+  // As many sessions as the journeys rotate over (a session cache must not see one caller only).
+  const tokens = (creds.sessions ?? []).slice(0, 50).map((s) => s.token);
+  if (tokens.length === 0) {
     throw new Error(`${values.credentials} has no seeded session: run npm run seed`);
   }
   const started = Date.now();
   const rungs = await runLadder({
     connections: Number(values.connections),
     duration: Number(values.duration),
-    token,
+    tokens,
     sampleRatio: BENCH_ENV.OTEL_TRACES_SAMPLER_ARG,
     log: (m) => process.stderr.write(`[bench:ladder] ${m}\n`),
   });

@@ -160,7 +160,19 @@ export function ladderRungs(sampleRatio: string): RungSpec[] {
       path: '/api/users/ladder/nothing',
       auth: false,
     },
-    { name: '+ session lookup', backend: 'session', path: '/api/users/ladder/session', auth: true },
+    {
+      name: '+ session lookup, Redis on every request (SESSION_CACHE_TTL_MS=0)',
+      backend: 'session',
+      path: '/api/users/ladder/session',
+      auth: true,
+      env: { SESSION_CACHE_TTL_MS: '0' },
+    },
+    {
+      name: '+ session lookup, in-process session cache (as configured)',
+      backend: 'session',
+      path: '/api/users/ladder/session',
+      auth: true,
+    },
     {
       name: '+ rate-limit check (route ceiling)',
       backend: 'ratelimit',
@@ -187,7 +199,8 @@ export function ladderRungs(sampleRatio: string): RungSpec[] {
 export async function runLadder(options: {
   connections: number;
   duration: number;
-  token: string;
+  /** seeded sessions, one picked per request */
+  tokens: string[];
   sampleRatio: string;
   otlp?: string;
   log: (msg: string) => void;
@@ -209,16 +222,20 @@ export async function runLadder(options: {
           servers: servers.length > 0 ? servers : ['127.0.0.1:9'],
         })),
       });
-      const headers: Record<string, string> = spec.auth
-        ? { authorization: `Bearer ${options.token}` }
-        : {};
+      const headers = (): Record<string, string> =>
+        spec.auth
+          ? {
+              authorization: `Bearer ${options.tokens[Math.floor(Math.random() * options.tokens.length)]}`,
+            }
+          : {};
+      const requests = [{ setupRequest: (req: object) => ({ ...req, headers: headers() }) }];
       const url = `${edge.base}${spec.path}`;
       // A rung that does not answer 2xx measures nothing: stop with what it said.
-      const probe = await fetch(url, { headers });
+      const probe = await fetch(url, { headers: headers() });
       if (!probe.ok) {
         throw new Error(`${spec.name}: ${url} answered ${probe.status} ${await probe.text()}`);
       }
-      await autocannon({ url, connections: options.connections, duration: 2, headers });
+      await autocannon({ url, connections: options.connections, duration: 2, requests });
       const pids = procs.map((p) => p.pid ?? 0);
       const nginx = nginxPids(edge.pid);
       const svcBefore = pids.reduce((a, p) => a + cpuTicks(p), 0);
@@ -227,12 +244,12 @@ export async function runLadder(options: {
         url,
         connections: options.connections,
         duration: options.duration,
-        headers,
+        requests,
       });
       const svc = pids.reduce((a, p) => a + cpuTicks(p), 0) - svcBefore;
       const ngx = nginx.reduce((a, p) => a + cpuTicks(p), 0) - ngxBefore;
-      const requests = Math.max(1, r.requests.total);
-      const us = (ticks: number): number => (ticks / TICKS_PER_SECOND / requests) * 1e6;
+      const answered = Math.max(1, r.requests.total);
+      const us = (ticks: number): number => (ticks / TICKS_PER_SECOND / answered) * 1e6;
       rungs.push({
         name: spec.name,
         rps: r['2xx'] / options.duration,
