@@ -67,6 +67,14 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     }),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio) }),
     spanProcessors: [new BatchSpanProcessor({ exporter, scheduledDelayMillis: 500 })],
+    // Traces only. Left unset, the SDK starts an OTLP metrics pipeline and an OTLP logs pipeline
+    // by default (OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER empty = "otlp"): every request,
+    // Redis command and query then also recorded histograms with hashed attributes, and every
+    // log line became an OTLP log record, all for an endpoint (Jaeger) that takes neither.
+    // Metrics are prom-client's on /metrics and logs are stdout. (Its CPU cost was within the
+    // noise of this machine: the cost of tracing is the instrumentations themselves.)
+    metricReaders: [],
+    logRecordProcessors: [],
     instrumentations: [
       new HttpInstrumentation({
         // Probes and scrapes would drown the traces that matter.
@@ -76,7 +84,8 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       new PgInstrumentation({ requireParentSpan: true }),
       new IORedisInstrumentation({ requireParentSpan: true }),
       new GrpcInstrumentation(),
-      new PinoInstrumentation(),
+      // trace ids in log lines; the lines stay on stdout (no OTLP log records)
+      new PinoInstrumentation({ disableLogSending: true }),
     ],
   });
   sdk.start();

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BENCH_ENV } from '../bench-env';
 import { type Credentials } from '../journeys';
+import { OtlpSink } from '../stack-control';
 import { ladderTable, runLadder } from './run';
 
 async function main(): Promise<void> {
@@ -25,13 +26,19 @@ async function main(): Promise<void> {
     throw new Error(`${values.credentials} has no seeded session: run npm run seed`);
   }
   const started = Date.now();
+  // The tracing rung exports its spans as in the bench (without an endpoint the SDK is not even
+  // started, and the rung would measure nothing).
+  const sink = new OtlpSink();
+  const otlp = await sink.start();
   const rungs = await runLadder({
     connections: Number(values.connections),
     duration: Number(values.duration),
     tokens,
     sampleRatio: BENCH_ENV.OTEL_TRACES_SAMPLER_ARG,
+    otlp,
     log: (m) => process.stderr.write(`[bench:ladder] ${m}\n`),
   });
+  await sink.stop();
   console.log(ladderTable(rungs));
   process.stderr.write(`[bench:ladder] done in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }
