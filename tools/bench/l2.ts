@@ -15,7 +15,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { createConnection, createServer } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -28,7 +27,7 @@ import {
   type RemoteCache,
 } from '@murmur/cache';
 import { createRedis } from '@murmur/redis';
-import { memcachedArgs } from '@murmur/stack';
+import { freePort, lineProbe, memcachedArgs } from '@murmur/stack';
 import type { Redis } from 'ioredis';
 import { fmt, pct, sleep } from './cache/common';
 import { markdownTable, section } from './cache/report';
@@ -86,32 +85,6 @@ interface Backend {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-/** Does a server on `port` answer `command` with a line starting `expect`? */
-function answers(port: number, command: string, expect: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write(`${command}\r\n`));
-    socket.once('data', (d: Buffer) => done(d.toString().startsWith(expect)));
-  });
-}
-
 /** A server process on `port`, started again by `start()` after `kill()`. */
 class Server {
   private proc?: ChildProcess;
@@ -156,7 +129,7 @@ async function redisBackend(): Promise<Backend & { url: string }> {
       ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       ...['--maxmemory', '256mb', '--maxmemory-policy', 'allkeys-lru'],
     ],
-    () => answers(port, 'PING', '+PONG'),
+    () => lineProbe(port, 'PING', '+PONG', 500),
   );
   await server.start();
   const url = `redis://127.0.0.1:${port}`;
@@ -186,7 +159,7 @@ async function memcachedBackend(tagsRedis: Redis): Promise<Backend> {
   const servers = ports.map(
     (port) =>
       new Server('memcached', memcachedArgs({ port, memoryMb: 128 }), () =>
-        answers(port, 'version', 'VERSION'),
+        lineProbe(port, 'version', 'VERSION', 500),
       ),
   );
   await Promise.all(servers.map((s) => s.start()));

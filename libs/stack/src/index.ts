@@ -48,3 +48,4 @@ export {
 export * from './edge-features';
 export * from './edge-process';
 export { readState, type ComponentState, type StackState } from './state';
+export { lineProbe, memcachedVersion, redisPing } from './probes';

@@ -1,7 +1,15 @@
 import { createConnection } from 'node:net';
 
-/** PING a Redis server over a raw socket (no client library needed for one command). */
-export function redisPing(port: number, timeoutMs = 1000): Promise<boolean> {
+/**
+ * Send one text-protocol `command` to a server on 127.0.0.1:`port` over a raw socket (no client
+ * library needed) and tell whether its first reply line starts with `expect`.
+ */
+export function lineProbe(
+  port: number,
+  command: string,
+  expect: string,
+  timeoutMs = 1000,
+): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     let reply = '';
@@ -11,37 +19,23 @@ export function redisPing(port: number, timeoutMs = 1000): Promise<boolean> {
     };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('connect', () => socket.write(`${command}\r\n`));
     socket.on('data', (d: Buffer) => {
       reply += d.toString();
-      // Loading an AOF answers -LOADING: up, but not ready yet.
       if (reply.includes('\r\n')) {
-        done(reply.startsWith('+PONG'));
+        done(reply.startsWith(expect));
       }
     });
   });
 }
 
-/** Ask a memcached node for its `version` over a raw socket. */
-export function memcachedVersion(port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    let reply = '';
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('version\r\n'));
-    socket.on('data', (d: Buffer) => {
-      reply += d.toString();
-      if (reply.includes('\r\n')) {
-        done(reply.startsWith('VERSION '));
-      }
-    });
-  });
-}
+/** PING a Redis server (loading an AOF answers -LOADING: up, but not ready yet). */
+export const redisPing = (port: number, timeoutMs = 1000): Promise<boolean> =>
+  lineProbe(port, 'PING', '+PONG', timeoutMs);
+
+/** Ask a memcached node for its `version`. */
+export const memcachedVersion = (port: number, timeoutMs = 1000): Promise<boolean> =>
+  lineProbe(port, 'version', 'VERSION ', timeoutMs);
 
 export async function httpOk(url: string, timeoutMs = 1000): Promise<boolean> {
   try {

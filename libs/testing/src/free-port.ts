@@ -1,13 +1,2 @@
-import { createServer } from 'node:net';
-
 /** A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it), for a test's process. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freePort } from '@murmur/stack';

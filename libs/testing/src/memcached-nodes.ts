@@ -1,7 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createConnection } from 'node:net';
-import { memcachedArgs } from '@murmur/stack';
-import { freePort } from './free-port';
+import { freePort, memcachedArgs, memcachedVersion } from '@murmur/stack';
 import { waitFor } from './wait-for';
 
 /** Memcached nodes a test (or the bench) starts itself, on free ports, and can kill one of. */
@@ -28,7 +26,7 @@ export async function startMemcachedNodes(count: number, memoryMb = 64): Promise
     const child = spawn('memcached', memcachedArgs({ port, memoryMb }), { stdio: 'ignore' });
     child.on('error', () => undefined); // reported by the wait below (not found, port taken)
     procs[i] = child;
-    await waitFor(() => answers(port).then((ok) => (ok ? true : undefined)), {
+    await waitFor(() => memcachedVersion(port, 500).then((ok) => (ok ? true : undefined)), {
       timeoutMs: 5_000,
       what: `memcached on ${port} (is it installed? apt-get install memcached)`,
     });
@@ -53,18 +51,4 @@ export async function startMemcachedNodes(count: number, memoryMb = 64): Promise
       await Promise.all(ports.map((_, i) => kill(i)));
     },
   };
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('version\r\n'));
-    socket.once('data', (d: Buffer) => done(d.toString().startsWith('VERSION')));
-  });
 }
