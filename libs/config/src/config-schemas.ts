@@ -46,6 +46,18 @@ const shardMapJson = z
   })
   .pipe(z.record(z.string().regex(/^\d+$/), z.number().int().min(0)));
 
+/** The OpenTelemetry instrumentations Murmur can load (libs/observability/src/telemetry.ts). */
+export const TRACING_INSTRUMENTATION_NAMES = [
+  'server',
+  'http',
+  'nestjs',
+  'pg',
+  'ioredis',
+  'grpc',
+  'pino',
+] as const;
+export type TracingInstrumentation = (typeof TRACING_INSTRUMENTATION_NAMES)[number];
+
 /** Every process: identity, logging and tracing. */
 export const baseConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -57,6 +69,22 @@ export const baseConfigSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
   TRACING_ENABLED: bool.default(true),
+  /**
+   * Which instrumentations tracing loads (comma-separated): each costs CPU on every request,
+   * sampled or not (docs/tracing.md). `server` is Murmur's own server span per request (two
+   * Fastify hooks); `http` is OpenTelemetry's HTTP instrumentation instead, which costs several
+   * times more and is not loaded by default.
+   */
+  TRACING_INSTRUMENTATIONS: z
+    .string()
+    .default('server,nestjs,pg,ioredis,grpc,pino')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0),
+    )
+    .pipe(z.array(z.enum(TRACING_INSTRUMENTATION_NAMES))),
   /**
    * Benchmarks only: every store's replies arrive this many ms late, as across a network
    * (libs/observability/src/simulated-latency.ts). 0 (the default) changes nothing.

@@ -10,7 +10,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { BaseConfig, HttpConfig } from '@murmur/config';
 import { ConsistencyContext } from '@murmur/database';
 import { ProblemJsonFilter, problemClientErrorHandler, problemErrorHandler } from '@murmur/errors';
-import { httpRequestDuration, initDefaultMetrics } from '@murmur/observability';
+import { httpRequestDuration, initDefaultMetrics, installServerSpans } from '@murmur/observability';
 import type { FastifyInstance } from 'fastify';
 import { installHttpCaching } from './http-caching';
 import { installLoadShedding } from './load-shedding';
@@ -83,6 +83,14 @@ export async function createHttpApp(
   fastify.addHook('onRequest', (_req, _reply, done) => {
     ConsistencyContext.run({ minLsn: {} }, done);
   });
+  // The server span of each request (when tracing is on and `server` is among its instrumentations).
+  if (
+    config.TRACING_ENABLED &&
+    config.OTEL_EXPORTER_OTLP_ENDPOINT &&
+    config.TRACING_INSTRUMENTATIONS.includes('server')
+  ) {
+    installServerSpans(fastify, config.SERVICE_NAME);
+  }
   installHttpCaching(fastify);
   installRequestLogging(fastify, logger.pino);
   fastify.addHook('onResponse', (req, reply, done) => {

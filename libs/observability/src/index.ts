@@ -5,6 +5,7 @@
  * This index therefore loads nothing that is instrumented.
  */
 export * from './telemetry';
+export * from './server-spans';
 export * from './metrics';
 export * from './metrics-text';
 export * from './simulated-latency';

@@ -19,7 +19,12 @@ export interface TelemetryOptions {
   /** head sampling ratio for new traces, 0..1; child spans follow their parent's decision */
   sampleRatio: number;
   enabled: boolean;
+  /** which instrumentations to load (default: all of them) */
+  instrumentations?: readonly string[];
 }
+
+/** What tracing loads when nothing says otherwise (the config's default). */
+const DEFAULT_INSTRUMENTATIONS = ['server', 'nestjs', 'pg', 'ioredis', 'grpc', 'pino'];
 
 export interface Telemetry {
   enabled: boolean;
@@ -60,6 +65,19 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const exporter = new OTLPTraceExporter({
     url: `${options.otlpEndpoint.replace(/\/$/, '')}/v1/traces`,
   });
+  const available = {
+    http: () =>
+      new HttpInstrumentation({
+        // Probes and scrapes would drown the traces that matter.
+        ignoreIncomingRequestHook: (req) => /^\/(health|metrics)/.test(req.url ?? ''),
+      }),
+    nestjs: () => new NestInstrumentation(),
+    pg: () => new PgInstrumentation({ requireParentSpan: true }),
+    ioredis: () => new IORedisInstrumentation({ requireParentSpan: true }),
+    grpc: () => new GrpcInstrumentation(),
+    // trace ids in log lines; the lines stay on stdout (no OTLP log records)
+    pino: () => new PinoInstrumentation({ disableLogSending: true }),
+  };
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({
       'service.name': options.serviceName,
@@ -75,18 +93,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     // noise of this machine: the cost of tracing is the instrumentations themselves.)
     metricReaders: [],
     logRecordProcessors: [],
-    instrumentations: [
-      new HttpInstrumentation({
-        // Probes and scrapes would drown the traces that matter.
-        ignoreIncomingRequestHook: (req) => /^\/(health|metrics)/.test(req.url ?? ''),
-      }),
-      new NestInstrumentation(),
-      new PgInstrumentation({ requireParentSpan: true }),
-      new IORedisInstrumentation({ requireParentSpan: true }),
-      new GrpcInstrumentation(),
-      // trace ids in log lines; the lines stay on stdout (no OTLP log records)
-      new PinoInstrumentation({ disableLogSending: true }),
-    ],
+    // `server` is not an OpenTelemetry instrumentation: createHttpApp installs its hooks.
+    instrumentations: Object.entries(available)
+      .filter(([name]) => (options.instrumentations ?? DEFAULT_INSTRUMENTATIONS).includes(name))
+      .map(([, make]) => make()),
   });
   sdk.start();
   return { enabled: true, shutdown: () => sdk.shutdown() };
@@ -99,6 +109,7 @@ export interface LaunchOptions<C> {
     OTEL_EXPORTER_OTLP_ENDPOINT?: string;
     OTEL_TRACES_SAMPLER_ARG: number;
     TRACING_ENABLED: boolean;
+    TRACING_INSTRUMENTATIONS?: readonly string[];
     /** the bench's realistic latency mode (simulated-latency.ts); 0: off */
     SIMULATED_STORE_LATENCY_MS?: number;
   };
@@ -128,6 +139,7 @@ export function launch<C>(options: LaunchOptions<C>): void {
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
     sampleRatio: config.OTEL_TRACES_SAMPLER_ARG,
     enabled: config.TRACING_ENABLED,
+    instrumentations: config.TRACING_INSTRUMENTATIONS,
   });
   options.start(telemetry).catch((error: unknown) => {
     console.error(error);

@@ -180,7 +180,14 @@ export function ladderRungs(sampleRatio: string): RungSpec[] {
       auth: true,
     },
     {
-      name: `+ tracing at ${sampleRatio}`,
+      name: `+ tracing at ${sampleRatio}, OpenTelemetry's HTTP instrumentation for the server span (before)`,
+      backend: 'ratelimit',
+      path: '/api/users/ladder/session',
+      auth: true,
+      env: { ...tracing, TRACING_INSTRUMENTATIONS: 'http,nestjs,pg,ioredis,grpc,pino' },
+    },
+    {
+      name: `+ tracing at ${sampleRatio} (as configured: Murmur's server-span hooks)`,
       backend: 'ratelimit',
       path: '/api/users/ladder/session',
       auth: true,
