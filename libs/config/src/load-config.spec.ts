@@ -24,6 +24,29 @@ describe(loadConfig.name, () => {
     }
   });
 
+  it('chooses the tracing instrumentations from a list of known names', () => {
+    const base = { SERVICE_NAME: 'user' };
+    expect(loadConfig(baseConfigSchema, base).TRACING_INSTRUMENTATIONS).toEqual([
+      'server',
+      'nestjs',
+      'pg',
+      'ioredis',
+      'grpc',
+      'pino',
+    ]);
+    expect(
+      loadConfig(baseConfigSchema, { ...base, TRACING_INSTRUMENTATIONS: ' http, pg ' })
+        .TRACING_INSTRUMENTATIONS,
+    ).toEqual(['http', 'pg']);
+    expect(
+      loadConfig(baseConfigSchema, { ...base, TRACING_INSTRUMENTATIONS: '' })
+        .TRACING_INSTRUMENTATIONS,
+    ).toEqual([]);
+    expect(() =>
+      loadConfig(baseConfigSchema, { ...base, TRACING_INSTRUMENTATIONS: 'server,express' }),
+    ).toThrow(ConfigError);
+  });
+
   it('parses lists, booleans and shard JSON', () => {
     const cfg = loadConfig(mainDatabaseConfigSchema, {
       DATABASE_URL: 'postgres://a@h/db',
