@@ -1,14 +1,13 @@
 import { z } from 'zod';
 
-const csv = z
-  .string()
-  .default('')
-  .transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter((x) => x.length > 0),
-  );
+/** The non-empty, trimmed items of a comma-separated value. */
+const items = (s: string): string[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0);
+
+const csv = z.string().default('').transform(items);
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -78,12 +77,7 @@ export const baseConfigSchema = z.object({
   TRACING_INSTRUMENTATIONS: z
     .string()
     .default('server,nestjs,pg,ioredis,grpc,pino')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter((x) => x.length > 0),
-    )
+    .transform(items)
     .pipe(z.array(z.enum(TRACING_INSTRUMENTATION_NAMES))),
   /**
    * Benchmarks only: every store's replies arrive this many ms late, as across a network

@@ -19,12 +19,9 @@ export interface TelemetryOptions {
   /** head sampling ratio for new traces, 0..1; child spans follow their parent's decision */
   sampleRatio: number;
   enabled: boolean;
-  /** which instrumentations to load (default: all of them) */
-  instrumentations?: readonly string[];
+  /** which instrumentations to load (`TRACING_INSTRUMENTATIONS`) */
+  instrumentations: readonly string[];
 }
-
-/** What tracing loads when nothing says otherwise (the config's default). */
-const DEFAULT_INSTRUMENTATIONS = ['server', 'nestjs', 'pg', 'ioredis', 'grpc', 'pino'];
 
 export interface Telemetry {
   enabled: boolean;
@@ -95,7 +92,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     logRecordProcessors: [],
     // `server` is not an OpenTelemetry instrumentation: createHttpApp installs its hooks.
     instrumentations: Object.entries(available)
-      .filter(([name]) => (options.instrumentations ?? DEFAULT_INSTRUMENTATIONS).includes(name))
+      .filter(([name]) => options.instrumentations.includes(name))
       .map(([, make]) => make()),
   });
   sdk.start();
@@ -109,7 +106,7 @@ export interface LaunchOptions<C> {
     OTEL_EXPORTER_OTLP_ENDPOINT?: string;
     OTEL_TRACES_SAMPLER_ARG: number;
     TRACING_ENABLED: boolean;
-    TRACING_INSTRUMENTATIONS?: readonly string[];
+    TRACING_INSTRUMENTATIONS: readonly string[];
     /** the bench's realistic latency mode (simulated-latency.ts); 0: off */
     SIMULATED_STORE_LATENCY_MS?: number;
   };
