@@ -29,9 +29,10 @@ export interface Telemetry {
 }
 
 /**
- * Start the OpenTelemetry Node SDK with the instrumentations Murmur relies on: HTTP (the server
- * span of each request), Nest (controller/handler spans), pg, ioredis, gRPC and pino (trace ids in
- * logs). BullMQ spans come from BullMQ's own telemetry (bullmq-otel), wired in the queue module.
+ * Start the OpenTelemetry Node SDK with the instrumentations `TRACING_INSTRUMENTATIONS` names:
+ * Nest (controller/handler spans), pg, ioredis, gRPC and pino (trace ids in logs) by default, and
+ * OpenTelemetry's HTTP instrumentation only when `http` is named (the server span of each request
+ * comes from ./server-spans.ts, installed by createHttpApp). BullMQ spans come from BullMQ's own telemetry (bullmq-otel), wired in the queue module.
  * Modules are required lazily so that nothing is loaded before the hooks are in place.
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
