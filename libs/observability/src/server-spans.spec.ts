@@ -23,9 +23,20 @@ const sdk = new NodeSDK({
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '00f067aa0ba902b7';
 
-/** The spans ended so far (the processor hands them to the exporter after a turn of the loop). */
-async function finished(): Promise<ReturnType<InMemorySpanExporter['getFinishedSpans']>> {
-  await new Promise((resolve) => setTimeout(resolve, 10));
+/**
+ * The spans ended once `expected` have reached the exporter (the processor hands each over after a
+ * turn of the loop, later on a loaded machine), or after 1 s; with 0 expected, after 100 ms.
+ */
+async function finished(
+  expected: number,
+): Promise<ReturnType<InMemorySpanExporter['getFinishedSpans']>> {
+  const deadline = Date.now() + (expected === 0 ? 100 : 1_000);
+  while (
+    Date.now() < deadline &&
+    (expected === 0 || exporter.getFinishedSpans().length < expected)
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
   return exporter.getFinishedSpans();
 }
 
@@ -62,7 +73,7 @@ describe(installServerSpans.name, () => {
       headers: { traceparent: `00-${TRACE}-${PARENT}-01`, 'x-request-id': 'edge-7' },
     });
     expect(res.statusCode).toBe(200);
-    const spans = await finished();
+    const spans = await finished(1);
     expect(spans).toHaveLength(1);
     const [span] = spans;
     expect(span).toMatchObject({ name: 'GET /api/users/:id', kind: SpanKind.SERVER });
@@ -81,14 +92,14 @@ describe(installServerSpans.name, () => {
   it('marks a 5xx as an error, and makes no span for probes', async () => {
     await app.inject({ url: '/api/boom' });
     await app.inject({ url: '/health/live' });
-    const spans = await finished();
+    const spans = await finished(1);
     expect(spans.map((s) => s.name)).toEqual(['GET /api/boom']);
     expect(spans[0].status.code).toBe(2); // SpanStatusCode.ERROR
   });
 
   it("follows a caller's decision not to sample: nothing recorded, the context still carried", async () => {
     await app.inject({ url: '/api/users/1', headers: { traceparent: `00-${TRACE}-${PARENT}-00` } });
-    expect(await finished()).toEqual([]);
+    expect(await finished(0)).toEqual([]);
     // The handler (and the pg, Redis and gRPC calls under it) still run in the caller's trace.
     expect(traceInHandler).toBe(TRACE);
   });
