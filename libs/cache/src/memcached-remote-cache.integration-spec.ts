@@ -1,4 +1,4 @@
-import { startMemcachedNodes, type MemcachedNodes } from '@murmur/testing';
+import { startMemcachedNodes, type MemcachedNodes, waitFor } from '@murmur/testing';
 import type { CacheEntry } from './cache-entry';
 import { DEFAULT_MEMCACHED_CLUSTER, MemcachedCluster } from './memcached-cluster';
 import { MemcachedRemoteCache } from './memcached-remote-cache';
@@ -203,8 +203,20 @@ describe(`${MemcachedRemoteCache.name} (real memcached, three nodes)`, () => {
       const key = Array.from({ length: 100 }, (_, i) => `h${i}`).find(
         (k) => c.ring.nodeFor(`cache:it-mc-hung-${process.pid}:${k}`) === server,
       ) as string;
-      await sut.setIfNewer(key, entry('before', 1), 60);
-      nodes.pause(hung);
+      // Written on the node about to hang, not on a stand-in: on a loaded machine a first call
+      // can miss its 250 ms and mark the node down for a while, so write until it is there.
+      const stored = `cache:it-mc-hung-${process.pid}:${key}`;
+      await waitFor(
+        async () => {
+          await sut.setIfNewer(key, entry('before', 1), 60);
+          const there = await c
+            .run(server, (conn) => conn.values(`get ${stored}`))
+            .catch(() => null);
+          return !c.isDown(server) && there?.size === 1 ? true : undefined;
+        },
+        { timeoutMs: 5_000, what: `the entry on ${server}` },
+      );
+      await nodes.pause(hung);
       try {
         const t0 = performance.now();
         // Each call waits for its timeout, until the node is marked down …

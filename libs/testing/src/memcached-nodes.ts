@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { freePort, memcachedArgs, memcachedVersion } from '@murmur/stack';
 import { waitFor } from './wait-for';
 
@@ -10,8 +11,12 @@ export interface MemcachedNodes {
   kill(i: number): Promise<void>;
   /** start node `i` again on its port (empty) */
   restart(i: number): Promise<void>;
-  /** SIGSTOP node `i`: a hung node, which keeps its entries and its connections */
-  pause(i: number): void;
+  /**
+   * SIGSTOP node `i`: a hung node, which keeps its entries and its connections. Resolves once the
+   * kernel shows it stopped: `kill` returns before a busy process has stopped, and a request sent
+   * in that gap would still be answered.
+   */
+  pause(i: number): Promise<void>;
   /** SIGCONT node `i` */
   resume(i: number): void;
   stop(): Promise<void>;
@@ -45,10 +50,30 @@ export async function startMemcachedNodes(count: number, memoryMb = 64): Promise
     servers: ports.map((p) => `127.0.0.1:${p}`),
     kill,
     restart: start,
-    pause: (i) => procs[i]?.kill('SIGSTOP'),
+    pause: async (i) => {
+      const child = procs[i];
+      if (!child?.pid) {
+        throw new Error(`memcached node ${i} is not running`);
+      }
+      child.kill('SIGSTOP');
+      await waitFor(
+        () => processState(child.pid as number).then((s) => (s === 'T' ? true : undefined)),
+        {
+          timeoutMs: 2_000,
+          what: `memcached node ${i} stopped`,
+        },
+      );
+    },
     resume: (i) => procs[i]?.kill('SIGCONT'),
     stop: async () => {
       await Promise.all(ports.map((_, i) => kill(i)));
     },
   };
+}
+
+/** The state letter of `/proc/<pid>/stat` (R running, S sleeping, T stopped, …). */
+async function processState(pid: number): Promise<string | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // the command name is in parentheses and may hold spaces: the state follows the last ')'
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) || undefined;
 }
