@@ -302,6 +302,13 @@ export const feedConfigSchema = z.object({
    */
   POST_GRPC_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(400),
   /**
+   * The feed process's L1 of hydrated posts: a post hydrated less than this long ago fills a page
+   * without the gRPC call to the post service. Posts never change but for their like count, so
+   * this is how far behind a count in a feed page may be (the post's own page and the like answer
+   * show it live). 0 = off: every page asks the post service.
+   */
+  FEED_POST_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+  /**
    * On: the worker pushes each new post into every follower's timeline and a feed page is one
    * sorted-set read (fan-out on write). Off: the worker writes only the author's own post list and
    * a page is merged at read time from the lists of the reader's followees (fan-in). Set it the

@@ -13,6 +13,7 @@ describe(patternSwitches.name, () => {
         SIMULATED_OTHER: 'x',
         CACHE_L2_BACKEND: 'memcached',
         MEMCACHED_TIMEOUT_MS: '100',
+        FEED_POST_CACHE_TTL_MS: '0',
         MEMCACHED_SERVERS: '10.0.0.1:11211',
         HOME: '/root',
         AWS_SECRET_ACCESS_KEY: 'x',
@@ -27,6 +28,7 @@ describe(patternSwitches.name, () => {
       SIMULATED_STORE_LATENCY_MS: '1',
       CACHE_L2_BACKEND: 'memcached',
       MEMCACHED_TIMEOUT_MS: '100',
+      FEED_POST_CACHE_TTL_MS: '0',
     });
   });
 });

@@ -1,13 +1,18 @@
 import {
+  cacheConfigSchema,
   type ConfigOf,
   entryPointConfig,
   feedConfigSchema,
   rebuildConfigSchema,
 } from '@murmur/config';
 
-/** The feed API (`main.ts`): timelines read from the data Redis, posts hydrated over gRPC. */
+/**
+ * The feed API (`main.ts`): timelines read from the data Redis, posts hydrated over gRPC through
+ * an L1 of hydrated posts (off with the other L1s: `CACHE_L1_ENABLED=false`).
+ */
 export const feedApiConfig = entryPointConfig(['sessions', 'rateLimits'], {
   ...feedConfigSchema.omit({ FANOUT_CHUNK_SIZE: true }).shape,
+  ...cacheConfigSchema.pick({ CACHE_L1_ENABLED: true }).shape,
 });
 
 export type FeedApiConfig = ConfigOf<typeof feedApiConfig>;

@@ -8,6 +8,7 @@ import type { FeedResponse } from './dto/feed.response';
 import { FaninRepository } from './fanin.repository';
 import { authoredKey, followersKey, followingKey, timelineKey } from './feed-keys';
 import { FeedService } from './feed.service';
+import { HydratedPosts } from './hydrated-posts';
 import type { PostClient } from './post.client';
 import type { TimelineSource } from './timeline-source';
 import { TimelineRepository } from './timeline.repository';
@@ -56,7 +57,7 @@ describe(`${FaninRepository.name} (real Redis)`, () => {
     saveProgress: () => Promise.resolve(),
   });
   const feedFrom = (source: TimelineSource): FeedService =>
-    new FeedService(source, posts as unknown as PostClient);
+    new FeedService(source, posts as unknown as PostClient, new HydratedPosts({ freshMs: 0 }));
   const timelineFeed = feedFrom(
     new TimelineRepository(redis, {
       timelineMax: TIMELINE_MAX,

@@ -5,7 +5,8 @@ import type { Redis } from 'ioredis';
 import type { FeedApiConfig } from '../config';
 import { FANIN_MAX_FOLLOWEES, FaninRepository } from './fanin.repository';
 import { FeedController } from './feed.controller';
-import { FeedService } from './feed.service';
+import { FeedService, HYDRATED_POSTS } from './feed.service';
+import { HydratedPosts } from './hydrated-posts';
 import { POST_CLIENT_OPTIONS, PostClient } from './post.client';
 import { RebuildAwareTimelines } from './rebuild-aware-timelines';
 import { TIMELINE_SOURCE, type TimelineSource } from './timeline-source';
@@ -41,6 +42,12 @@ export class FeedModule {
           },
         },
         PostClient,
+        {
+          provide: HYDRATED_POSTS,
+          useValue: new HydratedPosts({
+            freshMs: config.CACHE_L1_ENABLED ? config.FEED_POST_CACHE_TTL_MS : 0,
+          }),
+        },
         {
           provide: POST_CLIENT_OPTIONS,
           useValue: { url: config.POST_GRPC_URL, timeoutMs: config.POST_GRPC_TIMEOUT_MS },

@@ -6,7 +6,11 @@ import { authoredKey, followingKey, timelineKey } from './feed-keys';
 import { fromWithScores, pageOf, type TimelineEntry } from './feed-page';
 import { rebuildingError } from './feed.errors';
 import { timelineMaterialisationsTotal } from './feed.metrics';
-import { MATERIALISE_EXISTED, MATERIALISE_REFUSED, withTimelineScripts } from '../timelines/timeline-scripts';
+import {
+  MATERIALISE_EXISTED,
+  MATERIALISE_REFUSED,
+  withTimelineScripts,
+} from '../timelines/timeline-scripts';
 import type { TimelineSource } from './timeline-source';
 
 export const TIMELINE_READ_OPTIONS = Symbol('TIMELINE_READ_OPTIONS');
