@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 
 /**
  * The user service's own limits, against real processes over HTTP: per client IP for sign-up and
- * log-in, and the per-route ceiling with its exempt probes. The test stack runs with high
+ * log-in, and the per-address limit with its exempt probes. The test stack runs with high
  * sign-up and log-in limits, so each part starts one more user process with its own settings and
  * talks to it directly. It trusts one proxy hop (TRUST_PROXY_HOPS), so the X-Forwarded-For sent
  * here is the client address it sees, as NGINX's would be.
@@ -151,20 +151,20 @@ describe('per-client-IP limits of sign-up and log-in (their default rules)', () 
 });
 
 /**
- * This suite's own database of the data Redis for the ceiling's process. The ceiling counts every
- * caller of a route together (`ratelimit:route:GET /api/users/:id`), so in the stack's key space
- * the stack's user processes (under their 5000/1 ceiling) and other suites would share its count.
+ * This suite's own database of the data Redis for the per-address process: its windows
+ * (`ratelimit:caller:user:ip:<ip>`) must not be shared with the stack's user processes and the
+ * other suites.
  */
-const CEILING_REDIS_DB = 11;
-const CEILING = 5;
+const LIMIT_REDIS_DB = 11;
+const PER_ADDRESS = 5;
 
-describe('the per-route ceiling of the user service', () => {
+describe('the per-address limit of the user service (requests without a session)', () => {
   const queueRedis = t.redis.find((r) => r.purpose === 'queue');
   let own: Redis | undefined;
   let user: StartedServiceProcess | undefined;
 
   beforeAll(async () => {
-    own = new Redis({ host: '127.0.0.1', port: queueRedis?.port, db: CEILING_REDIS_DB });
+    own = new Redis({ host: '127.0.0.1', port: queueRedis?.port, db: LIMIT_REDIS_DB });
     await own.flushdb();
     // Its outbox relay drains the main outbox into this database's queues, where no worker
     // listens: start it only when no follow event is owed (the stack's relays drain within 0.5 s),
@@ -180,10 +180,10 @@ describe('the per-route ceiling of the user service', () => {
     );
     user = await startServiceProcess({
       service: 'user',
-      name: 'user-route-ceiling',
+      name: 'user-per-address',
       env: {
-        REDIS_URL: `redis://127.0.0.1:${queueRedis?.port}/${CEILING_REDIS_DB}`,
-        RATE_LIMIT_ROUTE_CEILING: `${CEILING}/60`,
+        REDIS_URL: `redis://127.0.0.1:${queueRedis?.port}/${LIMIT_REDIS_DB}`,
+        RATE_LIMIT_PER_ADDRESS: `${PER_ADDRESS}/60`,
         OUTBOX_POLL_MS: '60000',
       },
     });
@@ -195,47 +195,45 @@ describe('the per-route ceiling of the user service', () => {
     own?.disconnect();
   });
 
-  const get = (path: string, ip = freshIp()): Promise<ApiResponse> =>
+  const get = (path: string, ip: string): Promise<ApiResponse> =>
     (user as StartedServiceProcess).api.request('GET', path, { headers: from(ip) });
 
-  it('admits 5 requests a minute to one route from all callers together, then refuses with 429', async () => {
+  it('admits 5 requests a minute from one address over all routes, then refuses with 429; another address is admitted', async () => {
+    const ip = freshIp();
     const started = Date.now();
     const admitted: ApiResponse[] = [];
-    for (let i = 0; i < CEILING; i++) {
-      admitted.push(await get(`/api/users/${i + 1}`));
+    for (let i = 0; i < PER_ADDRESS; i++) {
+      admitted.push(await get(i % 2 === 0 ? `/api/users/${i + 1}` : '/api/users/me', ip));
     }
-    // Answered by the route (found or not), each from another client address.
+    // Answered by the route (found, not found, or 401 without a token).
     for (const r of admitted) {
-      expect([200, 404]).toContain(r.status);
+      expect([200, 401, 404]).toContain(r.status);
     }
     expect(admitted.map((r) => r.headers.get('ratelimit-remaining'))).toEqual(
-      Array.from({ length: CEILING }, (_, i) => String(CEILING - 1 - i)),
+      Array.from({ length: PER_ADDRESS }, (_, i) => String(PER_ADDRESS - 1 - i)),
     );
-
-    // A sixth client, and another id: the ceiling is the route's, not a client's or a URL's.
-    expectRefused(await get('/api/users/1'), CEILING, 60, Date.now() - started);
-    expectRefused(await get('/api/users/999'), CEILING, 60, Date.now() - started);
-    // Another route has its own ceiling.
-    const me = await get('/api/users/me');
-    expect(me.status).toBe(401);
+    // The window is the caller's, over every route and id.
+    expectRefused(await get('/api/users/1', ip), PER_ADDRESS, 60, Date.now() - started);
+    expectRefused(await get('/api/users/me', ip), PER_ADDRESS, 60, Date.now() - started);
+    expect((await get('/api/users/1', freshIp())).status).not.toBe(429);
   });
 
-  it('exempts /health/live, /health/ready and /metrics: each answers 200 past the ceiling while it is exhausted', async () => {
-    // Exhausted (by the test above already, when both run).
+  it('exempts /health/live, /health/ready and /metrics: each answers 200 while the address is refused', async () => {
+    const ip = freshIp();
     const exhausting: number[] = [];
-    for (let i = 0; i <= CEILING; i++) {
-      exhausting.push((await get('/api/users/1')).status);
+    for (let i = 0; i <= PER_ADDRESS; i++) {
+      exhausting.push((await get('/api/users/1', ip)).status);
     }
     expect(exhausting.at(-1)).toBe(429);
 
     for (const path of ['/health/live', '/health/ready', '/metrics']) {
       const statuses: number[] = [];
-      for (let i = 0; i < CEILING * 3; i++) {
-        statuses.push((await get(path)).status);
+      for (let i = 0; i < PER_ADDRESS * 3; i++) {
+        statuses.push((await get(path, ip)).status);
       }
-      expect({ path, statuses }).toEqual({ path, statuses: Array(CEILING * 3).fill(200) });
+      expect({ path, statuses }).toEqual({ path, statuses: Array(PER_ADDRESS * 3).fill(200) });
     }
-    // Still exhausted: the probes answered beside a refusing route.
-    expect((await get('/api/users/1')).status).toBe(429);
+    // Still refused: the probes answered beside it.
+    expect((await get('/api/users/1', ip)).status).toBe(429);
   });
 });

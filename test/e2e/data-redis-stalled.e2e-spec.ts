@@ -101,7 +101,7 @@ describe('the data Redis stalls: bounded, clear failures, and no pool ejected', 
         expect([what, r.ms < 1_000]).toEqual([what, true]);
       }
     }
-    // Public reads need only Postgres and the cache Redis: the route ceiling fails open (and
+    // Public reads need only Postgres and the cache Redis: the per-caller limit fails open (and
     // after three failed checks stops asking the stalled Redis at all).
     const slowest = { profile: 0, post: 0 };
     for (let i = 0; i < 20; i++) {

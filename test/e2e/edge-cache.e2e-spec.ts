@@ -1,12 +1,11 @@
-import { POOLS } from '@murmur/stack';
 import {
   ApiClient,
   edgeApi,
   startEdge,
+  stackPools,
   startServiceProcess,
   type StartedEdge,
   type StartedServiceProcess,
-  testTopology,
   waitFor,
 } from '@murmur/testing';
 
@@ -18,7 +17,6 @@ import {
  * kept for their max-age and collapsed, callers with a token always reach a service, a feed is
  * never kept, and the edge answers stale while the post service is down.
  */
-const t = testTopology();
 const stack = edgeApi();
 
 interface Post {
@@ -51,15 +49,7 @@ describe('the edge cache in front of the services (EDGE_CACHE=on)', () => {
     edge = await startEdge({
       edgeCache: 'on',
       rateLimits: { api: false, auth: false },
-      pools: POOLS.map((name) => ({
-        name,
-        servers:
-          name === 'post'
-            ? [`127.0.0.1:${(post as StartedServiceProcess).port}`]
-            : t.services
-                .filter((s) => s.service === name && s.entry === 'main')
-                .map((s) => `127.0.0.1:${s.port}`),
-      })),
+      pools: stackPools({ post: [(post).port] }),
     });
     api = new ApiClient(`${edge.base}`);
   });

@@ -107,7 +107,15 @@ describeWithNginx('the edge cache (EDGE_CACHE=on, local NGINX)', () => {
         const withCookie = await fetch(`${base}/api/posts/3`, {
           headers: { cookie: 'murmur_session=abc' },
         });
-        expect([status(withToken), status(withCookie)]).toEqual(['BYPASS', 'BYPASS']);
+        // the production name (COOKIE_SECURE), which `$cookie_…` cannot name
+        const withHostCookie = await fetch(`${base}/api/posts/3`, {
+          headers: { cookie: 'theme=dark; __Host-murmur_session=abc' },
+        });
+        expect([status(withToken), status(withCookie), status(withHostCookie)]).toEqual([
+          'BYPASS',
+          'BYPASS',
+          'BYPASS',
+        ]);
         // a live answer keeps the service's rate-limit headers
         expect(withToken.headers.get('ratelimit-remaining')).toBe('98');
         // the cookie caller's answer (public as it is) was not stored for anonymous callers
@@ -117,6 +125,7 @@ describeWithNginx('the edge cache (EDGE_CACHE=on, local NGINX)', () => {
         expect(u.seen).toEqual([
           '/api/posts/2',
           '/api/posts/2',
+          '/api/posts/3',
           '/api/posts/3',
           '/api/posts/3',
           '/api/feed',
@@ -252,7 +261,7 @@ describeWithNginx('compression at the edge (local NGINX)', () => {
 });
 
 describeWithNginx('HTTPS with HTTP/2 at the edge (EDGE_TLS=on, local NGINX)', () => {
-  it('answers over HTTP/2 on the TLS listener, many streams on one connection, and HTTP/1.1 on the plain one', async () => {
+  it('answers over HTTP/2 on the TLS listener, many streams on one connection, with HSTS; and HTTP/1.1 on the plain one, without', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'murmur-tls-'));
     const cert = localCertificate(dir);
     const tlsPort = await freePort();
@@ -265,14 +274,18 @@ describeWithNginx('HTTPS with HTTP/2 at the edge (EDGE_TLS=on, local NGINX)', ()
             ca: readFileSync(cert.certificate),
           });
           try {
-            const get = (p: string): Promise<{ status: number; body: string }> =>
+            const get = (p: string): Promise<{ status: number; body: string; hsts?: string }> =>
               new Promise((resolve, reject) => {
                 const stream = session.request({ ':path': p });
                 let status = 0;
+                let hsts: string | undefined;
                 let body = '';
-                stream.on('response', (h) => (status = Number(h[':status'])));
+                stream.on('response', (h) => {
+                  status = Number(h[':status']);
+                  hsts = h['strict-transport-security'];
+                });
                 stream.on('data', (c: Buffer) => (body += c.toString()));
-                stream.on('end', () => resolve({ status, body }));
+                stream.on('end', () => resolve({ status, body, hsts }));
                 stream.on('error', reject);
               });
             const answers = await Promise.all(
@@ -281,10 +294,15 @@ describeWithNginx('HTTPS with HTTP/2 at the edge (EDGE_TLS=on, local NGINX)', ()
             expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
             expect(JSON.parse(answers[4].body)).toMatchObject({ path: '/api/posts/5' });
             expect(session.alpnProtocol).toBe('h2');
+            expect(answers.map((a) => a.hsts)).toEqual(
+              answers.map(() => 'max-age=31536000; includeSubDomains'),
+            );
           } finally {
             session.close();
           }
-          expect((await fetch(`${base}/api/posts/1`)).status).toBe(200);
+          const plain = await fetch(`${base}/api/posts/1`);
+          expect(plain.status).toBe(200);
+          expect(plain.headers.get('strict-transport-security')).toBeNull();
         },
         {
           handler: u.handler,

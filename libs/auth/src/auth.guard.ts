@@ -1,83 +1,38 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { ConsistencyContext } from '@murmur/database';
-import { DomainError, type ErrorKind } from '@murmur/errors';
 import type { FastifyRequest } from 'fastify';
-import { SESSION_TOKEN_PATTERN, type Session, SessionStore } from './session-store';
-
-export enum AuthErrorCode {
-  MissingToken = 'missing_token',
-  InvalidToken = 'invalid_token',
-}
-
-export class AuthError extends DomainError<AuthErrorCode> {
-  readonly kind: ErrorKind = 'unauthorized';
-}
-
-/** The session store (the data Redis) cannot answer: 503, never a 500 and never "let in". */
-export class SessionStoreUnavailable extends DomainError<'sessions_unavailable'> {
-  readonly kind: ErrorKind = 'unavailable';
-
-  constructor() {
-    super('sessions_unavailable', 'Sessions cannot be checked right now; try again shortly.');
-  }
-}
+import { AuthError, AuthErrorCode, SessionResolver } from './credentials';
+import { type Session, SessionStore } from './session-store';
 
 export interface AuthenticatedRequest extends FastifyRequest {
   session?: Session;
 }
 
-export const SESSION_COOKIE = 'murmur_session';
-
-/** Requests that change nothing: their session may come from the process's session cache. */
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/** The token of a request: `Authorization: Bearer …` or the session cookie. */
-export function extractToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (typeof header === 'string' && header.length > 0) {
-    const match = /^Bearer ([^\s]{1,256})$/.exec(header);
-    if (!match) {
-      throw new AuthError(
-        AuthErrorCode.InvalidToken,
-        'The Authorization header must be "Bearer <token>".',
-      );
-    }
-    return match[1];
-  }
-  const cookie = request.headers.cookie;
-  if (typeof cookie === 'string' && cookie.length <= 4096) {
-    const m = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=([^;]{1,256})`).exec(cookie);
-    return m?.[1];
-  }
-  return undefined;
-}
-
+/**
+ * A route that needs a session: the caller's token (bearer, or the session cookie on a
+ * same-origin request) must name a live session, which the request then carries (and with it
+ * the caller's read-your-writes context).
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
   protected readonly optional: boolean = false;
 
-  constructor(@Inject(SessionStore) private readonly sessions: SessionStore) {}
+  constructor(
+    @Inject(SessionResolver) private readonly resolver: SessionResolver,
+    @Inject(SessionStore) private readonly sessions: SessionStore,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const token = extractToken(request);
-    if (token === undefined) {
+    const { session, error } = await this.resolver.lookUp(request);
+    if (error) {
+      throw error;
+    }
+    if (!session) {
       if (this.optional) {
         return true;
       }
       throw new AuthError(AuthErrorCode.MissingToken, 'This call needs a session token.');
-    }
-    if (!SESSION_TOKEN_PATTERN.test(token)) {
-      throw new AuthError(AuthErrorCode.InvalidToken, 'The session token is not valid.');
-    }
-    let session: Session | undefined;
-    try {
-      session = await this.sessions.touch(token, { fromCache: SAFE_METHODS.has(request.method) });
-    } catch {
-      throw new SessionStoreUnavailable();
-    }
-    if (!session) {
-      throw new AuthError(AuthErrorCode.InvalidToken, 'The session has expired or was revoked.');
     }
     request.session = session;
     const state = ConsistencyContext.current();

@@ -3,6 +3,7 @@ import type { SessionConfig } from '@murmur/config';
 import { REDIS } from '@murmur/redis';
 import type { Redis } from 'ioredis';
 import { AuthGuard, OptionalAuthGuard } from './auth.guard';
+import { CREDENTIAL_OPTIONS, SessionResolver, sessionCookieName } from './credentials';
 import { SessionCache } from './session-cache';
 import { SessionStore, systemClock } from './session-store';
 
@@ -36,10 +37,18 @@ export class AuthModule {
                 : undefined,
             ),
         },
+        {
+          provide: CREDENTIAL_OPTIONS,
+          useValue: {
+            cookieName: sessionCookieName(config.COOKIE_SECURE),
+            trustedOrigins: config.CSRF_TRUSTED_ORIGINS,
+          },
+        },
+        SessionResolver,
         AuthGuard,
         OptionalAuthGuard,
       ],
-      exports: [SessionStore, AuthGuard, OptionalAuthGuard],
+      exports: [SessionStore, SessionResolver, CREDENTIAL_OPTIONS, AuthGuard, OptionalAuthGuard],
     };
   }
 }

@@ -6,6 +6,7 @@
  */
 export * from './session-store';
 export * from './session-cache';
+export * from './credentials';
 export * from './auth.guard';
 export * from './current-user.decorator';
 export * from './auth.module';

@@ -168,6 +168,23 @@ export const sessionConfigSchema = z.object({
   SESSION_CACHE_TTL_MS: z.coerce.number().int().min(0).max(10_000).default(2_000),
   /** Sessions one process keeps in that cache at most (least recently used go first). */
   SESSION_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /**
+   * The session cookie gets `Secure` and the `__Host-` prefix (`__Host-murmur_session`) unless
+   * this is off, which only plain-HTTP local development needs (it then reads `murmur_session`).
+   * Every service reads the cookie, so every service has the same value.
+   */
+  COOKIE_SECURE: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  /**
+   * Origins besides the API's own (`https://app.example`, comma-separated) whose pages may send
+   * state-changing requests with the session cookie; requests with a bearer token are not
+   * affected (CSRF: docs/patterns/sessions.md).
+   */
+  CSRF_TRUSTED_ORIGINS: csv.pipe(
+    z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be an origin like https://app.example')),
+  ),
 });
 
 const hostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'must be host:port');
@@ -220,8 +237,16 @@ export const rateLimitConfigSchema = z.object({
   RATE_LIMIT_LOGIN_PER_IP: rule('30/300'),
   /** writes (posts, follows, likes) per user */
   RATE_LIMIT_WRITES_PER_USER: rule('60/60'),
-  /** every request of one route, all callers together: a ceiling that protects the service */
-  RATE_LIMIT_ROUTE_CEILING: rule('5000/1'),
+  /**
+   * every request of one signed-in user to one service (all its routes), whatever the route's own
+   * policy: one user cannot take what the others need
+   */
+  RATE_LIMIT_PER_USER: rule('200/10'),
+  /**
+   * every request without a valid session (anonymous, or a token that will be refused) from one
+   * client address to one service: an anonymous flood fills its own window, no user's
+   */
+  RATE_LIMIT_PER_ADDRESS: rule('300/10'),
 });
 
 export type RateLimitConfig = z.infer<typeof rateLimitConfigSchema>;

@@ -15,6 +15,7 @@ import type { FastifyInstance } from 'fastify';
 import { installHttpCaching } from './http-caching';
 import { installLoadShedding } from './load-shedding';
 import { installRequestLogging, MurmurLogger } from './logging';
+import { installSecurityHeaders } from './security-headers';
 
 export interface HttpAppOptions {
   config: BaseConfig & HttpConfig;
@@ -92,6 +93,7 @@ export async function createHttpApp(
     installServerSpans(fastify, config.SERVICE_NAME);
   }
   installHttpCaching(fastify);
+  installSecurityHeaders(fastify);
   installRequestLogging(fastify, logger.pino);
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';

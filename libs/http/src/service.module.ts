@@ -93,6 +93,10 @@ export class ServiceModule {
     // `entry.schema` validated the variables of every part in `parts`, so `config` holds them.
     const part = <T>(name: ConfigPart): T | undefined =>
       parts.has(name) ? (config as unknown as T) : undefined;
+    if (parts.has('rateLimits') && !parts.has('sessions')) {
+      // the per-caller limit keys a request by its session's user
+      throw new Error('a service with the rateLimits part needs the sessions part');
+    }
     if (parts.has('queues') !== (options.queues !== undefined)) {
       throw new Error('a service names its queues exactly when it runs the queues part');
     }
@@ -116,7 +120,7 @@ export class ServiceModule {
         RedisModule.forRoot(config, app, { cache: cache !== undefined }),
         ...(cache ? [CacheModule.forRoot(cache)] : []),
         ...(sessions ? [AuthModule.forRoot(sessions)] : []),
-        ...(rateLimits ? [RateLimitModule.forRoot(rateLimits)] : []),
+        ...(rateLimits ? [RateLimitModule.forRoot(rateLimits, config.SERVICE_NAME)] : []),
         ...(queues ? [QueueModule.forRoot(queues, options.queues ?? [])] : []),
         // relays the outboxes of the databases opened above (post.created, follow events)
         ...(outbox ? [OutboxModule.forRoot(outbox)] : []),

@@ -1,7 +1,8 @@
 /**
  * @murmur/rate-limit — rate limits in the services, in Redis: an exact sliding-window log per key
  * (one Lua script), policies per IP (sign-up, login) and per user (writes) from config, a global
- * per-route ceiling, RateLimit-* headers and 429 problem+json with Retry-After.
+ * per-caller limit (per user with a session, per client address without), RateLimit-* headers
+ * and 429 problem+json with Retry-After.
  */
 export * from './sliding-window';
 export * from './rate-limit.guard';

@@ -7,6 +7,7 @@ import {
   SetMetadata,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { SessionResolver } from '@murmur/auth';
 import type { RateLimitConfig } from '@murmur/config';
 import { DomainError, type ErrorKind } from '@murmur/errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -50,6 +51,8 @@ export const RateLimit = (policy: RateLimitPolicy): MethodDecorator & ClassDecor
   SetMetadata(POLICY_KEY, policy);
 
 export const RATE_LIMIT_CONFIG = Symbol('RATE_LIMIT_CONFIG');
+/** The service whose callers are counted (each service's capacity is its own). */
+export const RATE_LIMIT_SERVICE = Symbol('RATE_LIMIT_SERVICE');
 
 /**
  * After `failures` failed checks in a row, skip Redis for `openMs`: a stalled Redis then costs a
@@ -127,7 +130,8 @@ export class RateLimitEnforcer {
       );
     }
     rateLimitDecisionsTotal.inc({ policy, outcome: decision.allowed ? 'allowed' : 'refused' });
-    // The later (route-specific) limit overwrites the ceiling's headers: it is the one a client meets.
+    // The later (route-specific) limit overwrites the caller limit's headers: it is the one a
+    // client meets.
     void reply.header('RateLimit-Limit', String(decision.limit));
     void reply.header('RateLimit-Remaining', String(decision.remaining));
     void reply.header('RateLimit-Reset', String(decision.resetSeconds));
@@ -144,15 +148,22 @@ export class RateLimitEnforcer {
 type HttpRequest = FastifyRequest & { session?: { userId: string } };
 
 /**
- * Every route's ceiling: all callers of one route together (protects the service from a flood
- * whatever its source). Registered globally; fails open (the service itself is not at risk when
- * Redis is down). Probes and scrapes are exempt.
+ * Every caller's share of a service: all requests of one user (a valid session) or, without
+ * one, of one client address (no token, or a token that will be refused), over all routes of the
+ * service, in one sliding window each (the session looked up here is the one the route's
+ * AuthGuard uses: `SessionResolver`, once per request). One client cannot exhaust what others need: an anonymous
+ * flood of requests that end in 401 fills its own address's window, never a user's. Overload
+ * of the service as a whole is the load shedder's (503 with Retry-After), which counts only the
+ * work it admits. Registered globally, before the route's own guards; fails open (Redis down
+ * must not stop reads); probes and scrapes are exempt.
  */
 @Injectable()
-export class RouteCeilingGuard implements CanActivate {
+export class CallerLimitGuard implements CanActivate {
   constructor(
     @Inject(RateLimitEnforcer) private readonly enforcer: RateLimitEnforcer,
     @Inject(RATE_LIMIT_CONFIG) private readonly config: RateLimitConfig,
+    @Inject(SessionResolver) private readonly sessions: SessionResolver,
+    @Inject(RATE_LIMIT_SERVICE) private readonly service: string,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -165,13 +176,22 @@ export class RouteCeilingGuard implements CanActivate {
       return true;
     }
     const reply = context.switchToHttp().getResponse<FastifyReply>();
-    await this.enforcer.enforce(
-      reply,
-      `route:${request.method} ${route}`,
-      this.config.RATE_LIMIT_ROUTE_CEILING,
-      true,
-      'ceiling',
-    );
+    const { session } = await this.sessions.lookUp(request);
+    await (session
+      ? this.enforcer.enforce(
+          reply,
+          `caller:${this.service}:user:${session.userId}`,
+          this.config.RATE_LIMIT_PER_USER,
+          true,
+          'per_user',
+        )
+      : this.enforcer.enforce(
+          reply,
+          `caller:${this.service}:ip:${request.ip}`,
+          this.config.RATE_LIMIT_PER_ADDRESS,
+          true,
+          'per_address',
+        ));
     return true;
   }
 }

@@ -4,22 +4,27 @@ import type { RateLimitConfig } from '@murmur/config';
 import { REDIS } from '@murmur/redis';
 import type { Redis } from 'ioredis';
 import {
+  CallerLimitGuard,
   RATE_LIMIT_CONFIG,
+  RATE_LIMIT_SERVICE,
   RateLimitEnforcer,
   RateLimitGuard,
-  RouteCeilingGuard,
 } from './rate-limit.guard';
 import { SlidingWindowLimiter } from './sliding-window';
 
-/** The per-route ceiling on every route of the app, and the policy guard for routes that declare one. */
+/**
+ * The per-caller limit on every route of the app (needs the AuthModule's SessionStore), and the
+ * policy guard for routes that declare one.
+ */
 @Module({})
 export class RateLimitModule {
-  static forRoot(config: RateLimitConfig): DynamicModule {
+  static forRoot(config: RateLimitConfig, service: string): DynamicModule {
     return {
       module: RateLimitModule,
       global: true,
       providers: [
         { provide: RATE_LIMIT_CONFIG, useValue: config },
+        { provide: RATE_LIMIT_SERVICE, useValue: service },
         {
           provide: SlidingWindowLimiter,
           inject: [REDIS],
@@ -27,7 +32,7 @@ export class RateLimitModule {
         },
         RateLimitEnforcer,
         RateLimitGuard,
-        { provide: APP_GUARD, useClass: RouteCeilingGuard },
+        { provide: APP_GUARD, useClass: CallerLimitGuard },
       ],
       exports: [RateLimitGuard, RateLimitEnforcer, RATE_LIMIT_CONFIG, SlidingWindowLimiter],
     };

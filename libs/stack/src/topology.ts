@@ -268,12 +268,16 @@ export function serviceEnv(
     LOG_LEVEL: t.profile === 'test' ? 'warn' : 'info',
     // The local stack serves plain HTTP, where a Secure cookie would never be sent back.
     COOKIE_SECURE: 'false',
-    // The test suites sign up and log in hundreds of users from 127.0.0.1; the per-user write
-    // limit stays low enough for the test that 1,000 concurrent writes admit exactly the limit.
+    // The test suites sign up and log in hundreds of users from 127.0.0.1 (one client address);
+    // the per-user write limit stays low enough for the test that 1,000 concurrent writes admit
+    // exactly the limit. The per-caller limits have their own suite (test/e2e/security), on a
+    // process of its own.
     ...(t.profile === 'test'
       ? {
           RATE_LIMIT_SIGNUP_PER_IP: '10000/60',
           RATE_LIMIT_LOGIN_PER_IP: '10000/60',
+          RATE_LIMIT_PER_ADDRESS: '999999/1',
+          RATE_LIMIT_PER_USER: '999999/1',
           RATE_LIMIT_WRITES_PER_USER: '200/60',
           // Likes are written through by default; the suites exercise the write-behind path
           // (test/e2e/likes.e2e-spec.ts), whose flushes need the post worker.

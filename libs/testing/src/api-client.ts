@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 
 export interface ApiResponse<T = unknown> {
   status: number;
@@ -15,9 +16,20 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
+export interface ApiClientOptions {
+  /**
+   * The client's own address: another loopback address (127.0.0.2, …) makes this client another
+   * client address to NGINX and to the services, as a second machine would be.
+   */
+  localAddress?: string;
+}
+
 /** A small client for Murmur's HTTP API (through NGINX in end-to-end tests). */
 export class ApiClient {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly options: ApiClientOptions = {},
+  ) {}
 
   async request<T = unknown>(
     method: string,
@@ -40,14 +52,51 @@ export class ApiClient {
     if (options.token) {
       headers.authorization = `Bearer ${options.token}`;
     }
-    const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
+    const res = await this.send(`${this.baseUrl}${path}`, method, headers, body);
     const contentType = res.headers.get('content-type') ?? '';
-    const text = await res.text();
+    const text = res.text;
     let parsed: unknown = text;
     if (contentType.includes('json') && text.length > 0) {
       parsed = JSON.parse(text);
     }
     return { status: res.status, headers: res.headers, body: parsed as T, contentType };
+  }
+
+  private async send(
+    url: string,
+    method: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+  ): Promise<{ status: number; headers: Headers; text: string }> {
+    const localAddress = this.options.localAddress;
+    if (localAddress === undefined) {
+      const res = await fetch(url, { method, headers, body });
+      return { status: res.status, headers: res.headers, text: await res.text() };
+    }
+    // fetch cannot choose its source address: node:http can.
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(url, { method, headers, localAddress }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const h = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+              h.append(name, v);
+            }
+          }
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: h,
+            text: Buffer.concat(chunks).toString(),
+          });
+        });
+      });
+      req.on('error', reject);
+      req.setTimeout(30_000, () => req.destroy(new Error(`no answer from ${url} in 30 s`)));
+      req.end(body);
+    });
   }
 
   /** A user's score on the `posters` board (its top 100), undefined when not on it. */

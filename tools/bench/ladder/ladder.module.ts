@@ -9,8 +9,9 @@ import { LADDER_CONFIGS } from './ladder.config';
  * that part's cost per request.
  *   nest      the HTTP core (Fastify under Nest, problem+json, deadlines, load shedding, metrics,
  *             pino-http), no guard
- *   session   + AuthGuard: the session lookup (one Redis call)
- *   ratelimit + the route ceiling (every route) and a per-user limit (Redis)
+ *   session   + AuthGuard: the session lookup (the session cache, or one Redis call)
+ *   ratelimit + the per-caller limit (every route: per user, or per address without a session;
+ *             one Redis script)
  * Tracing and logging are the next steps, switched by TRACING_ENABLED and LOG_LEVEL.
  */
 @Controller('api/users/ladder')

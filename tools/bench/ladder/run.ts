@@ -174,7 +174,7 @@ export function ladderRungs(sampleRatio: string): RungSpec[] {
       auth: true,
     },
     {
-      name: '+ rate-limit check (route ceiling)',
+      name: '+ rate-limit check (per-caller limit)',
       backend: 'ratelimit',
       path: '/api/users/ladder/session',
       auth: true,

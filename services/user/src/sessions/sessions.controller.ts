@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, HttpCode, Inject, Post, Res, UseGuards } from '@nestjs/common';
-import { AuthGuard, CurrentSession, SESSION_COOKIE, type Session } from '@murmur/auth';
+import { AuthGuard, CurrentSession, type Session, sessionCookieName } from '@murmur/auth';
 import { RateLimit, RateLimitGuard } from '@murmur/rate-limit';
 import type { FastifyReply } from 'fastify';
 import { CreateSessionRequest } from './dto/create-session.request';
@@ -14,7 +14,12 @@ export class SessionsController {
     @Inject(COOKIE_SECURE) private readonly secureCookie: boolean,
   ) {}
 
-  /** Log in: the token in the body (bearer use) and in an HttpOnly cookie (browser use). */
+  /**
+   * Log in: the token in the body (bearer use) and in an HttpOnly cookie (browser use):
+   * `__Host-murmur_session; Path=/; HttpOnly; SameSite=Lax; Secure` (the bare name without
+   * `Secure` on plain-HTTP development). Lax keeps the session on a link from another site;
+   * state-changing requests with the cookie must come from this site (`SessionResolver`).
+   */
   @Post()
   @HttpCode(201)
   @UseGuards(RateLimitGuard)
@@ -27,11 +32,7 @@ export class SessionsController {
       body.username,
       body.password,
     );
-    const attributes = ['Path=/', 'HttpOnly', 'SameSite=Lax', `Max-Age=${maxAgeSeconds}`];
-    if (this.secureCookie) {
-      attributes.push('Secure');
-    }
-    void reply.header('Set-Cookie', `${SESSION_COOKIE}=${token}; ${attributes.join('; ')}`);
+    void reply.header('Set-Cookie', this.cookie(token, maxAgeSeconds));
     void reply.header('Cache-Control', 'no-store');
     return { token, userId };
   }
@@ -44,10 +45,7 @@ export class SessionsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
     await this.sessions.logout(session);
-    void reply.header(
-      'Set-Cookie',
-      `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`,
-    );
+    void reply.header('Set-Cookie', this.cookie('', 0));
   }
 
   /** Log out everywhere: revokes every session of the caller. */
@@ -56,5 +54,13 @@ export class SessionsController {
   @UseGuards(AuthGuard)
   async logoutEverywhere(@CurrentSession() session: Session): Promise<void> {
     await this.sessions.logoutEverywhere(session);
+  }
+
+  private cookie(value: string, maxAgeSeconds: number): string {
+    const attributes = ['Path=/', 'HttpOnly', 'SameSite=Lax', `Max-Age=${maxAgeSeconds}`];
+    if (this.secureCookie) {
+      attributes.push('Secure');
+    }
+    return `${sessionCookieName(this.secureCookie)}=${value}; ${attributes.join('; ')}`;
   }
 }
