@@ -28,7 +28,6 @@ describe(loadConfig.name, () => {
     const base = { SERVICE_NAME: 'user' };
     expect(loadConfig(baseConfigSchema, base).TRACING_INSTRUMENTATIONS).toEqual([
       'server',
-      'nestjs',
       'pg',
       'ioredis',
       'grpc',
