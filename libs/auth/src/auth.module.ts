@@ -48,7 +48,7 @@ export class AuthModule {
         AuthGuard,
         OptionalAuthGuard,
       ],
-      exports: [SessionStore, SessionResolver, CREDENTIAL_OPTIONS, AuthGuard, OptionalAuthGuard],
+      exports: [SessionStore, SessionResolver, AuthGuard, OptionalAuthGuard],
     };
   }
 }

@@ -151,8 +151,9 @@ type HttpRequest = FastifyRequest & { session?: { userId: string } };
  * Every caller's share of a service: all requests of one user (a valid session) or, without
  * one, of one client address (no token, or a token that will be refused), over all routes of the
  * service, in one sliding window each (the session looked up here is the one the route's
- * AuthGuard uses: `SessionResolver`, once per request). One client cannot exhaust what others need: an anonymous
- * flood of requests that end in 401 fills its own address's window, never a user's. Overload
+ * AuthGuard uses: `SessionResolver`, once per request). One client cannot exhaust what others
+ * need: an anonymous flood of requests that end in 401 fills its own address's window, never a
+ * user's. Overload
  * of the service as a whole is the load shedder's (503 with Retry-After), which counts only the
  * work it admits. Registered globally, before the route's own guards; fails open (Redis down
  * must not stop reads); probes and scrapes are exempt.
@@ -177,21 +178,10 @@ export class CallerLimitGuard implements CanActivate {
     }
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const { session } = await this.sessions.lookUp(request);
-    await (session
-      ? this.enforcer.enforce(
-          reply,
-          `caller:${this.service}:user:${session.userId}`,
-          this.config.RATE_LIMIT_PER_USER,
-          true,
-          'per_user',
-        )
-      : this.enforcer.enforce(
-          reply,
-          `caller:${this.service}:ip:${request.ip}`,
-          this.config.RATE_LIMIT_PER_ADDRESS,
-          true,
-          'per_address',
-        ));
+    const [key, rule, policy] = session
+      ? [`user:${session.userId}`, this.config.RATE_LIMIT_PER_USER, 'per_user']
+      : [`ip:${request.ip}`, this.config.RATE_LIMIT_PER_ADDRESS, 'per_address'];
+    await this.enforcer.enforce(reply, `caller:${this.service}:${key}`, rule, true, policy);
     return true;
   }
 }

@@ -13,7 +13,7 @@ import {
 import { SlidingWindowLimiter } from './sliding-window';
 
 /**
- * The per-caller limit on every route of the app (needs the AuthModule's SessionStore), and the
+ * The per-caller limit on every route of the app (needs the AuthModule's SessionResolver), and the
  * policy guard for routes that declare one.
  */
 @Module({})

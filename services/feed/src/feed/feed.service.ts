@@ -65,17 +65,13 @@ export class FeedService implements OnApplicationBootstrap {
   private async hydrate(ids: string[]): Promise<GrpcPost[]> {
     const { found, missing } = this.hydrated.fresh(ids);
     cacheRequestsTotal.inc({ ...L1, result: 'hit' }, found.size);
-    if (missing.length === 0) {
-      return ids.map((id) => found.get(id) as GrpcPost);
-    }
-    cacheRequestsTotal.inc({ ...L1, result: 'miss' }, missing.length);
-    const fetched = await this.posts.getPosts(missing);
-    this.hydrated.remember(fetched);
-    if (found.size === 0) {
-      return fetched;
-    }
-    for (const post of fetched) {
-      found.set(post.id, post);
+    if (missing.length > 0) {
+      cacheRequestsTotal.inc({ ...L1, result: 'miss' }, missing.length);
+      const fetched = await this.posts.getPosts(missing);
+      this.hydrated.remember(fetched);
+      for (const post of fetched) {
+        found.set(post.id, post);
+      }
     }
     return ids.map((id) => found.get(id)).filter((p): p is GrpcPost => p !== undefined);
   }
