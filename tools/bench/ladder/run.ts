@@ -187,7 +187,14 @@ export function ladderRungs(sampleRatio: string): RungSpec[] {
       env: { ...tracing, TRACING_INSTRUMENTATIONS: 'http,nestjs,pg,ioredis,grpc,pino' },
     },
     {
-      name: `+ tracing at ${sampleRatio} (as configured: Murmur's server-span hooks)`,
+      name: `+ tracing at ${sampleRatio}, Murmur's server span alone (TRACING_INSTRUMENTATIONS=server)`,
+      backend: 'ratelimit',
+      path: '/api/users/ladder/session',
+      auth: true,
+      env: { ...tracing, TRACING_INSTRUMENTATIONS: 'server' },
+    },
+    {
+      name: `+ tracing at ${sampleRatio} (as configured: server span, pg, ioredis, grpc, pino)`,
       backend: 'ratelimit',
       path: '/api/users/ladder/session',
       auth: true,
