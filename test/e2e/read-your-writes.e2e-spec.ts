@@ -57,10 +57,24 @@ describe('read-your-writes over asynchronous replicas', () => {
   it('answers 200 for a user others read before the replicas replayed the sign-up, not a cached 404', async () => {
     await setReplay(true);
     try {
-      const fresh = await api.newUser('rywn');
+      // A user row no cache has seen (written past the service, as a bulk import or the seeder
+      // does; a sign-up through the API would write its profile through to the cache).
+      const username = `rywn_${Date.now().toString(36)}`;
+      const fresh = await withPostgres(
+        'pg-main-primary',
+        topology.database.name,
+        async (c) =>
+          (
+            await c.query<{ id: string }>(
+              `INSERT INTO users (username, email, password_hash) VALUES ($1, $2, 'x') RETURNING id::text AS id`,
+              [username, `${username}@example.test`],
+            )
+          ).rows[0],
+      );
       const missesBefore = await readsServedBy('primary', 'replica_miss');
       // Someone else's read (anonymous: no read-your-writes position), so it goes to a replica,
       // which has no such user yet; a 404 from it would be kept by the negative cache for 5 s.
+      // (An anonymous `Cache-Control: no-cache` is not honoured: only the owner's is.)
       for (let i = 0; i < 4; i++) {
         const read = await api.request<{ id: string }>('GET', `/api/users/${fresh.id}`, {
           headers: { 'cache-control': 'no-cache' },
@@ -69,7 +83,7 @@ describe('read-your-writes over asynchronous replicas', () => {
         expect(read.body.id).toBe(fresh.id);
       }
       expect(await readsServedBy('primary', 'replica_miss')).toBeGreaterThanOrEqual(
-        missesBefore + 4,
+        missesBefore + 1,
       );
     } finally {
       await setReplay(false);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** The non-empty, trimmed items of a comma-separated value. */
@@ -100,11 +101,33 @@ export const httpConfigSchema = z.object({
     .default(64 * 1024),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   /**
-   * How many proxies (NGINX) stand in front: the client IP is the address that many hops back in
+   * How many proxies (NGINX) stand in front: the client IP is at most that many hops back in
    * X-Forwarded-For. Trusting the whole header would let a client pick its own IP and dodge
    * per-IP rate limits.
    */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(1),
+  /**
+   * The addresses those proxies connect from (IPs or CIDRs, comma-separated): X-Forwarded-For is
+   * read only from a peer in them, so a client that reaches a service port directly (a pod
+   * inside the cluster) cannot choose the address it is counted under. Default: loopback, where
+   * the local stack's NGINX is; a cluster sets its gateway pods' range (the pod CIDR).
+   */
+  TRUST_PROXY_ADDRESSES: csv.pipe(
+    z
+      .array(
+        z.string().refine((v) => {
+          const [address, prefix, ...rest] = v.split('/');
+          const family = isIP(address);
+          const max = family === 4 ? 32 : 128;
+          return (
+            family !== 0 &&
+            rest.length === 0 &&
+            (prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= max))
+          );
+        }, 'must be an IP address or CIDR (10.244.0.0/16)'),
+      )
+      .transform((list) => (list.length === 0 ? ['127.0.0.0/8', '::1/128'] : list)),
+  ),
   /**
    * Load shedding (libs/http/src/load-shedding.ts, docs/patterns/load-shedding.md): requests in
    * flight per process beyond which new ones get a fast 503 with Retry-After; 0 turns it off.
@@ -235,8 +258,18 @@ export const rateLimitConfigSchema = z.object({
   RATE_LIMITS_ENABLED: bool.default(true),
   /** sign-ups per client IP (abuse) */
   RATE_LIMIT_SIGNUP_PER_IP: rule('20/3600'),
-  /** login attempts per client IP (brute force) */
-  RATE_LIMIT_LOGIN_PER_IP: rule('30/300'),
+  /**
+   * failed log-ins per client address, over all usernames (credential stuffing); successful ones
+   * are not counted (libs/rate-limit/src/login-throttle.ts)
+   */
+  RATE_LIMIT_LOGIN_PER_IP: rule('100/300'),
+  /** failed log-ins in a row on one account after which each further attempt waits */
+  RATE_LIMIT_LOGIN_BACKOFF_AFTER: z.coerce.number().int().min(1).max(1_000).default(5),
+  /** the first wait; it doubles with each further failure */
+  RATE_LIMIT_LOGIN_BACKOFF_BASE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(1),
+  RATE_LIMIT_LOGIN_BACKOFF_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** an account's failures are forgotten this long after the last one (or at a right password) */
+  RATE_LIMIT_LOGIN_FORGET_SECONDS: z.coerce.number().int().min(1).max(604_800).default(3_600),
   /** writes (posts, follows, likes) per user */
   RATE_LIMIT_WRITES_PER_USER: rule('60/60'),
   /**

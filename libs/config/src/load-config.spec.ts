@@ -1,6 +1,7 @@
 import {
   baseConfigSchema,
   cacheConfigSchema,
+  httpConfigSchema,
   mainDatabaseConfigSchema,
   shardDatabaseConfigSchema,
 } from './config-schemas';
@@ -44,6 +45,23 @@ describe(loadConfig.name, () => {
     expect(() =>
       loadConfig(baseConfigSchema, { ...base, TRACING_INSTRUMENTATIONS: 'server,express' }),
     ).toThrow(ConfigError);
+  });
+
+  it('reads the trusted proxy addresses as IPs or CIDRs, loopback by default', () => {
+    const base = { PORT: '3000' };
+    expect(loadConfig(httpConfigSchema, base).TRUST_PROXY_ADDRESSES).toEqual([
+      '127.0.0.0/8',
+      '::1/128',
+    ]);
+    expect(
+      loadConfig(httpConfigSchema, { ...base, TRUST_PROXY_ADDRESSES: '10.244.0.0/16, fd00::/8' })
+        .TRUST_PROXY_ADDRESSES,
+    ).toEqual(['10.244.0.0/16', 'fd00::/8']);
+    for (const bad of ['10.244.0.0/33', 'gateway', '10.0.0.0/8/1', '::1/129', '*']) {
+      expect(() => loadConfig(httpConfigSchema, { ...base, TRUST_PROXY_ADDRESSES: bad })).toThrow(
+        ConfigError,
+      );
+    }
   });
 
   it('parses lists, booleans and shard JSON', () => {

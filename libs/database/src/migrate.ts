@@ -6,6 +6,7 @@ import { CreateUsersAndFollows1763856000000 } from './migrations/main/1763856000
 import { CreateLeaderboardEvents1764700000000 } from './migrations/main/1764700000000-create-leaderboard-events';
 import { CreateLeaderboardWindows1764800000000 } from './migrations/main/1764800000000-create-leaderboard-windows';
 import { IndexUsersByFollowers1763900000000 } from './migrations/main/1763900000000-index-users-by-followers';
+import { UnverifiedEmailsNotUnique1765100000000 } from './migrations/main/1765100000000-unverified-emails-not-unique';
 import { CreatePostShards1763856000000 } from './migrations/shard/1763856000000-create-post-shards';
 import { CreateOutbox1764600000000 } from './migrations/outbox/1764600000000-create-outbox';
 import { CreatePostLikes1763900000000 } from './migrations/shard/1763900000000-create-post-likes';
@@ -18,6 +19,7 @@ export const MAIN_MIGRATIONS = [
   CreateOutbox1764600000000,
   CreateLeaderboardEvents1764700000000,
   CreateLeaderboardWindows1764800000000,
+  UnverifiedEmailsNotUnique1765100000000,
 ];
 export const SHARD_MIGRATIONS = [
   CreatePostShards1763856000000,

@@ -16,6 +16,7 @@ import { installHttpCaching } from './http-caching';
 import { installLoadShedding } from './load-shedding';
 import { installRequestLogging, MurmurLogger } from './logging';
 import { installSecurityHeaders } from './security-headers';
+import { trustedProxies } from './trusted-proxies';
 
 export interface HttpAppOptions {
   config: BaseConfig & HttpConfig;
@@ -36,7 +37,7 @@ export async function createHttpApp(
   initDefaultMetrics({ service: config.SERVICE_NAME, instance: config.INSTANCE_NAME });
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY_HOPS,
+    trustProxy: trustedProxies(config.TRUST_PROXY_HOPS, config.TRUST_PROXY_ADDRESSES),
     // A request id from NGINX is reused in logs. Unknown routes reach Nest's not-found handler,
     // which throws into the problem+json filter.
     requestIdHeader: 'x-request-id',

@@ -28,9 +28,9 @@ const rule = { limit: 10, windowSeconds: 60 };
 const down = new Error('connect ECONNREFUSED');
 
 describe(RateLimitEnforcer.name, () => {
-  it('fails closed when Redis is down and the policy says so (login, sign-up): 503 with Retry-After', async () => {
+  it('fails closed when Redis is down and the policy says so (sign-up): 503 with Retry-After', async () => {
     const sut = new RateLimitEnforcer(limiter(down));
-    const refusal = sut.enforce(reply(), 'login:ip:1.2.3.4', rule, false, 'login');
+    const refusal = sut.enforce(reply(), 'signup:ip:1.2.3.4', rule, false, 'signup');
     await expect(refusal).rejects.toBeInstanceOf(RateLimitError);
     await refusal.catch((error: RateLimitError) => {
       expect(error.code).toBe(RateLimitErrorCode.Unavailable);

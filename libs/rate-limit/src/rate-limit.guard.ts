@@ -14,13 +14,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { rateLimitDecisionsTotal } from './rate-limit-metrics';
 import { type RateLimitDecision, type RateLimitRule, SlidingWindowLimiter } from './sliding-window';
 
-export type RateLimitPolicy = 'signup' | 'login' | 'writes';
+export type RateLimitPolicy = 'signup' | 'writes';
 
 interface PolicySpec {
   by: 'ip' | 'user';
   /**
-   * What to do when Redis cannot answer. Sign-up and login fail closed: brute-force protection
-   * must not vanish with Redis (and login needs Redis for the session anyway). Writes fail open:
+   * What to do when Redis cannot answer. Sign-up fails closed, as log-in does (./login-limiter.ts):
+   * abuse protection must not vanish with Redis. Writes fail open:
    * a Redis outage should not stop users posting when Postgres is fine.
    */
   failOpen: boolean;
@@ -29,18 +29,19 @@ interface PolicySpec {
 
 const POLICIES: Record<RateLimitPolicy, PolicySpec> = {
   signup: { by: 'ip', failOpen: false, rule: (c) => c.RATE_LIMIT_SIGNUP_PER_IP },
-  login: { by: 'ip', failOpen: false, rule: (c) => c.RATE_LIMIT_LOGIN_PER_IP },
   writes: { by: 'user', failOpen: true, rule: (c) => c.RATE_LIMIT_WRITES_PER_USER },
 };
 
 export enum RateLimitErrorCode {
   Exceeded = 'rate_limited',
   Unavailable = 'rate_limit_unavailable',
+  /** too many failed log-ins for one account: it waits (./login-throttle.ts) */
+  LoginBackoff = 'login_backoff',
 }
 
 export class RateLimitError extends DomainError<RateLimitErrorCode> {
   get kind(): ErrorKind {
-    return this.code === RateLimitErrorCode.Exceeded ? 'rate_limited' : 'unavailable';
+    return this.code === RateLimitErrorCode.Unavailable ? 'unavailable' : 'rate_limited';
   }
 }
 

@@ -1,7 +1,16 @@
-import { Body, Controller, Delete, HttpCode, Inject, Post, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  HttpCode,
+  Inject,
+  Post,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import { AuthGuard, CurrentSession, type Session, sessionCookieName } from '@murmur/auth';
-import { RateLimit, RateLimitGuard } from '@murmur/rate-limit';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CreateSessionRequest } from './dto/create-session.request';
 import { SessionsService } from './sessions.service';
 
@@ -19,18 +28,19 @@ export class SessionsController {
    * `__Host-murmur_session; Path=/; HttpOnly; SameSite=Lax; Secure` (the bare name without
    * `Secure` on plain-HTTP development). Lax keeps the session on a link from another site;
    * state-changing requests with the cookie must come from this site (`SessionResolver`).
+   * Failed attempts are throttled per account and per client address (`LoginLimiter`).
    */
   @Post()
   @HttpCode(201)
-  @UseGuards(RateLimitGuard)
-  @RateLimit('login')
   async create(
     @Body() body: CreateSessionRequest,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ token: string; userId: string }> {
     const { token, userId, maxAgeSeconds } = await this.sessions.login(
       body.username,
       body.password,
+      request.ip,
     );
     void reply.header('Set-Cookie', this.cookie(token, maxAgeSeconds));
     void reply.header('Cache-Control', 'no-store');

@@ -1,4 +1,5 @@
 import type { SessionStore } from '@murmur/auth';
+import type { LoginLimiter, LoginTicket } from '@murmur/rate-limit';
 import type { PasswordHasher } from '../users/password-hasher';
 import type { UserRow } from '../users/user.entity';
 import type { UsersRepository } from '../users/users.repository';
@@ -54,15 +55,42 @@ class FakeSessionStore implements Pick<SessionStore, 'create'> {
   }
 }
 
+/** Admits or refuses as told, and records which attempts were cleared as right. */
+class FakeLoginLimiter implements Pick<LoginLimiter, 'admit' | 'succeeded'> {
+  refuse: Error | undefined;
+  readonly admitted: Array<[string, string]> = [];
+  readonly cleared: LoginTicket[] = [];
+
+  admit(username: string, address: string): Promise<LoginTicket | undefined> {
+    if (this.refuse) {
+      return Promise.reject(this.refuse);
+    }
+    this.admitted.push([username, address]);
+    return Promise.resolve({
+      accountKey: `a:${username}`,
+      addressKey: `i:${address}`,
+      member: 'm',
+      failuresBefore: 0,
+    });
+  }
+
+  succeeded(ticket: LoginTicket | undefined): Promise<void> {
+    this.cleared.push(ticket as LoginTicket);
+    return Promise.resolve();
+  }
+}
+
 const setup = () => {
   const hasher = new FakeHasher();
   const store = new FakeSessionStore();
+  const limiter = new FakeLoginLimiter();
   const sut = new SessionsService(
     new FakeUsersRepository() as unknown as UsersRepository,
     hasher as unknown as PasswordHasher,
     store as unknown as SessionStore,
+    limiter as unknown as LoginLimiter,
   );
-  return { hasher, store, sut };
+  return { hasher, store, limiter, sut };
 };
 
 const badCredentials = new SessionError(
@@ -73,7 +101,7 @@ const badCredentials = new SessionError(
 describe(SessionsService.name, () => {
   it('creates a session that starts at the primary’s WAL position for the right password', async () => {
     const { store, sut } = setup();
-    await expect(sut.login('Alice', 'right-password')).resolves.toEqual({
+    await expect(sut.login('Alice', 'right-password', '10.0.0.1')).resolves.toEqual({
       token: 'token-1',
       userId: '11',
       maxAgeSeconds: 3_600,
@@ -81,9 +109,29 @@ describe(SessionsService.name, () => {
     expect(store.created).toEqual([{ userId: '11', lsn: { main: '0/16B3748' } }]);
   });
 
+  it('clears the throttle’s count only for the right password', async () => {
+    const { limiter, sut } = setup();
+    await expect(sut.login('alice', 'wrong-password', '10.0.0.1')).rejects.toEqual(badCredentials);
+    expect(limiter.cleared).toEqual([]);
+    await sut.login('alice', 'right-password', '10.0.0.2');
+    expect(limiter.admitted).toEqual([
+      ['alice', '10.0.0.1'],
+      ['alice', '10.0.0.2'],
+    ]);
+    expect(limiter.cleared).toEqual([expect.objectContaining({ addressKey: 'i:10.0.0.2' })]);
+  });
+
+  it('checks no password when the throttle refuses the attempt', async () => {
+    const { hasher, limiter, store, sut } = setup();
+    limiter.refuse = new Error('login_backoff');
+    await expect(sut.login('alice', 'right-password', '10.0.0.1')).rejects.toBe(limiter.refuse);
+    expect(hasher.verified).toEqual([]);
+    expect(store.created).toEqual([]);
+  });
+
   it('refuses a wrong password with bad_credentials (unauthorized) and creates no session', async () => {
     const { store, sut } = setup();
-    const attempt = sut.login('alice', 'wrong-password');
+    const attempt = sut.login('alice', 'wrong-password', '10.0.0.1');
     await expect(attempt).rejects.toEqual(badCredentials);
     await expect(attempt).rejects.toHaveProperty('kind', 'unauthorized');
     expect(store.created).toEqual([]);
@@ -91,7 +139,7 @@ describe(SessionsService.name, () => {
 
   it('refuses an unknown username with the same error, after a verification all the same', async () => {
     const { hasher, store, sut } = setup();
-    await expect(sut.login('nobody', 'right-password')).rejects.toEqual(badCredentials);
+    await expect(sut.login('nobody', 'right-password', '10.0.0.1')).rejects.toEqual(badCredentials);
     // the hasher was still called (with no hash): the timing does not tell which names exist
     expect(hasher.verified).toEqual([undefined]);
     expect(store.created).toEqual([]);

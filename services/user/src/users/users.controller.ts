@@ -10,7 +10,13 @@ import {
   Post,
   UseGuards,
 } from '@nestjs/common';
-import { AuthGuard, CurrentSession, OptionalAuthGuard, type Session } from '@murmur/auth';
+import {
+  AuthGuard,
+  CurrentSession,
+  OptionalAuthGuard,
+  OptionalSession,
+  type Session,
+} from '@murmur/auth';
 import { HttpCache, PUBLIC_READ, wantsFresh } from '@murmur/http';
 import { RateLimit, RateLimitGuard } from '@murmur/rate-limit';
 import { CreateUserRequest } from './dto/create-user.request';
@@ -51,16 +57,20 @@ export class UsersController {
     return toProfileResponse(await this.users.updateProfile(session.userId, body));
   }
 
-  /** Public; a caller who sends their token also gets read-your-writes. */
+  /**
+   * Public; a caller who sends their token also gets read-your-writes. `Cache-Control: no-cache`
+   * reads past the cache only for the profile's owner: from anyone else it would cost a primary
+   * read and a cache refresh per request, uncoalesced (OWASP API4), so theirs is a normal read.
+   */
   @Get(':id')
   @HttpCache(PUBLIC_READ)
   @UseGuards(OptionalAuthGuard)
   async get(
     @Param() params: UserIdParams,
+    @OptionalSession() session: Session | undefined,
     @Headers('cache-control') cacheControl?: string,
   ): Promise<ProfileResponse> {
-    return toProfileResponse(
-      await this.users.getProfile(params.id, { fresh: wantsFresh(cacheControl) }),
-    );
+    const fresh = session?.userId === params.id && wantsFresh(cacheControl);
+    return toProfileResponse(await this.users.getProfile(params.id, { fresh }));
   }
 }

@@ -2,14 +2,12 @@ import { DomainError, type ErrorKind } from '@murmur/errors';
 
 export enum UserErrorCode {
   UsernameTaken = 'username_taken',
-  EmailTaken = 'email_taken',
   NotFound = 'user_not_found',
   CannotFollowSelf = 'cannot_follow_self',
 }
 
 const KINDS: Record<UserErrorCode, ErrorKind> = {
   [UserErrorCode.UsernameTaken]: 'conflict',
-  [UserErrorCode.EmailTaken]: 'conflict',
   [UserErrorCode.NotFound]: 'not_found',
   [UserErrorCode.CannotFollowSelf]: 'invalid',
 };

@@ -78,25 +78,37 @@ describe(`${UsersRepository.name} and ${FollowsRepository.name} (real Postgres)`
       await expect(users.findById(row.id)).resolves.toEqual(row);
     });
 
-    // UsersService tells email_taken from username_taken by the constraint's name.
-    it.each([
-      {
-        what: 'the username index for a username taken in another case',
-        first: { username: 'dupe_name', email: 'dn1@example.com' },
-        second: { username: 'DUPE_NAME', email: 'dn2@example.com' },
-        constraint: 'users_username_lower',
-      },
-      {
-        what: 'the email index for an email taken in another case',
-        first: { username: 'mail_a', email: 'same@example.com' },
-        second: { username: 'mail_b', email: 'SAME@example.com' },
-        constraint: 'users_email_lower',
-      },
-    ])('raises UniqueViolation on $what', async ({ first, second, constraint }) => {
-      await users.insert({ ...first, passwordHash: 'h' });
-      const attempt = users.insert({ ...second, passwordHash: 'h' });
+    it('raises UniqueViolation on the username index for a username taken in another case', async () => {
+      await users.insert({ username: 'dupe_name', email: 'dn1@example.com', passwordHash: 'h' });
+      await expect(users.usernameTaken('DUPE_NAME')).resolves.toBe(true);
+      await expect(users.usernameTaken('dupe_name_2')).resolves.toBe(false);
+      const attempt = users.insert({
+        username: 'DUPE_NAME',
+        email: 'dn2@example.com',
+        passwordHash: 'h',
+      });
       await expect(attempt).rejects.toBeInstanceOf(UniqueViolation);
-      await expect(attempt).rejects.toHaveProperty('constraint', constraint);
+      await expect(attempt).rejects.toHaveProperty('constraint', 'users_username_lower');
+    });
+
+    it('stores two accounts with the same unverified email; a verified one is unique', async () => {
+      const a = await users.insert({
+        username: 'mail_a',
+        email: 'same@example.com',
+        passwordHash: 'h',
+      });
+      const b = await users.insert({
+        username: 'mail_b',
+        email: 'same@example.com',
+        passwordHash: 'h',
+      });
+      expect(a.id).not.toBe(b.id);
+      await withPostgres(primary?.name ?? '', database, async (c) => {
+        await c.query(`UPDATE users SET email_verified_at = now() WHERE id = $1`, [a.id]);
+        await expect(
+          c.query(`UPDATE users SET email_verified_at = now() WHERE id = $1`, [b.id]),
+        ).rejects.toThrow(/users_verified_email_lower/);
+      });
     });
   });
 

@@ -42,6 +42,16 @@ export class UsersRepository {
     }
   }
 
+  /** On the primary: sign-up asks right before it inserts. */
+  async usernameTaken(username: string): Promise<boolean> {
+    const rows = await this.db.readPrimary((sql) =>
+      sql.query<{ one: number }>(`SELECT 1 AS one FROM users WHERE lower(username) = lower($1)`, [
+        username,
+      ]),
+    );
+    return rows.length > 0;
+  }
+
   /** Replica read (read-your-writes for the caller's own writes). */
   async findById(id: string): Promise<UserRow | undefined> {
     const rows = await this.db.read(

@@ -35,10 +35,10 @@ const userRow = (id: string, username: string, patch: Partial<UserRow> = {}): Us
   ...patch,
 });
 
-/** Users in memory; unique on lower(username) and lower(email) like the real indexes. */
+/** Users in memory; unique on lower(username) like the real index (emails are not unique). */
 class FakeUsersRepository implements Pick<
   UsersRepository,
-  'insert' | 'findById' | 'updateProfile'
+  'insert' | 'findById' | 'updateProfile' | 'usernameTaken'
 > {
   readonly rows: UserRow[] = [];
   inserted: Array<{ username: string; email: string; passwordHash: string }> = [];
@@ -47,9 +47,6 @@ class FakeUsersRepository implements Pick<
     if (this.rows.some((r) => r.username.toLowerCase() === user.username.toLowerCase())) {
       return Promise.reject(new UniqueViolation('users_username_lower'));
     }
-    if (this.rows.some((r) => r.email.toLowerCase() === user.email.toLowerCase())) {
-      return Promise.reject(new UniqueViolation('users_email_lower'));
-    }
     this.inserted.push(user);
     const row = userRow(String(this.rows.length + 1), user.username, {
       email: user.email,
@@ -57,6 +54,15 @@ class FakeUsersRepository implements Pick<
     });
     this.rows.push(row);
     return Promise.resolve(row);
+  }
+
+  /** what the primary says before the insert; `racing` plays a sign-up that lands in between */
+  racing = false;
+
+  usernameTaken(username: string): Promise<boolean> {
+    return Promise.resolve(
+      !this.racing && this.rows.some((r) => r.username.toLowerCase() === username.toLowerCase()),
+    );
   }
 
   findById(id: string): Promise<UserRow | undefined> {
@@ -77,7 +83,10 @@ class FakeUsersRepository implements Pick<
 }
 
 class FakeHasher implements Pick<PasswordHasher, 'hash' | 'verify'> {
+  hashed = 0;
+
   hash(password: string): Promise<string> {
+    this.hashed++;
     return Promise.resolve(`hashed(${password})`);
   }
 
@@ -88,13 +97,14 @@ class FakeHasher implements Pick<PasswordHasher, 'hash' | 'verify'> {
 
 const setup = () => {
   const repository = new FakeUsersRepository();
+  const hasher = new FakeHasher();
   const caches = new CacheFactory(undefined as unknown as Redis, NO_CACHE);
   const sut = new UsersService(
     repository as unknown as UsersRepository,
-    new FakeHasher() as unknown as PasswordHasher,
+    hasher as unknown as PasswordHasher,
     caches,
   );
-  return { repository, sut };
+  return { repository, hasher, sut };
 };
 
 describe(UsersService.name, () => {
@@ -109,8 +119,8 @@ describe(UsersService.name, () => {
       ]);
     });
 
-    it('answers username_taken (a conflict) when the username index refuses the row', async () => {
-      const { sut } = setup();
+    it('answers username_taken (a conflict) for a taken username, before hashing the password', async () => {
+      const { hasher, sut } = setup();
       await sut.register({ username: 'bob', email: 'bob@example.com', password: 'pw-123456' });
       const attempt = sut.register({
         username: 'BOB',
@@ -121,16 +131,25 @@ describe(UsersService.name, () => {
         new UserError(UserErrorCode.UsernameTaken, 'The username "BOB" is taken.'),
       );
       await expect(attempt).rejects.toHaveProperty('kind', 'conflict');
+      expect(hasher.hashed).toBe(1);
     });
 
-    it('answers email_taken when the email index refuses the row', async () => {
-      const { sut } = setup();
+    it('answers username_taken when the index refuses a name taken since the check', async () => {
+      const { repository, sut } = setup();
+      await sut.register({ username: 'bo', email: 'bo@example.com', password: 'pw-123456' });
+      repository.racing = true;
+      await expect(
+        sut.register({ username: 'Bo', email: 'b2@example.com', password: 'pw-123456' }),
+      ).rejects.toEqual(new UserError(UserErrorCode.UsernameTaken, 'The username "Bo" is taken.'));
+    });
+
+    it('accepts an email another account already names, like a new one (no enumeration)', async () => {
+      const { repository, sut } = setup();
       await sut.register({ username: 'carol', email: 'c@example.com', password: 'pw-123456' });
       await expect(
         sut.register({ username: 'carol2', email: 'C@example.com', password: 'pw-123456' }),
-      ).rejects.toEqual(
-        new UserError(UserErrorCode.EmailTaken, 'That email is already registered.'),
-      );
+      ).resolves.toMatchObject({ username: 'carol2', email: 'c@example.com' });
+      expect(repository.rows).toHaveLength(2);
     });
 
     it('lets an error that is not a unique violation through unchanged', async () => {

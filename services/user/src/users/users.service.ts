@@ -45,7 +45,19 @@ export class UsersService implements OnApplicationBootstrap {
     await warmCache(this.profiles, batches(), { expected: limit, logger: this.logger });
   }
 
+  /**
+   * Sign up. A taken username is a 409 (usernames are public: every post and profile shows
+   * them), checked before the password is hashed so that a taken name costs no hash; the unique
+   * index still decides a race. An email already on another account is accepted like a new one
+   * (it is unique only once verified, and nothing here verifies): the answer must not tell
+   * anyone which addresses have accounts.
+   */
   async register(input: { username: string; email: string; password: string }): Promise<UserRow> {
+    const taken = (): UserError =>
+      new UserError(UserErrorCode.UsernameTaken, `The username "${input.username}" is taken.`);
+    if (await this.users.usernameTaken(input.username)) {
+      throw taken();
+    }
     const passwordHash = await this.hasher.hash(input.password);
     try {
       const row = await this.users.insert({
@@ -57,13 +69,8 @@ export class UsersService implements OnApplicationBootstrap {
       await this.profiles.set(String(row.id), toProfile(row));
       return row;
     } catch (error) {
-      if (error instanceof UniqueViolation) {
-        throw error.constraint.includes('email')
-          ? new UserError(UserErrorCode.EmailTaken, 'That email is already registered.')
-          : new UserError(
-              UserErrorCode.UsernameTaken,
-              `The username "${input.username}" is taken.`,
-            );
+      if (error instanceof UniqueViolation && error.constraint.includes('username')) {
+        throw taken();
       }
       throw error;
     }
@@ -71,7 +78,7 @@ export class UsersService implements OnApplicationBootstrap {
 
   /**
    * Read-through the profile cache; a replica serves misses (the primary if the caller just wrote).
-   * `fresh` skips the cache for this read (the client sent `Cache-Control: no-cache`).
+   * `fresh` skips the cache for this read (the owner sent `Cache-Control: no-cache`).
    */
   async getProfile(id: string, options: { fresh?: boolean } = {}): Promise<Profile> {
     const profile = await this.profiles.getOrSet(
