@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run kind:up — Murmur on a local kind cluster:
-#   1. create the cluster from deploy/kind/kind-config.yaml (gateway → localhost:8080, Jaeger → :16686)
+#   1. create the cluster from deploy/kind/kind-config.yaml (gateway → 127.0.0.1:8080; Jaeger by port-forward)
 #   2. build the image (Dockerfile) and load it into the nodes
 #   3. install metrics-server (with --kubelet-insecure-tls, which kind's kubelet certs need) for the HPAs
 #   4. install Murmur: the Helm chart (default) or the kustomize overlay (DEPLOY_WITH=kubectl)
@@ -60,19 +60,30 @@ if [ "$DEPLOY_WITH" = helm ]; then
   helm upgrade --install murmur "$ROOT/deploy/helm/murmur" --kube-context "$CONTEXT" -n "$NAMESPACE" \
     --set image.tag="${IMAGE#*:}" \
     --set gateway.service.type=NodePort --set gateway.service.nodePort=30080 \
-    --set jaeger.service.type=NodePort --set jaeger.service.nodePort=30686 \
     --set loadtest.enabled="$([ "${LOADTEST:-0}" = 1 ] && echo true || echo false)"
   REVISION="$(helm list --kube-context "$CONTEXT" -n "$NAMESPACE" --filter '^murmur$' -o json | grep -o '"revision":"[0-9]*"' | grep -o '[0-9][0-9]*')"
   MIGRATE_JOB="migrate-${REVISION}"
 else
   OVERLAY="$ROOT/deploy/k8s/overlays/kind"
   [ "${LOADTEST:-0}" = 1 ] && OVERLAY="$ROOT/deploy/k8s/overlays/kind-loadtest"
-  if ! kc -n "$NAMESPACE" get secret murmur-postgres >/dev/null 2>&1; then
-    step "Secret murmur-postgres (random, kept across re-runs)"
-    kc -n "$NAMESPACE" create secret generic murmur-postgres \
-      --from-literal=password="$(openssl rand -hex 16)" \
-      --from-literal=replication-password="$(openssl rand -hex 16)"
-  fi
+  # Random passwords, made once and kept across re-runs; a key an older Secret lacks is added.
+  secret_keys() { # <secret> <key>...: every key the Secret lacks, with a new random value
+    local secret="$1" key args=()
+    shift
+    for key in "$@"; do
+      if [ -z "$(kc -n "$NAMESPACE" get secret "$secret" -o "jsonpath={.data['$key']}" 2>/dev/null)" ]; then
+        args+=("--from-literal=$key=$(openssl rand -hex 16)")
+      fi
+    done
+    [ ${#args[@]} -eq 0 ] && return
+    step "Secret $secret: ${args[*]%%=*}"
+    kc -n "$NAMESPACE" get secret "$secret" >/dev/null 2>&1 || kc -n "$NAMESPACE" create secret generic "$secret"
+    kc -n "$NAMESPACE" create secret generic "$secret" "${args[@]}" --dry-run=client -o json \
+      | kc -n "$NAMESPACE" patch secret "$secret" --type merge --patch-file /dev/stdin
+  }
+  secret_keys murmur-postgres password replication-password \
+    user-password post-password feed-password leaderboard-password
+  secret_keys murmur-redis probe user post feed leaderboard
   step "kubectl apply -k ${OVERLAY#"$ROOT"/}"
   # A Job's pod template is immutable: replace the finished migrate Job so it runs again.
   kc -n "$NAMESPACE" delete job migrate --ignore-not-found
@@ -89,7 +100,7 @@ done
 step "ready"
 cat <<MSG
   API (NGINX gateway):  http://localhost:8080        curl -s http://localhost:8080/nginx/health
-  Jaeger UI:            http://localhost:16686
+  Jaeger UI:            kubectl --context $CONTEXT -n $NAMESPACE port-forward svc/jaeger 16686:16686   # then http://localhost:16686
   Autoscaling:          kubectl --context $CONTEXT -n $NAMESPACE get hpa
   Load test logs:       kubectl --context $CONTEXT -n $NAMESPACE logs -f job/$([ "$DEPLOY_WITH" = helm ] && echo "k6-<revision>" || echo k6-mixed)   (LOADTEST=1)
   Tear down:            npm run kind:down

@@ -95,9 +95,10 @@ describe('docker-compose.yml', () => {
   it('passes the env contract every service validates at boot', () => {
     const env = compose.services.feed.environment ?? {};
     const shards = JSON.parse(env.SHARDS) as { primary: string; replicas: string[] }[];
+    // each service as its own role, the password put in by expand-secrets.sh (`$$` is compose's `$`)
     expect(shards.map((s) => s.primary)).toEqual([
-      'postgres://murmur:murmur@pg-shard-0:5432/murmur_posts',
-      'postgres://murmur:murmur@pg-shard-1:5432/murmur_posts',
+      'postgres://murmur_feed:$$(POSTGRES_PASSWORD)@pg-shard-0:5432/murmur_posts',
+      'postgres://murmur_feed:$$(POSTGRES_PASSWORD)@pg-shard-1:5432/murmur_posts',
     ]);
     expect(env.DATABASE_REPLICA_URLS.split(',')).toHaveLength(2);
     expect(env.POST_GRPC_URL).toBe('dns:///post:50051');

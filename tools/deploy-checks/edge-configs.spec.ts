@@ -116,6 +116,20 @@ describe('edge configs for compose and Kubernetes', () => {
     expect(read('deploy/helm/murmur/files/postgres/entrypoint.sh')).toBe(
       read('deploy/k8s/base/postgres/entrypoint.sh'),
     );
+    for (const [original, copies] of [
+      [
+        'deploy/docker/postgres/app-roles.sh',
+        ['deploy/k8s/base/scripts/app-roles.sh', 'deploy/helm/murmur/files/scripts/app-roles.sh'],
+      ],
+      [
+        'deploy/docker/redis/users-acl.sh',
+        ['deploy/k8s/base/scripts/users-acl.sh', 'deploy/helm/murmur/files/scripts/users-acl.sh'],
+      ],
+    ] as const) {
+      for (const copy of copies) {
+        expect([copy, read(copy) === read(original)]).toEqual([copy, true]);
+      }
+    }
     expect(SHARED_CONF_FILES.length).toBeGreaterThan(0);
   });
 

@@ -61,13 +61,7 @@ const annotationsOf = (o: K8sObject): Record<string, string> =>
   (podTemplate(o).metadata as { annotations?: Record<string, string> }).annotations ?? {};
 
 /** What deploy/kind/up.sh sets with `helm upgrade --install` (LOADTEST=1 adds loadtest.enabled). */
-const KIND = [
-  'gateway.service.type=NodePort',
-  'gateway.service.nodePort=30080',
-  'jaeger.service.type=NodePort',
-  'jaeger.service.nodePort=30686',
-  'networkPolicies.enabled=true',
-];
+const KIND = ['gateway.service.type=NodePort', 'gateway.service.nodePort=30080'];
 /** A values file that turns most knobs. */
 const SCALED = {
   image: { tag: '1.2.3', pullPolicy: 'Always' },
@@ -89,7 +83,8 @@ const VARIANTS: [string, RenderOptions][] = [
   ['default values', {}],
   ['kind', { set: KIND }],
   ['kind with the load test', { set: [...KIND, 'loadtest.enabled=true'] }],
-  ['no Jaeger', { set: ['jaeger.enabled=false'] }],
+  // deploy/k8s/base's twin: NetworkPolicies are a component there (the chart has them by default)
+  ['no Jaeger', { set: ['jaeger.enabled=false', 'networkPolicies.enabled=false'] }],
   ['scaled out', { values: SCALED }],
   [
     'edge switches on (TLS + HTTP/2, edge cache, hash_user)',
@@ -185,9 +180,13 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
         .map(id);
     const otlp = (v: string): string | undefined =>
       dataOf(find(objectsOf(v), 'ConfigMap', 'murmur-env')).OTEL_EXPORTER_OTLP_ENDPOINT;
-    expect(jaegerObjects('default values').sort()).toEqual(['Deployment/jaeger', 'Service/jaeger']);
+    expect(jaegerObjects('default values').sort()).toEqual([
+      'Deployment/jaeger',
+      'NetworkPolicy/jaeger-from-murmur',
+      'Service/jaeger',
+    ]);
     expect(otlp('default values')).toBe('http://jaeger:4318');
-    expect(jaegerObjects('kind')).toContain('NetworkPolicy/jaeger-from-anywhere');
+    expect(jaegerObjects('kind')).toContain('NetworkPolicy/jaeger-from-murmur');
     expect(jaegerObjects('no Jaeger')).toEqual([]);
     expect(otlp('no Jaeger')).toBeUndefined();
   });
@@ -199,7 +198,7 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
     ).toEqual([]);
     const env = envOf(find(objects, 'Deployment', 'user'));
     const url = (host: string, db: string): string =>
-      `postgres://murmur:$(POSTGRES_PASSWORD)@${host}:5432/${db}`;
+      `postgres://murmur_user:$(POSTGRES_PASSWORD)@${host}:5432/${db}`;
     expect(env.DATABASE_URL).toBe(url('pg-main-rw', 'murmur'));
     expect(env.DATABASE_REPLICA_URLS).toBe(url('pg-main-ro', 'murmur'));
     expect(JSON.parse(env.SHARDS ?? '')).toEqual(
@@ -239,8 +238,10 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
     const shards = JSON.parse(env.SHARDS ?? '') as { primary: string; replicas: string[] }[];
     expect(shards.map((s) => [s.primary, s.replicas])).toEqual(
       [0, 1, 2, 3].map((i) => [
-        `postgres://murmur:$(POSTGRES_PASSWORD)@pg-shard-${i}-0.pg-shard-${i}:5432/murmur_posts`,
-        [`postgres://murmur:$(POSTGRES_PASSWORD)@pg-shard-${i}-1.pg-shard-${i}:5432/murmur_posts`],
+        `postgres://murmur_user:$(POSTGRES_PASSWORD)@pg-shard-${i}-0.pg-shard-${i}:5432/murmur_posts`,
+        [
+          `postgres://murmur_user:$(POSTGRES_PASSWORD)@pg-shard-${i}-1.pg-shard-${i}:5432/murmur_posts`,
+        ],
       ]),
     );
     // scaling
@@ -279,7 +280,7 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
     });
     const k6 = containers(find(objects, 'Job', 'k6-1'))[0];
     expect(k6.args).toEqual(expect.arrayContaining(['PROFILE=smoke', 'feed.js']));
-    // the rebuild CronJob: its deadline, resources, and the env of the migrate Job
+    // the rebuild CronJob: its deadline, resources, and the env of the feed workers (their role)
     const rebuild = find(objects, 'CronJob', 'rebuild');
     const job = (rebuild.spec as { jobTemplate: { spec: { activeDeadlineSeconds: number } } })
       .jobTemplate.spec;
@@ -289,7 +290,10 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
       args: ['dist/tools/seed/rebuild.js'],
       resources: SCALED.rebuild.resources,
     });
-    expect(envOf(rebuild)).toEqual(envOf(find(objects, 'Job', 'migrate-1')));
+    const feedWorker = envOf(find(objects, 'Deployment', 'feed-worker'));
+    for (const key of ['DATABASE_URL', 'SHARDS', 'REDIS_URL']) {
+      expect([key, envOf(rebuild)[key]]).toEqual([key, feedWorker[key]]);
+    }
   });
 
   it('keeps the rebuild CronJob suspended, and leaves it out when rebuild.enabled is false', () => {
@@ -300,7 +304,7 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
     expect(off.filter((o) => o.kind === 'CronJob')).toEqual([]);
   });
 
-  it('exposes the gateway and Jaeger on the NodePorts the kind config maps to the host', () => {
+  it('exposes the gateway, and not Jaeger, on the NodePort the kind config maps to the host', () => {
     const kindConfig = readFileSync(path.join(REPO_ROOT, 'deploy/kind/kind-config.yaml'), 'utf8');
     const nodePorts = (v: string): number[] =>
       objectsOf(v)
@@ -309,7 +313,8 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
         .filter((p): p is number => p !== undefined)
         .sort();
     expect(nodePorts('default values')).toEqual([]);
-    expect(nodePorts('kind')).toEqual([30080, 30686]);
+    expect(nodePorts('kind')).toEqual([30080]);
+    expect(kindConfig).not.toContain('30686');
     for (const port of nodePorts('kind')) {
       expect(kindConfig).toContain(`containerPort: ${port}`);
     }
@@ -425,16 +430,30 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
     ).toBe(true);
   });
 
-  it('generates the Postgres passwords once and keeps the Secret on uninstall', () => {
-    const secret = find(objectsOf('default values'), 'Secret', 'murmur-postgres');
-    expect(secret.metadata).toMatchObject({
-      annotations: { 'helm.sh/resource-policy': 'keep' },
-    });
-    const data = dataOf(secret);
-    expect(Object.keys(data).sort()).toEqual(['password', 'replication-password']);
-    for (const value of Object.values(data)) {
-      // lower-case alphanumerics: safe inside the postgres:// URLs
-      expect(Buffer.from(value, 'base64').toString()).toMatch(/^[a-z0-9]{32}$/);
+  it('generates the Postgres and Redis passwords once and keeps the Secrets on uninstall', () => {
+    const keys: Record<string, string[]> = {
+      'murmur-postgres': [
+        'feed-password',
+        'leaderboard-password',
+        'password',
+        'post-password',
+        'replication-password',
+        'user-password',
+      ],
+      'murmur-redis': ['feed', 'leaderboard', 'post', 'probe', 'user'],
+    };
+    for (const [name, expected] of Object.entries(keys)) {
+      const secret = find(objectsOf('default values'), 'Secret', name);
+      expect(secret.metadata).toMatchObject({
+        annotations: { 'helm.sh/resource-policy': 'keep' },
+      });
+      const data = dataOf(secret);
+      expect(Object.keys(data).sort()).toEqual(expected);
+      for (const value of Object.values(data)) {
+        // lower-case alphanumerics: safe inside the postgres:// and redis:// URLs
+        expect(Buffer.from(value, 'base64').toString()).toMatch(/^[a-z0-9]{32}$/);
+      }
+      expect(new Set(Object.values(data)).size).toBe(expected.length);
     }
   });
 
@@ -442,7 +461,7 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
     const notes = helmNotes(bin, { set: [...KIND, 'loadtest.enabled=true'] });
     expect(notes).toContain('job/migrate-1');
     expect(notes).toContain('NodePort 30080');
-    expect(notes).toContain('NodePort 30686');
+    expect(notes).toContain('port-forward svc/jaeger 16686:16686');
     expect(notes).toContain('logs -f job/k6-1');
     expect(notes).toContain('kubectl -n murmur create job "$job" --from=cronjob/rebuild');
     const plain = helmNotes(bin, { set: ['jaeger.enabled=false', 'rebuild.enabled=false'] });
@@ -524,9 +543,12 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
     it.each(KUSTOMIZE_TWINS)('%s has the objects of %s', (variant, target) => {
       const helm = keyed(objectsOf(variant), new Map());
       const kustomize = keyed(twins.get(target) ?? [], hashedNames(twins.get(target) ?? []));
-      // The chart generates the Postgres Secret (deploy/kind/up.sh creates it for kustomize) and
+      // The chart generates the Postgres and Redis Secrets (deploy/kind/up.sh creates them for kustomize) and
       // installs into `--namespace` (kustomize creates the Namespace).
-      expect([...helm.keys()].filter((k) => !kustomize.has(k))).toEqual(['Secret/murmur-postgres']);
+      expect([...helm.keys()].filter((k) => !kustomize.has(k))).toEqual([
+        'Secret/murmur-postgres',
+        'Secret/murmur-redis',
+      ]);
       expect([...kustomize.keys()].filter((k) => !helm.has(k))).toEqual(['Namespace/murmur']);
     });
 

@@ -157,7 +157,7 @@ describeWithKubectl('deploy/k8s (kubectl kustomize)', () => {
     }
   });
 
-  it('keeps the rebuild CronJob a suspended template of one-shot Jobs with the env of migrate', () => {
+  it('keeps the rebuild CronJob a suspended template of one-shot Jobs, as the feed role, in the pod of migrate', () => {
     const objects = objectsOf('deploy/k8s/base');
     const rebuild = objects.find((o) => o.kind === 'CronJob' && o.metadata.name === 'rebuild');
     const migrate = objects.find((o) => o.kind === 'Job' && o.metadata.name === 'migrate');
@@ -178,9 +178,12 @@ describeWithKubectl('deploy/k8s (kubectl kustomize)', () => {
       securityContext: podTemplate(migrate).spec.securityContext,
     });
     const c = podTemplate(rebuild).spec.containers[0] as MurmurContainer;
-    const m = podTemplate(migrate).spec.containers[0] as MurmurContainer;
+    const m = (podTemplate(migrate).spec.initContainers ?? [])[0] as MurmurContainer;
     expect(c.args).toEqual(['dist/tools/seed/rebuild.js']);
-    expect({ env: c.env, envFrom: c.envFrom }).toEqual({ env: m.env, envFrom: m.envFrom });
+    expect(c.envFrom).toEqual(m.envFrom);
+    const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
+    expect(env.DATABASE_URL).toMatch(/^postgres:\/\/murmur_feed:/);
+    expect(env.REDIS_URL).toMatch(/^redis:\/\/feed:\$\(REDIS_PASSWORD\)@redis:6379$/);
   });
 
   it('lets every service, worker, migrate and rebuild, and only them, reach Postgres and Redis under the NetworkPolicies', () => {
@@ -237,13 +240,13 @@ describeWithKubectl('deploy/k8s (kubectl kustomize)', () => {
     expect(env('deploy/k8s/overlays/kind').OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://jaeger:4318');
   });
 
-  it('exposes the gateway and the Jaeger UI on the NodePorts the kind config maps to the host', () => {
+  it('exposes the gateway, and not the Jaeger UI, on the NodePort the kind config maps to the host', () => {
     const kindConfig = readFileSync(path.join(REPO_ROOT, 'deploy/kind/kind-config.yaml'), 'utf8');
     const nodePorts = objectsOf('deploy/k8s/overlays/kind')
       .filter((o) => o.kind === 'Service' && (o.spec as { type?: string }).type === 'NodePort')
       .flatMap((o) => (o.spec as { ports: { nodePort?: number }[] }).ports.map((p) => p.nodePort))
       .filter((p): p is number => p !== undefined);
-    expect(nodePorts.sort()).toEqual([30080, 30686]);
+    expect(nodePorts.sort()).toEqual([30080]);
     for (const port of nodePorts) {
       expect(kindConfig).toContain(`containerPort: ${port}`);
     }

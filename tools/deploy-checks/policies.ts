@@ -127,7 +127,11 @@ export function redisMemoryViolations(objects: K8sObject[]): string[] {
   const out: string[] = [];
   for (const o of workloads(objects)) {
     for (const c of allContainers(o)) {
-      if (!(c.image ?? '').startsWith('redis:')) {
+      // the redis image running something else (the ACL file's init container) is no server
+      if (
+        !(c.image ?? '').startsWith('redis:') ||
+        (c.command ?? ['redis-server'])[0] !== 'redis-server'
+      ) {
         continue;
       }
       const args = [...(c.command ?? []), ...(c.args ?? [])];

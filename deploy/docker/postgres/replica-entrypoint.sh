@@ -2,6 +2,7 @@
 # A streaming read replica on the official postgres image: on first start, clone the primary
 # with pg_basebackup (-R writes primary_conninfo and standby.signal), then run postgres as usual.
 set -euo pipefail
+if [ -n "${REPLICATION_PASSWORD_FILE:-}" ]; then REPLICATION_PASSWORD="$(cat "$REPLICATION_PASSWORD_FILE")"; fi
 : "${PRIMARY_HOST:?}" "${REPLICATION_PASSWORD:?}"
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   export PGPASSWORD="$REPLICATION_PASSWORD"

@@ -33,9 +33,12 @@ capabilities:
   drop: [ALL]
 {{- end -}}
 
-{{/* postgres://murmur:$(POSTGRES_PASSWORD)@<host>:5432/<db>; Kubernetes expands $(VAR) in env values. */}}
+{{/*
+postgres://<user>:$(POSTGRES_PASSWORD)@<host>:5432/<db>; Kubernetes expands $(VAR) in env values.
+`user` is the owner (murmur, the migrate Job's) or a service's role (murmur_<service>).
+*/}}
 {{- define "murmur.pgUrl" -}}
-{{ printf "postgres://murmur:$(POSTGRES_PASSWORD)@%s:5432/%s" .host .db }}
+{{ printf "postgres://%s:$(POSTGRES_PASSWORD)@%s:5432/%s" .user .host .db }}
 {{- end -}}
 
 {{/*
@@ -63,14 +66,16 @@ load-balanced per connection). The services probe each node's role either way (p
 
 {{/* The SHARDS JSON: one entry per physical shard cluster, its primary and replicas. */}}
 {{- define "murmur.shards" -}}
+{{- $root := .root -}}
+{{- $user := .user -}}
 {{- $shards := list -}}
-{{- range $i := until (int .Values.postgres.shards.count) -}}
-{{- $hosts := include "murmur.pgNodes" (dict "name" (printf "pg-shard-%d" $i) "replicas" $.Values.postgres.shards.replicas "root" $) | fromJsonArray -}}
+{{- range $i := until (int $root.Values.postgres.shards.count) -}}
+{{- $hosts := include "murmur.pgNodes" (dict "name" (printf "pg-shard-%d" $i) "replicas" $root.Values.postgres.shards.replicas "root" $root) | fromJsonArray -}}
 {{- $replicas := list -}}
 {{- range $h := rest $hosts -}}
-{{- $replicas = append $replicas (include "murmur.pgUrl" (dict "host" $h "db" "murmur_posts")) -}}
+{{- $replicas = append $replicas (include "murmur.pgUrl" (dict "user" $user "host" $h "db" "murmur_posts")) -}}
 {{- end -}}
-{{- $shards = append $shards (dict "primary" (include "murmur.pgUrl" (dict "host" (first $hosts) "db" "murmur_posts")) "replicas" $replicas) -}}
+{{- $shards = append $shards (dict "primary" (include "murmur.pgUrl" (dict "user" $user "host" (first $hosts) "db" "murmur_posts")) "replicas" $replicas) -}}
 {{- end -}}
 {{- toJson $shards -}}
 {{- end -}}
@@ -80,29 +85,55 @@ load-balanced per connection). The services probe each node's role either way (p
 {{- end -}}
 
 {{- define "murmur.replicaUrls" -}}
+{{- $user := .user -}}
 {{- $urls := list -}}
-{{- range $h := rest (include "murmur.mainHosts" . | fromJsonArray) -}}
-{{- $urls = append $urls (include "murmur.pgUrl" (dict "host" $h "db" "murmur")) -}}
+{{- range $h := rest (include "murmur.mainHosts" .root | fromJsonArray) -}}
+{{- $urls = append $urls (include "murmur.pgUrl" (dict "user" $user "host" $h "db" "murmur")) -}}
 {{- end -}}
 {{- join "," $urls -}}
 {{- end -}}
 
+{{/*
+The Postgres env of a process: (dict "root" $ "service" "<service>") connects as that service's
+role (murmur_<service>, DML only, see files/scripts/app-roles.sh); "service" "" as the owner, which
+only the migrate Job does.
+*/}}
 {{- define "murmur.dbEnv" -}}
+{{- $user := ternary (printf "murmur_%s" .service) "murmur" (not (empty .service)) -}}
+{{- $key := ternary (printf "%s-password" .service) "password" (not (empty .service)) -}}
+{{- $ctx := dict "root" .root "user" $user -}}
 - name: POSTGRES_PASSWORD
   valueFrom:
-    secretKeyRef: { name: murmur-postgres, key: password }
+    secretKeyRef: { name: murmur-postgres, key: {{ $key }} }
 - name: DATABASE_URL
-  value: {{ include "murmur.pgUrl" (dict "host" (first (include "murmur.mainHosts" . | fromJsonArray)) "db" "murmur") | quote }}
+  value: {{ include "murmur.pgUrl" (dict "user" $user "host" (first (include "murmur.mainHosts" .root | fromJsonArray)) "db" "murmur") | quote }}
 - name: DATABASE_REPLICA_URLS
-  value: {{ include "murmur.replicaUrls" . | quote }}
+  value: {{ include "murmur.replicaUrls" $ctx | quote }}
 - name: SHARDS
-  value: {{ include "murmur.shards" . | quote }}
+  value: {{ include "murmur.shards" $ctx | quote }}
 {{- end -}}
 
-{{/* Services start once the migrate Job has run: murmur_migrations has rows on every primary. */}}
+{{/*
+The Redis env of a service's processes: its own ACL user (files/scripts/users-acl.sh) on both
+Redis servers, its password from the murmur-redis Secret.
+*/}}
+{{- define "murmur.redisEnv" -}}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef: { name: murmur-redis, key: {{ .service }} }
+- name: REDIS_URL
+  value: {{ printf "redis://%s:$(REDIS_PASSWORD)@redis:6379" .service | quote }}
+- name: CACHE_REDIS_URL
+  value: {{ printf "redis://%s:$(REDIS_PASSWORD)@redis-cache:6379" .service | quote }}
+{{- end -}}
+
+{{/*
+Services start once the migrate Job has run: murmur_migrations has rows on every primary, read
+as the service's own role (so its grants are there too). (dict "root" $ "service" "<service>")
+*/}}
 {{- define "murmur.waitForMigrations" -}}
 - name: wait-for-migrations
-  image: {{ printf "%s:%s" .Values.postgres.image.repository .Values.postgres.image.tag }}
+  image: {{ printf "%s:%s" .root.Values.postgres.image.repository .root.Values.postgres.image.tag }}
   imagePullPolicy: IfNotPresent
   command:
     - bash
