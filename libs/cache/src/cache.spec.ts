@@ -70,6 +70,41 @@ describe(Cache.name, () => {
     expect(loads()).toBe(1);
   });
 
+  it('keeps a newer L1 value when a refresh read an older version (a lagging replica)', async () => {
+    type Versioned = { v: number; at: number };
+    const sut = cacheOf<Versioned>({ versionOf: (x) => x.at });
+    await sut.set('k', { v: 5, at: 500 });
+    await expect(sut.refresh('k', () => Promise.resolve({ v: 4, at: 400 }))).resolves.toEqual({
+      v: 4,
+      at: 400,
+    });
+    await expect(sut.getOrSet('k', () => Promise.resolve(null))).resolves.toEqual({
+      v: 5,
+      at: 500,
+    });
+    await sut.set('k', { v: 6, at: 600 });
+    await expect(sut.getOrSet('k', () => Promise.resolve(null))).resolves.toEqual({
+      v: 6,
+      at: 600,
+    });
+  });
+
+  it('does not pin in L1 a refreshed value that L2 refused as older than its own', async () => {
+    type Versioned = { v: number; at: number };
+    const remote = new FakeRemoteCache<Versioned>();
+    const processOf = () =>
+      cacheOf<Versioned>({ remote, versionOf: (x) => x.at, l1: { enabled: true, maxEntries: 10 } });
+    const [writer, reader] = [processOf(), processOf()];
+    await writer.set('k', { v: 5, at: 500 });
+    // the reader's L1 has nothing; its refresh reads a replica still at version 400
+    await reader.refresh('k', () => Promise.resolve({ v: 4, at: 400 }));
+    expect(remote.entries.get('k')?.v).toEqual({ v: 5, at: 500 });
+    await expect(reader.getOrSet('k', () => Promise.resolve(null))).resolves.toEqual({
+      v: 5,
+      at: 500,
+    });
+  });
+
   it('reloads after a delete, after clearing L1, and when asked to bypass L1', async () => {
     const sut = cacheOf();
     const { loader } = counting();

@@ -121,13 +121,17 @@ export class Cache<T> {
     return value;
   }
 
-  /** Write-through: call after the source was updated; replaces the cached value everywhere. */
+  /**
+   * Write-through: call after the source was updated; replaces the cached value everywhere. The
+   * version guard applies in both layers, as on a load: a value older than this process's L1
+   * entry is not put there, and one that L2 refuses as older is dropped from L1 (a refresh that
+   * read a lagging replica would otherwise pin the older value here for the L1 TTL).
+   */
   async set(key: string, value: T, options: { tags?: string[] } = {}): Promise<void> {
     const { entry, ttlSeconds } = this.entries.entryOf(value);
     const tags = options.tags ?? [];
-    this.local?.set(key, entry);
-    this.tags.tagLocal(key, tags);
-    if (!(await this.reads.writeRemote(key, entry, ttlSeconds, tags))) {
+    this.reads.setLocal(key, entry, tags);
+    if ((await this.reads.writeRemote(key, entry, ttlSeconds, tags)) === 'unreached') {
       this.missed?.add(key);
     }
     await this.announce([key]);

@@ -49,14 +49,14 @@ describe(`${MemcachedRemoteCache.name} (real memcached, three nodes)`, () => {
   it('stores an entry in whole seconds unless a newer version is cached', async () => {
     const c = cluster();
     const sut = adapter(c);
-    await expect(sut.setIfNewer('a', entry('v2', 2), 1.5)).resolves.toBe(true);
-    await expect(sut.setIfNewer('a', entry('v1', 1), 60)).resolves.toBe(true);
+    await expect(sut.setIfNewer('a', entry('v2', 2), 1.5)).resolves.toBe('stored');
+    await expect(sut.setIfNewer('a', entry('v1', 1), 60)).resolves.toBe('kept');
     await expect(sut.get('a')).resolves.toEqual({ ok: entry('v2', 2) });
     // meta get with `t`: the seconds left; 1.5 s was rounded up to 2
     const k = `cache:it-mc-${process.pid}:a`;
     const ttl = await c.run(c.nodeFor(k) ?? '', (conn) => conn.line(`mg ${k} t`));
     expect(ttl).toMatch(/^HD t[12]$/);
-    await expect(sut.setIfNewer('a', entry('v3', 3), 60)).resolves.toBe(true);
+    await expect(sut.setIfNewer('a', entry('v3', 3), 60)).resolves.toBe('stored');
     await expect(sut.get('a')).resolves.toEqual({ ok: entry('v3', 3) });
   });
 

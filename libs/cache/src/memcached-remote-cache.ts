@@ -3,7 +3,7 @@ import { cacheL2BreakerOpen, cacheRequestsTotal } from './cache.metrics';
 import type { CacheEntry } from './cache-entry';
 import type { MemcachedCluster } from './memcached-cluster';
 import type { MemcachedConnection } from './memcached-connection';
-import type { Reached, RemoteCache, RemoteTags } from './remote-cache';
+import type { Reached, RemoteCache, RemoteTags, SetOutcome } from './remote-cache';
 
 export interface MemcachedRemoteCacheOptions {
   /** the cache's name: the namespace of its keys */
@@ -109,39 +109,41 @@ export class MemcachedRemoteCache<T> implements RemoteCache<T> {
     return reached === 0 ? undefined : { ok: mkeys.map((k) => this.decodeOrNull(found.get(k))) };
   }
 
-  async setIfNewer(key: string, entry: CacheEntry<T>, ttlSeconds: number): Promise<boolean> {
+  async setIfNewer(key: string, entry: CacheEntry<T>, ttlSeconds: number): Promise<SetOutcome> {
     const k = this.entryKey(key);
     const payload = JSON.stringify(entry);
     const exptime = expiry(ttlSeconds);
     const bytes = Buffer.byteLength(payload);
     const attempts = this.options.casAttempts ?? 8;
-    const done = await this.onNode(k, async (c, node) => {
+    const done = await this.onNode(k, async (c, node): Promise<'stored' | 'kept'> => {
       this.cluster.noteWrite(k, node);
       for (let i = 0; i < attempts; i++) {
         const current = (await c.values(`gets ${k}`)).get(k);
         if (!current) {
           if ((await c.line(`add ${k} 0 ${exptime} ${bytes}`, payload)) === 'STORED') {
-            return;
+            return 'stored';
           }
           continue; // another writer added it first: compare with theirs
         }
         if ((this.decodeOrNull(current.value)?.ver ?? -Infinity) > entry.ver) {
-          return; // a newer version is cached: keep it (not an error)
+          return 'kept'; // a newer version is cached: keep it (not an error)
         }
         const answer = await c.line(`cas ${k} 0 ${exptime} ${bytes} ${current.cas}`, payload);
         if (answer === 'STORED') {
-          return;
+          return 'stored';
         }
         // EXISTS: written meanwhile; NOT_FOUND: deleted meanwhile. Either way read again.
       }
       // Lost every round: unless what won is at least as new, drop it (a miss is always safe;
       // an older version left in place would be served until its TTL).
       const last = (await c.values(`get ${k}`)).get(k);
-      if ((this.decodeOrNull(last?.value)?.ver ?? Infinity) < entry.ver) {
+      const lastVer = this.decodeOrNull(last?.value)?.ver ?? Infinity;
+      if (lastVer < entry.ver) {
         await c.line(`delete ${k}`);
       }
+      return lastVer > entry.ver ? 'kept' : 'stored';
     });
-    return done !== undefined;
+    return done?.ok ?? 'unreached';
   }
 
   async delete(keys: string[]): Promise<boolean> {

@@ -84,7 +84,9 @@ describe(ReadThrough.name, () => {
 
   it('tags in L2 only what L2 stored', async () => {
     remote.down = true;
-    await expect(sut.writeRemote('k', { v: { v: 1 }, ver: 1 }, 60, ['t'])).resolves.toBe(false);
+    await expect(sut.writeRemote('k', { v: { v: 1 }, ver: 1 }, 60, ['t'])).resolves.toBe(
+      'unreached',
+    );
     expect(remote.calls).toEqual(['setIfNewer']);
   });
 });

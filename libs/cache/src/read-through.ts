@@ -2,7 +2,7 @@ import { cacheLoadDurationSeconds, cacheLoadsTotal, cacheRequestsTotal } from '.
 import type { CacheClock, CacheEntries, CacheEntry } from './cache-entry';
 import type { LocalCache } from './local-cache';
 import type { RefreshPolicy } from './refresh-policy';
-import type { RemoteCache } from './remote-cache';
+import type { RemoteCache, SetOutcome } from './remote-cache';
 import type { TagSystem } from './tag-system';
 
 export type Loader<T> = () => Promise<T | null>;
@@ -101,19 +101,37 @@ export class ReadThrough<T> {
   }
 
   /**
-   * Write `entry` to L2 and, once it is there, tag it. False when L2 was not written (down,
-   * breaker open, or no L2).
+   * Write `entry` to L2 and, once it is there, tag it. `unreached` also when there is no L2;
+   * `kept` when L2 holds a newer version, and then this process's L1 must not hold `entry`
+   * either: it is dropped, so the next read takes L2's.
    */
   async writeRemote(
     key: string,
     entry: CacheEntry<T>,
     ttlSeconds: number,
     tags: string[],
-  ): Promise<boolean> {
-    if (!(await this.parts.remote?.setIfNewer(key, entry, ttlSeconds))) {
+  ): Promise<SetOutcome> {
+    const outcome = (await this.parts.remote?.setIfNewer(key, entry, ttlSeconds)) ?? 'unreached';
+    if (outcome === 'stored') {
+      await this.parts.tags.tagRemote(key, tags, ttlSeconds);
+    } else if (outcome === 'kept' && this.parts.local?.peek(key) === entry) {
+      this.parts.local.delete(key);
+    }
+    return outcome;
+  }
+
+  /**
+   * Put `entry` in this process's L1 with its tags, unless L1 holds a newer version: a load or a
+   * refresh may have read a lagging replica (L2's guard refuses it too). False when refused.
+   */
+  setLocal(key: string, entry: CacheEntry<T>, tags: string[]): boolean {
+    const { local } = this.parts;
+    const current = local?.peek(key);
+    if (!local || (current && current.ver > entry.ver)) {
       return false;
     }
-    await this.parts.tags.tagRemote(key, tags, ttlSeconds);
+    local.set(key, entry);
+    this.parts.tags.tagLocal(key, tags);
     return true;
   }
 
@@ -123,16 +141,13 @@ export class ReadThrough<T> {
     value: T | null,
     options: { tookMs?: number; tags?: string[]; skipRemote?: boolean } = {},
   ): Promise<void> {
-    const { entries, local, tags } = this.parts;
+    const { entries } = this.parts;
     if (value === null && !entries.cachesNotFound) {
       return;
     }
     const { entry, ttlSeconds } = entries.entryOf(value, options.tookMs);
-    // A load may have read a lagging replica: never replace a newer value (L2's guard does too).
-    const current = local?.peek(key);
-    if (value !== null && !(current && current.ver > entry.ver)) {
-      local?.set(key, entry);
-      tags.tagLocal(key, options.tags ?? []);
+    if (value !== null) {
+      this.setLocal(key, entry, options.tags ?? []);
     }
     if (!options.skipRemote) {
       await this.writeRemote(key, entry, ttlSeconds, value === null ? [] : (options.tags ?? []));

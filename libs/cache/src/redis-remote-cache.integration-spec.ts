@@ -18,13 +18,13 @@ describe(`${RedisRemoteCache.name} (real Redis)`, () => {
   });
 
   it('stores an entry with its TTL in ms unless Redis holds a newer version', async () => {
-    await expect(sut.setIfNewer('a', entry('v2', 2), 1.5)).resolves.toBe(true);
-    await expect(sut.setIfNewer('a', entry('v1', 1), 60)).resolves.toBe(true);
+    await expect(sut.setIfNewer('a', entry('v2', 2), 1.5)).resolves.toBe('stored');
+    await expect(sut.setIfNewer('a', entry('v1', 1), 60)).resolves.toBe('kept');
     await expect(sut.get('a')).resolves.toEqual({ ok: entry('v2', 2) });
     const ttl = await redis.pttl(`cache:${name}:a`);
     expect(ttl).toBeGreaterThan(1_000);
     expect(ttl).toBeLessThanOrEqual(1_500);
-    await expect(sut.setIfNewer('a', entry('v3', 3), 60)).resolves.toBe(true);
+    await expect(sut.setIfNewer('a', entry('v3', 3), 60)).resolves.toBe('stored');
     await expect(sut.getMany(['a', 'none'])).resolves.toEqual({ ok: [entry('v3', 3), null] });
   });
 

@@ -66,7 +66,7 @@ describe(RedisRemoteCache.name, () => {
 
   it('writes an entry with its version and its TTL in ms through the version guard', async () => {
     const sut = remoteOf();
-    await expect(sut.setIfNewer('a', entry(7), 1.5)).resolves.toBe(true);
+    await expect(sut.setIfNewer('a', entry(7), 1.5)).resolves.toBe('stored');
     expect(redis.scripts).toEqual([
       { script: SET_IF_NEWER, args: ['cache:test:a', JSON.stringify(entry(7)), '7', '1500'] },
     ]);
@@ -99,7 +99,7 @@ describe(RedisRemoteCache.name, () => {
     redis.down = true;
     const sut = remoteOf();
     await expect(sut.get('a')).resolves.toBeUndefined();
-    await expect(sut.setIfNewer('a', entry(1), 1)).resolves.toBe(false);
+    await expect(sut.setIfNewer('a', entry(1), 1)).resolves.toBe('unreached');
     await expect(sut.delete(['a'])).resolves.toBe(false);
     await expect(sut.tagsInvalidatedAt(['t'])).resolves.toEqual([]);
   });

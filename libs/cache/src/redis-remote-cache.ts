@@ -1,7 +1,7 @@
 import { cacheL2BreakerOpen, cacheRequestsTotal } from './cache.metrics';
 import { createL2Breaker, type L2Breaker, type L2BreakerOptions } from './breaker';
 import type { CacheEntry } from './cache-entry';
-import type { Reached, RemoteCache } from './remote-cache';
+import type { Reached, RemoteCache, SetOutcome } from './remote-cache';
 import { REFRESH_LEASE, SET_IF_NEWER } from './redis-scripts';
 import { RedisTags } from './redis-tags';
 
@@ -67,7 +67,7 @@ export class RedisRemoteCache<T> implements RemoteCache<T> {
     return raw && { ok: keys.map((_, i) => this.decodeOrNull(raw.ok[i])) };
   }
 
-  async setIfNewer(key: string, entry: CacheEntry<T>, ttlSeconds: number): Promise<boolean> {
+  async setIfNewer(key: string, entry: CacheEntry<T>, ttlSeconds: number): Promise<SetOutcome> {
     const done = await this.call((redis) =>
       redis.eval(
         SET_IF_NEWER,
@@ -78,7 +78,10 @@ export class RedisRemoteCache<T> implements RemoteCache<T> {
         String(Math.max(1, Math.round(ttlSeconds * 1000))),
       ),
     );
-    return done !== undefined;
+    if (!done) {
+      return 'unreached';
+    }
+    return done.ok === 0 ? 'kept' : 'stored';
   }
 
   async delete(keys: string[]): Promise<boolean> {

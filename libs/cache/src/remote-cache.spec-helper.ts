@@ -1,5 +1,5 @@
 import type { CacheEntry } from './cache-entry';
-import type { Reached, RemoteCache } from './remote-cache';
+import type { Reached, RemoteCache, SetOutcome } from './remote-cache';
 
 type Method = keyof Omit<RemoteCache<unknown>, 'open' | 'onRecovered'>;
 
@@ -45,14 +45,16 @@ export class FakeRemoteCache<T> implements RemoteCache<T> {
     return this.reach('getMany', () => keys.map((k) => this.entries.get(k) ?? null));
   }
 
-  async setIfNewer(key: string, entry: CacheEntry<T>, ttlSeconds: number): Promise<boolean> {
-    const done = await this.reach('setIfNewer', () => {
-      if ((this.entries.get(key)?.ver ?? -Infinity) <= entry.ver) {
-        this.entries.set(key, entry);
-        this.ttls.set(key, ttlSeconds);
+  async setIfNewer(key: string, entry: CacheEntry<T>, ttlSeconds: number): Promise<SetOutcome> {
+    const done = await this.reach('setIfNewer', (): 'stored' | 'kept' => {
+      if ((this.entries.get(key)?.ver ?? -Infinity) > entry.ver) {
+        return 'kept';
       }
+      this.entries.set(key, entry);
+      this.ttls.set(key, ttlSeconds);
+      return 'stored';
     });
-    return done !== undefined;
+    return done?.ok ?? 'unreached';
   }
 
   async delete(keys: string[]): Promise<boolean> {

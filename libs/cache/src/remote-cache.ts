@@ -3,6 +3,12 @@ import type { CacheEntry } from './cache-entry';
 /** `{ ok }` when the remote answered; undefined when it was not reached (down, breaker open). */
 export type Reached<R> = { ok: R } | undefined;
 
+/**
+ * What a version-guarded write did: `stored`, `kept` (the remote holds a newer version, which
+ * stays: not an error), or `unreached`.
+ */
+export type SetOutcome = 'stored' | 'kept' | 'unreached';
+
 /** What the tag system needs of the remote: tag sets and the times of tag invalidations. */
 export interface RemoteTags {
   /** Add `key` to the set of each tag, kept alive at least `ttlSeconds`. */
@@ -30,11 +36,8 @@ export interface RemoteCache<T> extends RemoteTags {
   get(key: string): Promise<Reached<CacheEntry<T> | null>>;
   /** The entry of each key, in order. */
   getMany(keys: string[]): Promise<Reached<Array<CacheEntry<T> | null>>>;
-  /**
-   * Store `entry` for `ttlSeconds` unless the remote holds a newer version of the key (that is
-   * not an error). False when the remote was not reached.
-   */
-  setIfNewer(key: string, entry: CacheEntry<T>, ttlSeconds: number): Promise<boolean>;
+  /** Store `entry` for `ttlSeconds` unless the remote holds a newer version of the key. */
+  setIfNewer(key: string, entry: CacheEntry<T>, ttlSeconds: number): Promise<SetOutcome>;
   /** False when the remote was not reached. */
   delete(keys: string[]): Promise<boolean>;
   /**

@@ -61,6 +61,9 @@ class RecordingLikesRepository implements Pick<LikesRepository, 'applyBatch'> {
 
 const changes = (entries: Record<string, boolean>): LikeChange => new Map(Object.entries(entries));
 const userIds = (n: number): string[] => Array.from({ length: n }, (_, i) => String(i + 1));
+/** Postgres's word on these users, as the service passes it to `load`: each likes the post. */
+const likers = (...ids: string[]): Map<string, boolean> => new Map(ids.map((id) => [id, true]));
+const none = new Map<string, boolean>();
 
 describe(`${LikeStore.name} (real Redis)`, () => {
   let server: ChildProcess;
@@ -105,96 +108,124 @@ describe(`${LikeStore.name} (real Redis)`, () => {
     return { repository, queue, service };
   };
 
+  /**
+   * What the service does: apply, and if Redis does not know the user yet, load Postgres's word
+   * (here: the user has never liked the post; the count only counts if the post is not loaded)
+   * and apply again.
+   */
+  const apply = async (postId: string, userId: string, like: boolean) => {
+    const applied = await sut.apply(postId, userId, like);
+    if (applied) {
+      return applied;
+    }
+    await sut.load(postId, 0, new Map([[userId, false]]), IDLE);
+    return sut.apply(postId, userId, like);
+  };
+
   describe('apply and load', () => {
     it('answers "not loaded" to a like of a post whose likes are not loaded, and stores nothing', async () => {
       await expect(sut.apply('p', 'a', true)).resolves.toBeUndefined();
-      await expect(redis.exists(KEYS.users('p'), KEYS.pending('p'), KEYS.dirty)).resolves.toBe(0);
+      await expect(redis.exists(KEYS.members('p'), KEYS.pending('p'), KEYS.dirty)).resolves.toBe(0);
+    });
+
+    it('answers "not loaded" to a user Redis has no word on yet, and changes nothing', async () => {
+      await sut.load('p', 7, likers('a'), IDLE);
+      await expect(sut.apply('p', 'b', true)).resolves.toBeUndefined();
+      await expect(sut.apply('p', 'b', false)).resolves.toBeUndefined();
+      await expect(redis.get(KEYS.count('p'))).resolves.toBe('7');
+      await expect(redis.exists(KEYS.pending('p'), KEYS.dirty)).resolves.toBe(0);
     });
 
     it('counts each like and unlike of a loaded post once, and marks the post dirty', async () => {
-      await sut.load('p', 2, ['a', 'b'], IDLE);
-      await expect(sut.apply('p', 'c', true)).resolves.toEqual({ changed: true, count: 3 });
-      await expect(sut.apply('p', 'c', true)).resolves.toEqual({ changed: false, count: 3 });
-      await expect(sut.apply('p', 'a', false)).resolves.toEqual({ changed: true, count: 2 });
-      await expect(sut.apply('p', 'a', false)).resolves.toEqual({ changed: false, count: 2 });
-      await expect(sut.apply('p', 'never', false)).resolves.toEqual({ changed: false, count: 2 });
-      expect((await redis.smembers(KEYS.users('p'))).sort()).toEqual(['b', 'c']);
+      await sut.load('p', 2, likers('a', 'b'), IDLE);
+      await expect(apply('p', 'c', true)).resolves.toEqual({ changed: true, count: 3 });
+      await expect(apply('p', 'c', true)).resolves.toEqual({ changed: false, count: 3 });
+      await expect(apply('p', 'a', false)).resolves.toEqual({ changed: true, count: 2 });
+      await expect(apply('p', 'a', false)).resolves.toEqual({ changed: false, count: 2 });
+      await expect(apply('p', 'never', false)).resolves.toEqual({ changed: false, count: 2 });
+      await expect(redis.hgetall(KEYS.members('p'))).resolves.toEqual({
+        a: '0',
+        b: '1',
+        c: '1',
+        never: '0',
+      });
       await expect(redis.hgetall(KEYS.pending('p'))).resolves.toEqual({ c: '1', a: '0' });
       await expect(redis.smembers(KEYS.dirty)).resolves.toEqual(['p']);
       await expect(sut.counts(['p', 'other'], 'behind')).resolves.toEqual(new Map([['p', 2]]));
     });
 
     it('keeps a post’s keys while it has changes: a change persists what load set to expire', async () => {
-      await sut.load('p', 1, ['a'], IDLE);
+      await sut.load('p', 1, likers('a'), IDLE);
       expect(await redis.ttl(KEYS.count('p'))).toBeGreaterThan(0);
-      expect(await redis.ttl(KEYS.users('p'))).toBeGreaterThan(0);
-      await sut.apply('p', 'b', true);
+      expect(await redis.ttl(KEYS.members('p'))).toBeGreaterThan(0);
+      await apply('p', 'b', true);
       await expect(redis.ttl(KEYS.count('p'))).resolves.toBe(-1);
-      await expect(redis.ttl(KEYS.users('p'))).resolves.toBe(-1);
+      await expect(redis.ttl(KEYS.members('p'))).resolves.toBe(-1);
+      // a user looked up later joins members without making them expire again
+      await apply('p', 'c', false);
+      await expect(redis.ttl(KEYS.members('p'))).resolves.toBe(-1);
     });
 
     it('keeps the last word per user in pending: like, unlike, like is a like', async () => {
-      await sut.load('p', 0, [], IDLE);
-      await sut.apply('p', 'a', true);
-      await sut.apply('p', 'a', false);
-      await sut.apply('p', 'a', true);
-      await sut.apply('p', 'b', true);
-      await sut.apply('p', 'b', false);
+      await sut.load('p', 0, none, IDLE);
+      await apply('p', 'a', true);
+      await apply('p', 'a', false);
+      await apply('p', 'a', true);
+      await apply('p', 'b', true);
+      await apply('p', 'b', false);
       await expect(redis.hgetall(KEYS.pending('p'))).resolves.toEqual({ a: '1', b: '0' });
       await expect(sut.claim(['p'])).resolves.toEqual(
         new Map([['p', changes({ a: true, b: false })]]),
       );
     });
 
-    it('does nothing when loading a post that is loaded already: the live count and likers stay', async () => {
-      await sut.load('p', 1, ['a'], IDLE);
-      await sut.apply('p', 'b', true);
-      await sut.load('p', 0, [], IDLE);
+    it('keeps what Redis knows when loading a post that is loaded already: the live count and each user’s newer word stay', async () => {
+      await sut.load('p', 1, likers('a'), IDLE);
+      await apply('p', 'b', true);
+      // a slow request's Postgres read from before b's like: neither its count nor its word on b
+      await sut.load('p', 0, new Map([['b', false]]), IDLE);
       await expect(redis.get(KEYS.count('p'))).resolves.toBe('2');
-      expect((await redis.smembers(KEYS.users('p'))).sort()).toEqual(['a', 'b']);
+      await expect(redis.hgetall(KEYS.members('p'))).resolves.toEqual({ a: '1', b: '1' });
       await expect(redis.ttl(KEYS.count('p'))).resolves.toBe(-1);
+      await expect(apply('p', 'b', true)).resolves.toEqual({ changed: false, count: 2 });
     });
 
-    it('replaces likers left from before when it loads a post whose count expired', async () => {
-      await redis.sadd(KEYS.users('p'), 'stale');
-      await sut.load('p', 1, ['a'], IDLE);
-      await expect(redis.smembers(KEYS.users('p'))).resolves.toEqual(['a']);
-      await expect(sut.apply('p', 'stale', false)).resolves.toEqual({ changed: false, count: 1 });
+    it('forgets members left from before when it loads a post whose count expired', async () => {
+      await redis.hset(KEYS.members('p'), 'stale', '1');
+      await sut.load('p', 1, likers('a'), IDLE);
+      await expect(redis.hgetall(KEYS.members('p'))).resolves.toEqual({ a: '1' });
     });
 
     it('loads a post with no likers as loaded, count 0, expiring after the idle time', async () => {
-      await sut.load('p', 0, [], IDLE);
+      await sut.load('p', 0, none, IDLE);
       await expect(redis.get(KEYS.count('p'))).resolves.toBe('0');
       expect(await redis.ttl(KEYS.count('p'))).toBeGreaterThan(0);
-      await expect(sut.apply('p', 'a', false)).resolves.toEqual({ changed: false, count: 0 });
-      await expect(sut.apply('p', 'a', true)).resolves.toEqual({ changed: true, count: 1 });
+      await expect(apply('p', 'a', false)).resolves.toEqual({ changed: false, count: 0 });
+      await expect(apply('p', 'a', true)).resolves.toEqual({ changed: true, count: 1 });
     });
 
-    it('loads all of 12,000 likers, more than one SADD chunk of 5,000', async () => {
-      const likers = userIds(12_000);
-      await sut.load('p', likers.length, likers, IDLE);
-      await expect(redis.scard(KEYS.users('p'))).resolves.toBe(12_000);
-      const edges = ['1', '5000', '5001', '10000', '10001', '12000'];
-      await expect(redis.smismember(KEYS.users('p'), ...edges)).resolves.toEqual(
-        edges.map(() => 1),
-      );
-      expect(await redis.ttl(KEYS.users('p'))).toBeGreaterThan(0);
+    it('loads a post with 12,000 likers as its count and the one user asked about, not 12,000 members', async () => {
+      await sut.load('p', 12_000, likers('12000'), IDLE);
+      await expect(redis.hlen(KEYS.members('p'))).resolves.toBe(1);
+      expect(await redis.pttl(KEYS.members('p'))).toBeGreaterThan(0);
       await expect(sut.apply('p', '12000', true)).resolves.toEqual({
         changed: false,
         count: 12_000,
       });
-      await expect(sut.apply('p', '12001', true)).resolves.toEqual({
-        changed: true,
-        count: 12_001,
-      });
+      // another liker Postgres knows: looked up on their own, counted once
+      await expect(sut.apply('p', '7', true)).resolves.toBeUndefined();
+      await sut.load('p', 12_000, likers('7'), IDLE);
+      await expect(sut.apply('p', '7', true)).resolves.toEqual({ changed: false, count: 12_000 });
+      await expect(apply('p', '12001', true)).resolves.toEqual({ changed: true, count: 12_001 });
+      await expect(redis.hlen(KEYS.members('p'))).resolves.toBe(3);
     });
   });
 
   describe('one flush window', () => {
     it('writes the net result of a like then an unlike by one user: the unlike, count back', async () => {
-      await sut.load('p', 1, ['a'], IDLE);
-      await expect(sut.apply('p', 'u', true)).resolves.toEqual({ changed: true, count: 2 });
-      await expect(sut.apply('p', 'u', false)).resolves.toEqual({ changed: true, count: 1 });
+      await sut.load('p', 1, likers('a'), IDLE);
+      await expect(apply('p', 'u', true)).resolves.toEqual({ changed: true, count: 2 });
+      await expect(apply('p', 'u', false)).resolves.toEqual({ changed: true, count: 1 });
       await expect(redis.hgetall(KEYS.pending('p'))).resolves.toEqual({ u: '0' });
       await expect(redis.get(KEYS.count('p'))).resolves.toBe('1');
 
@@ -212,10 +243,10 @@ describe(`${LikeStore.name} (real Redis)`, () => {
 
   describe('claim and finish', () => {
     it('claims a post’s pending changes into flushing and returns them; posts without changes are left out', async () => {
-      await sut.load('p', 1, ['b'], IDLE);
-      await sut.load('q', 0, [], IDLE);
-      await sut.apply('p', 'a', true);
-      await sut.apply('p', 'b', false);
+      await sut.load('p', 1, likers('b'), IDLE);
+      await sut.load('q', 0, none, IDLE);
+      await apply('p', 'a', true);
+      await apply('p', 'b', false);
       await expect(sut.claim(['p', 'q'])).resolves.toEqual(
         new Map([['p', changes({ a: true, b: false })]]),
       );
@@ -225,41 +256,40 @@ describe(`${LikeStore.name} (real Redis)`, () => {
     });
 
     it('keeps a like that arrived between claim and finish pending, and the post dirty', async () => {
-      await sut.load('p', 0, [], IDLE);
-      await sut.apply('p', 'a', true);
+      await sut.load('p', 0, none, IDLE);
+      await apply('p', 'a', true);
       await sut.claim(['p']);
-      await sut.apply('p', 'c', true);
+      await apply('p', 'c', true);
       await sut.finish(['p'], IDLE);
       await expect(redis.exists(KEYS.flushing('p'))).resolves.toBe(0);
       await expect(redis.hgetall(KEYS.pending('p'))).resolves.toEqual({ c: '1' });
       await expect(sut.dirtyPosts(10)).resolves.toEqual(['p']);
       await expect(redis.ttl(KEYS.count('p'))).resolves.toBe(-1);
-      await expect(redis.ttl(KEYS.users('p'))).resolves.toBe(-1);
+      await expect(redis.ttl(KEYS.members('p'))).resolves.toBe(-1);
       await expect(sut.claim(['p'])).resolves.toEqual(new Map([['p', changes({ c: true })]]));
     });
 
     it('makes a post clean when a flush finishes with nothing new: out of dirty, keys expiring after the idle time', async () => {
-      await sut.load('p', 0, [], IDLE);
-      await sut.apply('p', 'a', true);
+      await sut.load('p', 0, none, IDLE);
+      await apply('p', 'a', true);
       await sut.claim(['p']);
       await sut.finish(['p'], 120);
       await expect(redis.exists(KEYS.flushing('p'), KEYS.pending('p'))).resolves.toBe(0);
       await expect(sut.dirtyCount()).resolves.toBe(0);
-      for (const key of [KEYS.count('p'), KEYS.users('p')]) {
+      for (const key of [KEYS.count('p'), KEYS.members('p')]) {
         const ttl = await redis.ttl(key);
         expect(ttl).toBeGreaterThan(0);
         expect(ttl).toBeLessThanOrEqual(120);
       }
       // the next like of the clean post makes it dirty and keeps its keys again
-      await expect(sut.apply('p', 'b', true)).resolves.toEqual({ changed: true, count: 2 });
+      await expect(apply('p', 'b', true)).resolves.toEqual({ changed: true, count: 2 });
       await expect(redis.ttl(KEYS.count('p'))).resolves.toBe(-1);
       await expect(sut.dirtyPosts(10)).resolves.toEqual(['p']);
     });
 
     it('claims 12,000 changes of one post gathered in one window (more than Lua unpacks at once)', async () => {
-      await sut.load('p', 0, [], IDLE);
-      const likers = userIds(12_000);
-      await Promise.all(likers.map((u) => sut.apply('p', u, true)));
+      await sut.load('p', 0, none, IDLE);
+      await Promise.all(userIds(12_000).map((u) => apply('p', u, true)));
       const claimed = await sut.claim(['p']);
       expect(claimed.get('p')?.size).toBe(12_000);
       expect([...(claimed.get('p')?.values() ?? [])].every((liked) => liked)).toBe(true);
@@ -270,13 +300,13 @@ describe(`${LikeStore.name} (real Redis)`, () => {
 
   describe('a flush that died between claim and finish', () => {
     it('is merged by the next claim with the newer changes: the newer word per user wins, nothing is lost', async () => {
-      await sut.load('p', 1, ['x'], IDLE);
-      await sut.apply('p', 'a', true);
-      await sut.apply('p', 'x', false);
-      await sut.apply('p', 'b', true);
+      await sut.load('p', 1, likers('x'), IDLE);
+      await apply('p', 'a', true);
+      await apply('p', 'x', false);
+      await apply('p', 'b', true);
       await sut.claim(['p']); // the flush dies here, before finish
-      await sut.apply('p', 'a', false);
-      await sut.apply('p', 'c', true);
+      await apply('p', 'a', false);
+      await apply('p', 'c', true);
 
       const expected = changes({ a: false, x: false, b: true, c: true });
       await expect(sut.claim(['p'])).resolves.toEqual(new Map([['p', expected]]));
@@ -284,22 +314,27 @@ describe(`${LikeStore.name} (real Redis)`, () => {
       await expect(sut.dirtyPosts(10)).resolves.toEqual(['p']);
       await sut.finish(['p'], IDLE);
       await expect(sut.dirtyCount()).resolves.toBe(0);
-      expect((await redis.smembers(KEYS.users('p'))).sort()).toEqual(['b', 'c']);
+      await expect(redis.hgetall(KEYS.members('p'))).resolves.toEqual({
+        a: '0',
+        b: '1',
+        c: '1',
+        x: '0',
+      });
       await expect(redis.get(KEYS.count('p'))).resolves.toBe('2');
     });
 
     it('is written again by the next flush of the service, with what arrived since', async () => {
-      await sut.load('p', 0, [], IDLE);
-      await sut.load('q', 0, [], IDLE);
-      await sut.apply('p', 'a', true);
-      await sut.apply('q', 'a', true);
+      await sut.load('p', 0, none, IDLE);
+      await sut.load('q', 0, none, IDLE);
+      await apply('p', 'a', true);
+      await apply('q', 'a', true);
       const { repository, service } = flusher();
       repository.failNext = new Error('the worker died mid-flush');
       await expect(service.flush()).rejects.toThrow('the worker died mid-flush');
       expect((await sut.dirtyPosts(10)).sort()).toEqual(['p', 'q']);
 
-      await sut.apply('p', 'a', false);
-      await sut.apply('p', 'b', true);
+      await apply('p', 'a', false);
+      await apply('p', 'b', true);
       await expect(service.flush()).resolves.toMatchObject({ posts: 2, changes: 3, remaining: 0 });
       expect(repository.written()).toEqual({ p: { a: false, b: true }, q: { a: true } });
       await expect(sut.dirtyCount()).resolves.toBe(0);
@@ -311,8 +346,8 @@ describe(`${LikeStore.name} (real Redis)`, () => {
     const likeEach = async (n: number) => {
       const posts = Array.from({ length: n }, (_, i) => `p${i}`);
       for (const id of posts) {
-        await sut.load(id, 0, [], IDLE);
-        await sut.apply(id, 'u', true);
+        await sut.load(id, 0, none, IDLE);
+        await apply(id, 'u', true);
       }
       return posts;
     };
@@ -367,13 +402,13 @@ describe(`${LikeStore.name} (real Redis)`, () => {
     });
 
     it('drops a clean post’s write-behind keys, and keeps those of a post with unflushed changes', async () => {
-      await sut.load('clean', 1, ['a'], IDLE);
-      await sut.load('dirty', 0, [], IDLE);
-      await sut.apply('dirty', 'a', true);
+      await sut.load('clean', 1, likers('a'), IDLE);
+      await sut.load('dirty', 0, none, IDLE);
+      await apply('dirty', 'a', true);
       await sut.storeCommitted('clean', 1, '1', IDLE);
       await sut.storeCommitted('dirty', 0, '1', IDLE);
-      await expect(redis.exists(KEYS.count('clean'), KEYS.users('clean'))).resolves.toBe(0);
-      await expect(redis.exists(KEYS.count('dirty'), KEYS.users('dirty'))).resolves.toBe(2);
+      await expect(redis.exists(KEYS.count('clean'), KEYS.members('clean'))).resolves.toBe(0);
+      await expect(redis.exists(KEYS.count('dirty'), KEYS.members('dirty'))).resolves.toBe(2);
     });
   });
 });

@@ -4,18 +4,21 @@ import type { Redis } from 'ioredis';
 
 /**
  * The write-behind side of likes, in the data Redis (AOF, noeviction). Per post P:
- *   likes:count:P    the live count; its presence means P's like set is loaded
- *   likes:users:P    who likes P (a set), so a second like by the same user changes nothing
+ *   likes:count:P    the live count; its presence means P is loaded
+ *   likes:members:P  user → 1 (likes P) / 0 (does not): only the users who liked, unliked or were
+ *                    looked up since P was loaded, never every liker, so loading a post with a
+ *                    million likers is one row and one key, not a million-argument script
  *   likes:pending:P  user → 1 (like) / 0 (unlike), the last word per user since the last flush
  *   likes:flushing:P what a flush took from `pending` and has not yet committed to Postgres
  *   likes:dirty      the posts with pending or flushing changes
  * While P has changes the keys never expire; after a flush leaves nothing pending they expire
- * after the idle time, and the next like loads them again from Postgres.
+ * after the idle time, and the next like loads the count (and that one user's membership) again
+ * from Postgres.
  * In write-through mode only `likes:committed:P` (+ its version) is kept: Postgres's count.
  */
 export const KEYS = {
   count: (postId: string) => `likes:count:${postId}`,
-  users: (postId: string) => `likes:users:${postId}`,
+  members: (postId: string) => `likes:members:${postId}`,
   pending: (postId: string) => `likes:pending:${postId}`,
   flushing: (postId: string) => `likes:flushing:${postId}`,
   committed: (postId: string) => `likes:committed:${postId}`,
@@ -24,19 +27,16 @@ export const KEYS = {
 };
 
 /**
- * Like (ARGV[3] = '1') or unlike ('0') in one step. KEYS: count, users, pending, dirty.
- * ARGV: user id, post id, op. Returns -1 when the post's likes are not loaded, else
- * {changed 0|1, count}.
+ * Like (ARGV[3] = '1') or unlike ('0') in one step. KEYS: count, members, pending, dirty.
+ * ARGV: user id, post id, op. Returns -1 when the post is not loaded or this user's membership is
+ * not known yet, else {changed 0|1, count}.
  */
 const APPLY = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-local changed
-if ARGV[3] == '1' then
-  changed = redis.call('SADD', KEYS[2], ARGV[1])
-else
-  changed = redis.call('SREM', KEYS[2], ARGV[1])
-end
-if changed == 0 then return {0, tonumber(redis.call('GET', KEYS[1]))} end
+local known = redis.call('HGET', KEYS[2], ARGV[1])
+if not known then return -1 end
+if known == ARGV[3] then return {0, tonumber(redis.call('GET', KEYS[1]))} end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 local count = redis.call('INCRBY', KEYS[1], ARGV[3] == '1' and 1 or -1)
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
 redis.call('SADD', KEYS[4], ARGV[2])
@@ -46,17 +46,20 @@ return {1, count}
 `;
 
 /**
- * Load a post's likes from Postgres unless they are loaded already. KEYS: count, users.
- * ARGV: count, idle ttl, user ids…
+ * What Postgres said of a post: its count, unless the post is loaded already (then Redis's count
+ * is the newer), and whether each given user likes it, unless Redis knows already (a like applied
+ * since is the newer word). The members expire with the count. KEYS: count, members.
+ * ARGV: count, idle ttl, then user id, '1' | '0' pairs (the service sends one pair).
  */
 const LOAD = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('DEL', KEYS[2])
-for i = 3, #ARGV, 5000 do
-  redis.call('SADD', KEYS[2], unpack(ARGV, i, math.min(i + 4999, #ARGV)))
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[2])
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-if #ARGV > 2 then redis.call('EXPIRE', KEYS[2], ARGV[2]) end
+if #ARGV < 4 then return 1 end
+for i = 3, #ARGV, 2 do redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) else redis.call('PERSIST', KEYS[2]) end
 return 1
 `;
 
@@ -78,7 +81,7 @@ return redis.call('HGETALL', KEYS[2])
 
 /**
  * A flush committed: forget what it wrote; if nothing new arrived meanwhile the post is clean and
- * its keys may expire. KEYS: flushing, pending, dirty, count, users. ARGV: post id, idle ttl.
+ * its keys may expire. KEYS: flushing, pending, dirty, count, members. ARGV: post id, idle ttl.
  */
 const FINISH = `
 redis.call('DEL', KEYS[1])
@@ -94,7 +97,7 @@ return 1
  * Write-through mode: store the count Postgres committed, unless a later commit already stored
  * its own (versions are the committing transaction's clock, taken under the post's row lock).
  * The write-behind keys of the post are dropped unless they hold unflushed changes, so switching
- * back to write-behind reloads them from Postgres. KEYS: committed, version, count, users,
+ * back to write-behind reloads them from Postgres. KEYS: committed, version, count, members,
  * pending, flushing. ARGV: count, version, ttl.
  */
 const STORE_COMMITTED = `
@@ -103,7 +106,7 @@ if current >= tonumber(ARGV[2]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
 redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
 if redis.call('EXISTS', KEYS[5]) == 0 and redis.call('EXISTS', KEYS[6]) == 0 then
-  redis.call('DEL', KEYS[3], KEYS[4])
+  redis.call('UNLINK', KEYS[3], KEYS[4])
 end
 return 1
 `;
@@ -114,7 +117,7 @@ export type LikeChange = Map<string, boolean>;
 export class LikeStore {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
-  /** Undefined: the post's likes are not loaded (call `load`, then again). */
+  /** Undefined: the post, or this user's membership, is not loaded (call `load`, then again). */
   async apply(
     postId: string,
     userId: string,
@@ -124,7 +127,7 @@ export class LikeStore {
       APPLY,
       4,
       KEYS.count(postId),
-      KEYS.users(postId),
+      KEYS.members(postId),
       KEYS.pending(postId),
       KEYS.dirty,
       userId,
@@ -138,15 +141,25 @@ export class LikeStore {
     return { changed: changed === 1, count };
   }
 
-  async load(postId: string, count: number, userIds: string[], idleSeconds: number): Promise<void> {
+  /**
+   * Store what Postgres said (see LOAD): the post's count, and whether each of `members` likes
+   * it. One script with two arguments per member: the service passes the one user who asked.
+   */
+  async load(
+    postId: string,
+    count: number,
+    members: ReadonlyMap<string, boolean>,
+    idleSeconds: number,
+  ): Promise<void> {
+    const pairs = [...members].flatMap(([userId, liked]) => [userId, liked ? '1' : '0']);
     await this.redis.eval(
       LOAD,
       2,
       KEYS.count(postId),
-      KEYS.users(postId),
+      KEYS.members(postId),
       String(count),
       String(idleSeconds),
-      ...userIds,
+      ...pairs,
     );
   }
 
@@ -211,7 +224,7 @@ export class LikeStore {
         KEYS.pending(id),
         KEYS.dirty,
         KEYS.count(id),
-        KEYS.users(id),
+        KEYS.members(id),
         id,
         String(idleSeconds),
       );
@@ -235,7 +248,7 @@ export class LikeStore {
       KEYS.committed(postId),
       KEYS.version(postId),
       KEYS.count(postId),
-      KEYS.users(postId),
+      KEYS.members(postId),
       KEYS.pending(postId),
       KEYS.flushing(postId),
       String(count),

@@ -35,24 +35,24 @@ export class LikesRepository {
   constructor(@Inject(SHARD_ROUTER) private readonly shards: ShardRouter) {}
 
   /**
-   * A post's count and likers, from the primary: a flush may have committed moments ago and a
-   * replica may not have it yet. Undefined when the post does not exist.
+   * A post's count and whether one user likes it, from the primary: a flush may have committed
+   * moments ago and a replica may not have it yet. Two index lookups however many likers the post
+   * has (never the list of likers: that is unbounded). Undefined when the post does not exist.
    */
-  async loadState(postId: bigint): Promise<{ count: number; userIds: string[] } | undefined> {
+  async loadState(
+    postId: bigint,
+    userId: string,
+  ): Promise<{ count: number; liked: boolean } | undefined> {
     const target = this.shards.forPost(postId);
     return this.shards.write(target, async (sql, schema) => {
-      const posts = await sql.query<{ like_count: number }>(
-        `SELECT like_count FROM ${schema}.posts WHERE id = $1`,
-        [postId.toString()],
+      const rows = await sql.query<{ like_count: number; liked: boolean }>(
+        `SELECT p.like_count,
+                EXISTS (SELECT 1 FROM ${schema}.post_likes l
+                         WHERE l.post_id = p.id AND l.user_id = $2) AS liked
+           FROM ${schema}.posts p WHERE p.id = $1`,
+        [postId.toString(), userId],
       );
-      if (posts.length === 0) {
-        return undefined;
-      }
-      const likers = await sql.query<{ user_id: string }>(
-        `SELECT user_id::text AS user_id FROM ${schema}.post_likes WHERE post_id = $1`,
-        [postId.toString()],
-      );
-      return { count: likers.length, userIds: likers.map((r) => r.user_id) };
+      return rows.length === 0 ? undefined : { count: rows[0].like_count, liked: rows[0].liked };
     });
   }
 

@@ -91,11 +91,19 @@ export class LikesService {
           }
           return applied.count;
         }
-        const state = await this.repository.loadState(id);
+        // Not loaded, or this user not known yet: the count and this one user's membership
+        // from Postgres, never the whole set of likers (one script over every liker of a
+        // popular post would stall the data Redis for everyone).
+        const state = await this.repository.loadState(id, userId);
         if (!state) {
           throw new LikeError(LikeErrorCode.PostNotFound, `No post with id ${postId}.`);
         }
-        await this.store.load(postId, state.count, state.userIds, this.config.LIKES_IDLE_SECONDS);
+        await this.store.load(
+          postId,
+          state.count,
+          new Map([[userId, state.liked]]),
+          this.config.LIKES_IDLE_SECONDS,
+        );
       }
     } catch (error) {
       if (error instanceof LikeError) {

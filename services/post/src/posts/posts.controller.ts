@@ -11,7 +11,13 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import { AuthGuard, CurrentSession, OptionalAuthGuard, type Session } from '@murmur/auth';
+import {
+  AuthGuard,
+  CurrentSession,
+  OptionalAuthGuard,
+  OptionalSession,
+  type Session,
+} from '@murmur/auth';
 import { HttpCache, parseIdempotencyKey, PUBLIC_READ, wantsFresh } from '@murmur/http';
 import type { FastifyReply } from 'fastify';
 import { RateLimit, RateLimitGuard } from '@murmur/rate-limit';
@@ -55,10 +61,13 @@ export class PostsController {
   @HttpCache(PUBLIC_READ)
   async byAuthor(
     @Query() query: AuthorPostsQuery,
+    @OptionalSession() session: Session | undefined,
     @Headers('cache-control') cacheControl?: string,
   ): Promise<{ items: PostResponse[]; nextCursor: string | null }> {
+    // `no-cache` is honoured for the author only (see PostsService.byAuthor).
     const page = await this.posts.byAuthor(query.author, query.before, query.limit ?? 20, {
       fresh: wantsFresh(cacheControl),
+      viewerId: session?.userId,
     });
     return { items: page.items.map(toPostResponse), nextCursor: page.nextCursor };
   }

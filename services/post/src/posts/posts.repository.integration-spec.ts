@@ -207,7 +207,8 @@ describe(`${PostsRepository.name} and ${LikesRepository.name} (real shard databa
       await expect(likes.applyOne(id, '8', true)).resolves.toMatchObject({ count: 2 });
       await expect(likes.applyOne(id, '7', false)).resolves.toMatchObject({ count: 1 });
       await expect(likes.applyOne(id, '7', false)).resolves.toMatchObject({ count: 1 });
-      await expect(likes.loadState(id)).resolves.toEqual({ count: 1, userIds: ['8'] });
+      await expect(likes.loadState(id, '8')).resolves.toEqual({ count: 1, liked: true });
+      await expect(likes.loadState(id, '7')).resolves.toEqual({ count: 1, liked: false });
     });
 
     it('returns versions that grow with each committed like of a post', async () => {
@@ -224,7 +225,7 @@ describe(`${PostsRepository.name} and ${LikesRepository.name} (real shard databa
       await Promise.all(
         Array.from({ length: 12 }, (_, i) => likes.applyOne(id, String(100 + (i % 6)), true)),
       );
-      await expect(likes.loadState(id)).resolves.toMatchObject({ count: 6 });
+      await expect(likes.loadState(id, '100')).resolves.toEqual({ count: 6, liked: true });
       const [stored] = await posts.findMany([id]);
       expect(stored.like_count).toBe(6);
     });
@@ -232,7 +233,7 @@ describe(`${PostsRepository.name} and ${LikesRepository.name} (real shard databa
     it('answers undefined for a post that does not exist (applyOne and loadState)', async () => {
       const ghost = composePostId(Date.now(), 2, 3);
       await expect(likes.applyOne(ghost, '1', true)).resolves.toBeUndefined();
-      await expect(likes.loadState(ghost)).resolves.toBeUndefined();
+      await expect(likes.loadState(ghost, '1')).resolves.toBeUndefined();
     });
 
     it('flushes a batch across both shards idempotently, dropping likes of posts that do not exist', async () => {
@@ -259,11 +260,12 @@ describe(`${PostsRepository.name} and ${LikesRepository.name} (real shard databa
       ]);
       await likes.applyBatch(batch);
       await likes.applyBatch(batch);
-      await expect(likes.loadState(BigInt(p0.id))).resolves.toEqual({
-        count: 2,
-        userIds: expect.arrayContaining(['1', '2']) as unknown,
+      await expect(likes.loadState(BigInt(p0.id), '2')).resolves.toEqual({ count: 2, liked: true });
+      await expect(likes.loadState(BigInt(p1.id), '3')).resolves.toEqual({ count: 1, liked: true });
+      await expect(likes.loadState(BigInt(p1.id), '50')).resolves.toEqual({
+        count: 1,
+        liked: false,
       });
-      await expect(likes.loadState(BigInt(p1.id))).resolves.toEqual({ count: 1, userIds: ['3'] });
       const rows = await posts.findMany([BigInt(p0.id), BigInt(p1.id)]);
       expect(Object.fromEntries(rows.map((r) => [r.id, r.like_count]))).toEqual({
         [p0.id]: 2,

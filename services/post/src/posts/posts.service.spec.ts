@@ -23,6 +23,9 @@ const NO_CACHE: CacheConfig = {
   CACHE_WARM_KEYS: 0,
 };
 
+/** This process's L1 only (no L2, no bus): what one post process caches. */
+const L1_ONLY: CacheConfig = { ...NO_CACHE, CACHE_L1_ENABLED: true, CACHE_L1_MAX_ENTRIES: 1_000 };
+
 const T0 = 1_800_000_000_000;
 
 /** Posts in memory, ids made like the shards make them; idempotency keys unique per author. */
@@ -32,6 +35,7 @@ class FakePostsRepository implements Pick<
 > {
   readonly rows: Array<PostRow & { key?: string }> = [];
   findByIdCalls = 0;
+  findByAuthorCalls = 0;
 
   insert(
     authorId: string,
@@ -70,6 +74,7 @@ class FakePostsRepository implements Pick<
   }
 
   findByAuthor(authorId: string, before: bigint | undefined, limit: number): Promise<PostRow[]> {
+    this.findByAuthorCalls++;
     return Promise.resolve(
       this.rows
         .filter((r) => r.author_id === authorId && (before === undefined || BigInt(r.id) < before))
@@ -104,13 +109,13 @@ class FakeLikes implements Pick<LikesService, 'liveCounts'> {
   }
 }
 
-const setup = () => {
+const setup = (cache: CacheConfig = NO_CACHE) => {
   const repository = new FakePostsRepository();
   const outbox = new RecordingOutbox();
   const likes = new FakeLikes();
   const sut = new PostsService(
     repository as unknown as PostsRepository,
-    new CacheFactory(undefined as unknown as Redis, NO_CACHE),
+    new CacheFactory(undefined as unknown as Redis, cache),
     outbox,
     likes as unknown as LikesService,
   );
@@ -208,6 +213,41 @@ describe(PostsService.name, () => {
       const last = await sut.byAuthor('9', ids[1], 2);
       expect(last.items.map((p) => p.id)).toEqual([ids[0]]);
       expect(last.nextCursor).toBeNull();
+    });
+
+    it('caches one first page per author for every limit, and no page a caller can multiply', async () => {
+      const { repository, sut } = setup(L1_ONLY);
+      // straight into the source: a create's tag invalidation would keep the next load uncached
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        ids.push((await repository.insert('9', `p${i}`)).row.id);
+      }
+      const pages = await Promise.all([1, 2, 3, 50].map((n) => sut.byAuthor('9', undefined, n)));
+      expect(pages.map((p) => p.items.length)).toEqual([1, 2, 3, 5]);
+      expect(pages.map((p) => p.nextCursor)).toEqual([ids[4], ids[3], ids[2], null]);
+      expect(repository.findByAuthorCalls).toBe(1);
+      // later pages (any id is a cursor) and authors without posts (any id is an author): the
+      // source each time, nothing kept
+      await sut.byAuthor('9', ids[2], 2);
+      await sut.byAuthor('9', ids[2], 2);
+      await sut.byAuthor('404', undefined, 20);
+      await sut.byAuthor('404', undefined, 20);
+      expect(repository.findByAuthorCalls).toBe(5);
+    });
+
+    it('reloads the cached first page for its author’s no-cache only; anyone else’s is a cached read', async () => {
+      const { repository, sut } = setup(L1_ONLY);
+      await repository.insert('9', 'old');
+      await sut.byAuthor('9', undefined, 20);
+      repository.rows[0].text = 'changed at the source';
+      for (const viewerId of [undefined, '10']) {
+        const page = await sut.byAuthor('9', undefined, 20, { fresh: true, viewerId });
+        expect(page.items[0].text).toBe('old');
+      }
+      expect(repository.findByAuthorCalls).toBe(1);
+      const own = await sut.byAuthor('9', undefined, 20, { fresh: true, viewerId: '9' });
+      expect(own.items[0].text).toBe('changed at the source');
+      expect(repository.findByAuthorCalls).toBe(2);
     });
 
     it('answers invalid_post_id for a cursor that is not an id', async () => {

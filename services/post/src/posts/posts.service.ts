@@ -3,6 +3,7 @@ import { type Cache, CacheFactory } from '@murmur/cache';
 import { isKnownShardId, parseId } from '@murmur/database';
 import { OUTBOX_RELAY, type OutboxRelay } from '@murmur/queue';
 import { LikesService } from '../likes/likes.service';
+import { AUTHOR_PAGE_MAX } from './dto/author-posts.query';
 import { type Post, toPost } from './post.entity';
 import { PostError, PostErrorCode } from './posts.errors';
 import { PostsRepository } from './posts.repository';
@@ -10,14 +11,18 @@ import { PostsRepository } from './posts.repository';
 export const MAX_IDS_PER_CALL = 200;
 
 const authorTag = (authorId: string): string => `author:${authorId}`;
+/** The one cached page of an author: their newest posts, as many as the largest page + 1. */
+const authorPageKey = (authorId: string): string => `${authorId}:top`;
+const FIRST_PAGE_ROWS = AUTHOR_PAGE_MAX + 1;
 
 @Injectable()
 export class PostsService {
   private readonly logger = new Logger(PostsService.name);
   private readonly cache: Cache<Post>;
   /**
-   * Pages of an author's posts, every page of one author tagged `author:<id>`: a new post
-   * invalidates all of them (in L2 and every process's L1) with one tag invalidation.
+   * The first page of each author's posts, tagged `author:<id>`: a new post invalidates it (in L2
+   * and every process's L1) with one tag invalidation, which also keeps a load that may predate
+   * the post from caching the old page (the tag's grace). "Not found" (no posts) is not cached.
    */
   private readonly authorPages: Cache<Post[]>;
 
@@ -100,29 +105,48 @@ export class PostsService {
   }
 
   /**
-   * One page of an author's posts, newest first, through the tagged page cache. `nextCursor` is
-   * the id to pass as `before` for the next page, null on the last page.
+   * One page of an author's posts, newest first. `nextCursor` is the id to pass as `before` for
+   * the next page, null on the last page.
+   *
+   * Only what a client cannot multiply is cached: one entry per author, the first page at its
+   * largest (any `limit` is a slice of it), tagged `author:<id>`, so a tag set never holds more
+   * than that one key. Later pages are read from a replica each time (any id is a valid cursor, so
+   * keys made of cursors would be minted by the caller), and so are authors without posts: any
+   * id is a valid author id, and caching their empty pages would let random ids fill the cache.
+   * `fresh` (the client's `Cache-Control: no-cache`) reloads the cached page only for the author
+   * reading their own page: from anyone else it would buy a source read, an L2 write and a
+   * broadcast per request, past the coalescing, so it is served from the cache like any read.
    */
   async byAuthor(
     authorId: string,
     before: string | undefined,
     limit: number,
-    read: { fresh?: boolean } = {},
+    read: { fresh?: boolean; viewerId?: string } = {},
   ): Promise<{ items: Post[]; nextCursor: string | null }> {
     const beforeId = before === undefined ? undefined : parseId(before);
     if (before !== undefined && beforeId === undefined) {
       throw new PostError(PostErrorCode.InvalidId, `"${before.slice(0, 40)}" is not a post id.`);
     }
     // One more than asked tells whether a next page exists.
-    const page = await this.authorPages.getOrSet(
-      `${authorId}:${before ?? 'top'}:${limit}`,
-      async () =>
-        (await this.posts.findByAuthor(authorId, beforeId, limit + 1)).map((r) => toPost(r)),
-      { tags: [authorTag(authorId)], refresh: read.fresh },
-    );
-    const rows = page ?? [];
+    const rows =
+      beforeId === undefined
+        ? await this.firstPage(authorId, read.fresh === true && read.viewerId === authorId)
+        : (await this.posts.findByAuthor(authorId, beforeId, limit + 1)).map((r) => toPost(r));
     const items = await this.withLiveCounts(rows.slice(0, limit));
     return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+  }
+
+  /** The author's newest FIRST_PAGE_ROWS posts, through the cache; empty pages are not kept. */
+  private async firstPage(authorId: string, refresh: boolean): Promise<Post[]> {
+    const page = await this.authorPages.getOrSet(
+      authorPageKey(authorId),
+      async () => {
+        const rows = await this.posts.findByAuthor(authorId, undefined, FIRST_PAGE_ROWS);
+        return rows.length === 0 ? null : rows.map((r) => toPost(r));
+      },
+      { tags: [authorTag(authorId)], refresh },
+    );
+    return page ?? [];
   }
 
   /** Posts by id in the order asked, unknown ids left out (hydration of a timeline page). */
