@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  EDGE_CONN_LIMIT_DEFAULT,
   EDGE_RATE_LIMIT_DEFAULTS,
   type EdgeConfig,
   edgeRateLimitsFromEnv,
@@ -170,6 +171,30 @@ describe(`${renderEdgeConfig.name}: edge rate limits`, () => {
     );
   });
 
+  it('limits the requests in progress per address at server level, 512 unless told otherwise', () => {
+    const conf = render();
+    expect(http(conf)).toContain('limit_conn_zone $binary_remote_addr zone=murmur_conn:10m;');
+    expect(server(conf)).toContain('limit_conn murmur_conn 512;');
+    // absent from a set of limits given without it: still the default
+    expect(render({ rateLimits: { api: false, auth: false } })).toContain(
+      'limit_conn murmur_conn 512;',
+    );
+    const custom = render({
+      rateLimits: { ...EDGE_RATE_LIMIT_DEFAULTS, conn: { perAddress: 20 } },
+    });
+    expect(custom).toContain('limit_conn murmur_conn 20;');
+    const off = render({ rateLimits: { ...EDGE_RATE_LIMIT_DEFAULTS, conn: false } });
+    expect(off).not.toMatch(/limit_conn/);
+    expect(
+      render({
+        rateLimits: { ...EDGE_RATE_LIMIT_DEFAULTS, conn: { perAddress: '{{ int .Values.c }}' } },
+      }),
+    ).toContain('limit_conn murmur_conn {{ int .Values.c }};');
+    expect(() =>
+      render({ rateLimits: { ...EDGE_RATE_LIMIT_DEFAULTS, conn: { perAddress: 0 } } }),
+    ).toThrow(/connection limit must be a whole number ≥ 1/);
+  });
+
   it('uses the defaults in the local stack unless told otherwise', () => {
     expect(renderNginxConfig(t, { sharedDir: '/x' })).toContain('rate=10000r/s;');
     expect(
@@ -181,6 +206,88 @@ describe(`${renderEdgeConfig.name}: edge rate limits`, () => {
   });
 });
 
+describe(`${renderEdgeConfig.name}: slow clients and proxies in front`, () => {
+  const t = buildTopology({ profile: 'test', root: '/repo' });
+  const render = (edge: Partial<EdgeConfig> = {}): string =>
+    renderEdgeConfig({ ...localEdgeConfig(t, { sharedDir: '/x' }), ...edge });
+  const http = (conf: string): string => conf.slice(0, conf.indexOf('upstream '));
+  const server = (conf: string): string => conf.slice(conf.indexOf('  server {'));
+
+  it('trusts no proxy by default: the peer is the client', () => {
+    expect(render()).not.toContain('set_real_ip_from');
+  });
+
+  it('lists the trusted proxies at http level, and refuses what is not an address or CIDR', () => {
+    const conf = render({ trustedProxies: ['10.244.0.0/16', '192.0.2.7', 'fd00::/8'] });
+    expect(http(conf)).toContain(
+      '  set_real_ip_from 10.244.0.0/16;\n  set_real_ip_from 192.0.2.7;\n  set_real_ip_from fd00::/8;\n',
+    );
+    for (const bad of ['10.244.0.0/33', 'example.com', '10.0.0.0/8/1', '']) {
+      expect(() => render({ trustedProxies: [bad] })).toThrow(/IP address or CIDR/);
+    }
+    const template = '{{- range .Values.p }}\n  set_real_ip_from {{ . }};\n  {{- end }}';
+    expect(http(render({ trustedProxies: template }))).toContain(`  ${template}\n`);
+  });
+
+  it("keeps the shared file's client timeouts unless a test shortens them at server level", () => {
+    expect(server(render())).not.toMatch(/client_\w+_timeout|send_timeout|keepalive_timeout/);
+    const short = server(render({ timeouts: { header: '2s', keepalive: '500ms' } }));
+    expect(short).toContain('    client_header_timeout 2s;\n    keepalive_timeout 500ms;\n');
+    expect(short.indexOf('client_header_timeout')).toBeLessThan(
+      short.indexOf('murmur-routes.conf'),
+    );
+    expect(() => render({ timeouts: { body: 'ten' } })).toThrow(/body timeout/);
+  });
+});
+
+describe('infra/nginx/conf.d: slow and oversized requests', () => {
+  const shared = (file: string): string =>
+    readFileSync(path.join(__dirname, '..', '..', '..', 'infra', 'nginx', 'conf.d', file), 'utf8');
+  const kib = (v: string): number => Number(v.replace(/k$/, '')) * (v.endsWith('k') ? 1024 : 1);
+
+  it('accepts no header section that Node (16 KiB) would refuse once NGINX has added its own', () => {
+    const http = shared('murmur-http.conf');
+    const [, first] = /^client_header_buffer_size (\d+k?);$/m.exec(http) ?? [];
+    const [, count, size] = /^large_client_header_buffers (\d+) (\d+k?);$/m.exec(http) ?? [];
+    // X-Request-Id (≤ 128 characters), X-Forwarded-For/-Proto, X-Request-Start, with their names
+    const added = 512;
+    expect(kib(first) + Number(count) * kib(size) + added).toBeLessThanOrEqual(16 * 1024);
+  });
+
+  it('bounds how long a client may take over its header, body, answer and idle connection', () => {
+    const http = shared('murmur-http.conf');
+    for (const [directive, seconds] of [
+      ['client_header_timeout', 10],
+      ['client_body_timeout', 10],
+      ['send_timeout', 10],
+      ['keepalive_timeout', 30],
+    ] as const) {
+      expect(http).toMatch(new RegExp(`^${directive} ${seconds}s;$`, 'm'));
+    }
+  });
+
+  it('answers a too-large header itself with 431 problem+json, as a service would', () => {
+    const errors = shared('problem-json.conf');
+    expect(errors).toContain('error_page 494 = /_murmur/problem/494;');
+    const page = errors.slice(errors.indexOf('location = /_murmur/problem/494 {'));
+    const [, json] = /return 431 '([^']+)';/.exec(page.slice(0, page.indexOf('\n}'))) ?? [];
+    expect(JSON.parse(json.replace('$murmur_request_id', 'r1'))).toMatchObject({
+      status: 431,
+      code: 'headers_too_large',
+      requestId: 'r1',
+    });
+  });
+
+  it('passes on only the address NGINX determined, never the X-Forwarded-For a client sent', () => {
+    const routes = shared('murmur-routes.conf');
+    expect(routes).toMatch(/^proxy_set_header X-Forwarded-For \$remote_addr;$/m);
+    expect(routes).not.toMatch(/^\s*proxy_set_header X-Forwarded-For (?!\$remote_addr;)/m);
+    const http = shared('murmur-http.conf');
+    expect(http).toMatch(/^real_ip_header X-Forwarded-For;$/m);
+    expect(http).toMatch(/^real_ip_recursive on;$/m);
+  });
+});
+
 describe('infra/nginx/conf.d: edge rate limits', () => {
   const shared = (file: string): string =>
     readFileSync(path.join(__dirname, '..', '..', '..', 'infra', 'nginx', 'conf.d', file), 'utf8');
@@ -189,6 +296,8 @@ describe('infra/nginx/conf.d: edge rate limits', () => {
     const http = shared('murmur-http.conf');
     expect(http).toMatch(/^limit_req_status 429;$/m);
     expect(http).toMatch(/^limit_req_log_level warn;$/m);
+    expect(http).toMatch(/^limit_conn_status 429;$/m);
+    expect(http).toMatch(/^limit_conn_log_level warn;$/m);
   });
 
   it('keys the auth zone on the address for POST /api/sessions and POST /api/users only', () => {
@@ -250,11 +359,20 @@ describe(edgeRateLimitsFromEnv.name, () => {
         EDGE_AUTH_RATE_PER_IP: ' 5 ',
         EDGE_AUTH_BURST_PER_IP: '10',
       }),
-    ).toEqual({ api: { rate: 20_000, burst: 0 }, auth: { rate: 5, burst: 10 } });
+    ).toEqual({
+      api: { rate: 20_000, burst: 0 },
+      auth: { rate: 5, burst: 10 },
+      conn: EDGE_CONN_LIMIT_DEFAULT,
+    });
     expect(edgeRateLimitsFromEnv({ EDGE_AUTH_RATE_PER_IP: '50' })).toEqual({
       api: EDGE_RATE_LIMIT_DEFAULTS.api,
       auth: { rate: 50, burst: EDGE_RATE_LIMIT_DEFAULTS.auth.burst },
+      conn: EDGE_CONN_LIMIT_DEFAULT,
     });
+  });
+
+  it('reads the per-address connection limit', () => {
+    expect(edgeRateLimitsFromEnv({ EDGE_CONN_PER_IP: '2000' }).conn).toEqual({ perAddress: 2000 });
   });
 
   it('switches a zone off with "off"', () => {
@@ -262,7 +380,9 @@ describe(edgeRateLimitsFromEnv.name, () => {
     expect(edgeRateLimitsFromEnv({ EDGE_AUTH_RATE_PER_IP: 'OFF' })).toEqual({
       api: EDGE_RATE_LIMIT_DEFAULTS.api,
       auth: false,
+      conn: EDGE_CONN_LIMIT_DEFAULT,
     });
+    expect(edgeRateLimitsFromEnv({ EDGE_CONN_PER_IP: 'off' }).conn).toBe(false);
   });
 
   it.each([
@@ -271,6 +391,8 @@ describe(edgeRateLimitsFromEnv.name, () => {
     ['EDGE_AUTH_RATE_PER_IP', '-1'],
     ['EDGE_BURST_PER_IP', '1.5'],
     ['EDGE_AUTH_BURST_PER_IP', 'off'],
+    ['EDGE_CONN_PER_IP', '0'],
+    ['EDGE_CONN_PER_IP', '100/s'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => edgeRateLimitsFromEnv({ [name]: value })).toThrow(new RegExp(`^${name} must be`));
   });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import {
   BROTLI_MODULE,
@@ -67,8 +68,21 @@ export interface EdgeConfig {
    * pool's zone); absent: EDGE_MAX_CONNS_DEFAULT. Beyond it the edge answers 503 itself.
    */
   maxConns?: number;
-  /** the edge's per-address request limits; absent: EDGE_RATE_LIMIT_DEFAULTS */
+  /** the edge's per-address request and connection limits; absent: EDGE_RATE_LIMIT_DEFAULTS */
   rateLimits?: EdgeRateLimits;
+  /**
+   * The addresses of proxies in front of this NGINX (an ingress controller, a cloud L7 load
+   * balancer), as IPs or CIDRs: from a peer in them, the client address is taken from
+   * X-Forwarded-For (`set_real_ip_from`; murmur-http.conf reads the header recursively). Absent
+   * or empty: the peer is the client (local, compose). A template renders its own lines (the
+   * chart's `gateway.trustedProxies`).
+   */
+  trustedProxies?: readonly string[] | EdgeTemplate;
+  /**
+   * Shorter client timeouts than murmur-http.conf's, set at server level: for tests that watch a
+   * timeout fire within seconds. Production keeps the shared file's.
+   */
+  timeouts?: Partial<EdgeTimeouts>;
   /**
    * Every pool's algorithm; absent: least_conn. A template must produce the directive line itself
    * (the chart's `murmur.gateway.lb` helper).
@@ -105,6 +119,16 @@ export interface EdgeRateLimit {
 }
 
 /**
+ * A `limit_conn` zone: how many requests one client address may have in progress at once; the
+ * next is refused with 429 (problem-json.conf). NGINX counts a connection once its request header
+ * has been read, so this bounds slow bodies, slow readers and pile-ups, not slow headers: those
+ * are cut by `client_header_timeout` (murmur-http.conf).
+ */
+export interface EdgeConnLimit {
+  perAddress: EdgeRateValue;
+}
+
+/**
  * The edge's coarse per-address flood guard. The exact limits (per IP and per user, with
  * RateLimit-* headers) are the services' (libs/rate-limit); these sit well above them, so a
  * normal client only ever meets the services' limits.
@@ -114,7 +138,17 @@ export interface EdgeRateLimits {
   api: EdgeRateLimit | false;
   /** log-in and sign-up: `POST /api/sessions` and `POST /api/users`; `false` leaves it out */
   auth: EdgeRateLimit | false;
+  /** requests in progress per address; `false` leaves it out, absent: EDGE_CONN_LIMIT_DEFAULT */
+  conn?: EdgeConnLimit | false;
 }
+
+/**
+ * Above what the project's own traffic from one address has in flight at once: the e2e suite's
+ * 500 concurrent reads of one cold post (test/e2e/cache-stampede.e2e-spec.ts) and the bench's and
+ * k6's 50–200 connections. A slow body held open costs the edge its 64 KiB buffer, so one address
+ * can pin at most 32 MiB of a gateway this way.
+ */
+export const EDGE_CONN_LIMIT_DEFAULT = { perAddress: 512 } as const satisfies EdgeConnLimit;
 
 /**
  * Above what the project's own traffic from one address reaches: the benchmark's closed loop
@@ -125,6 +159,7 @@ export interface EdgeRateLimits {
 export const EDGE_RATE_LIMIT_DEFAULTS = {
   api: { rate: 10_000, burst: 5_000 },
   auth: { rate: 100, burst: 200 },
+  conn: EDGE_CONN_LIMIT_DEFAULT,
 } as const satisfies EdgeRateLimits;
 
 /** The `limit_req_zone`s the generated file declares; `murmur-http.conf` defines their keys. */
@@ -132,6 +167,69 @@ export const EDGE_RATE_ZONES = {
   api: { zone: 'murmur_api', key: '$binary_remote_addr' },
   auth: { zone: 'murmur_auth', key: '$murmur_auth_limit_key' },
 } as const;
+
+/** The `limit_conn_zone` of the per-address connection limit. */
+export const EDGE_CONN_ZONE = { zone: 'murmur_conn', key: '$binary_remote_addr' } as const;
+
+/** Client-side timeouts of the edge (NGINX time values: `10s`, `500ms`). */
+export interface EdgeTimeouts {
+  /** `client_header_timeout`: the whole request line and header, from the connection's start */
+  header: string;
+  /** `client_body_timeout`: between two reads of the body */
+  body: string;
+  /** `send_timeout`: between two writes of the answer */
+  send: string;
+  /** `keepalive_timeout`: how long an idle connection stays open between requests */
+  keepalive: string;
+}
+
+const TIMEOUT_DIRECTIVES = {
+  header: 'client_header_timeout',
+  body: 'client_body_timeout',
+  send: 'send_timeout',
+  keepalive: 'keepalive_timeout',
+} as const satisfies Record<keyof EdgeTimeouts, string>;
+
+/** server-level overrides of murmur-http.conf's client timeouts */
+export function timeoutLines(timeouts: Partial<EdgeTimeouts>): string[] {
+  return (Object.keys(TIMEOUT_DIRECTIVES) as Array<keyof EdgeTimeouts>).flatMap((name) => {
+    const value = timeouts[name];
+    if (value === undefined) {
+      return [];
+    }
+    if (!/^\d+(ms|s|m)?$/.test(value)) {
+      throw new Error(
+        `the edge's ${name} timeout must be an NGINX time (10s, 500ms), got "${value}"`,
+      );
+    }
+    return [`${TIMEOUT_DIRECTIVES[name]} ${value};`];
+  });
+}
+
+/** `set_real_ip_from` lines (http level) for the proxies in front of the edge. */
+export function trustedProxyLines(proxies: EdgeConfig['trustedProxies']): string[] {
+  if (proxies === undefined) {
+    return [];
+  }
+  if (typeof proxies === 'string') {
+    return [proxies];
+  }
+  return proxies.map((range) => {
+    const [address, prefix, ...rest] = range.split('/');
+    const family = isIP(address);
+    const max = family === 4 ? 32 : 128;
+    if (
+      family === 0 ||
+      rest.length > 0 ||
+      (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= max))
+    ) {
+      throw new Error(
+        `a trusted proxy must be an IP address or CIDR (10.244.0.0/16), got "${range}"`,
+      );
+    }
+    return `set_real_ip_from ${range};`;
+  });
+}
 
 const rateValue = (v: EdgeRateValue, what: string, min: number): string => {
   if (typeof v === 'number' && !(Number.isSafeInteger(v) && v >= min)) {
@@ -157,6 +255,13 @@ export function renderRateLimits(limits: EdgeRateLimits): { zones: string[]; app
     zones.push(`limit_req_zone ${key} zone=${zone}:10m rate=${rate}r/s;`);
     apply.push(`limit_req zone=${zone} burst=${burst} nodelay;`);
   }
+  const conn = limits.conn ?? EDGE_CONN_LIMIT_DEFAULT;
+  if (conn !== false) {
+    const { zone, key } = EDGE_CONN_ZONE;
+    // 10 MB: about 160,000 addresses with a request in progress at once.
+    zones.push(`limit_conn_zone ${key} zone=${zone}:10m;`);
+    apply.push(`limit_conn ${zone} ${rateValue(conn.perAddress, 'the edge connection limit', 1)};`);
+  }
   return { zones, apply };
 }
 
@@ -164,12 +269,13 @@ export function renderRateLimits(limits: EdgeRateLimits): { zones: string[]; app
 export const EDGE_RATE_ENV = {
   api: { rate: 'EDGE_RATE_PER_IP', burst: 'EDGE_BURST_PER_IP' },
   auth: { rate: 'EDGE_AUTH_RATE_PER_IP', burst: 'EDGE_AUTH_BURST_PER_IP' },
+  conn: { perAddress: 'EDGE_CONN_PER_IP' },
 } as const;
 
 /**
- * The edge limits from the environment, defaults for what is unset. A rate of `off` leaves that
- * zone out (e.g. a benchmark that measures past the API zone). A bad value fails the start with
- * the variable's name.
+ * The edge limits from the environment, defaults for what is unset. A rate (or the connection
+ * limit) of `off` leaves that zone out (e.g. a benchmark that measures past the API zone). A bad
+ * value fails the start with the variable's name.
  */
 export function edgeRateLimitsFromEnv(env: NodeJS.ProcessEnv): EdgeRateLimits {
   const whole = (name: string, fallback: number, min: number, off: boolean): number => {
@@ -185,7 +291,7 @@ export function edgeRateLimitsFromEnv(env: NodeJS.ProcessEnv): EdgeRateLimits {
     }
     return n;
   };
-  const zone = (name: keyof EdgeRateLimits): EdgeRateLimit | false => {
+  const zone = (name: 'api' | 'auth'): EdgeRateLimit | false => {
     const vars = EDGE_RATE_ENV[name];
     const defaults = EDGE_RATE_LIMIT_DEFAULTS[name];
     if (env[vars.rate]?.trim().toLowerCase() === 'off') {
@@ -196,7 +302,12 @@ export function edgeRateLimitsFromEnv(env: NodeJS.ProcessEnv): EdgeRateLimits {
       burst: whole(vars.burst, defaults.burst, 0, false),
     };
   };
-  return { api: zone('api'), auth: zone('auth') };
+  const connVar = EDGE_RATE_ENV.conn.perAddress;
+  const conn: EdgeConnLimit | false =
+    env[connVar]?.trim().toLowerCase() === 'off'
+      ? false
+      : { perAddress: whole(connVar, EDGE_CONN_LIMIT_DEFAULT.perAddress, 1, true) };
+  return { api: zone('api'), auth: zone('auth'), conn };
 }
 
 /** Temp directories NGINX may write request bodies and proxied responses to. */
@@ -293,6 +404,13 @@ export function renderEdgeConfig(edge: EdgeConfig): string {
   if (edge.resolver) {
     http.push(`  resolver ${edge.resolver} valid=5s ipv6=off;`);
   }
+  const proxies = trustedProxyLines(edge.trustedProxies);
+  if (proxies.length > 0) {
+    http.push(
+      '  # Proxies in front of the edge: from them, the client address is read from X-Forwarded-For.',
+      ...proxies.map((l) => `  ${l}`),
+    );
+  }
   const limits = renderRateLimits(edge.rateLimits ?? EDGE_RATE_LIMIT_DEFAULTS);
   http.push(
     `  include ${shared('murmur-http.conf')};`,
@@ -322,6 +440,7 @@ export function renderEdgeConfig(edge: EdgeConfig): string {
     // Server level, so every location inherits them; a location with its own limit_req would not.
     // Locations that only `return` (health, 404, error pages) answer before limit_req runs.
     ...limits.apply.map((a) => `    ${a}`),
+    ...timeoutLines(edge.timeouts ?? {}).map((l) => `    ${l}`),
     `    include ${shared('murmur-routes.conf')};`,
     `    include ${edgeCacheInclude(edge, shared)};`,
     `    include ${shared('problem-json.conf')};`,
