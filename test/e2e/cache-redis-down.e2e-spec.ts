@@ -6,7 +6,7 @@ describe('the cache Redis is down: slower, never down', () => {
   // Frozen, not killed: a hung Redis (connections open, no answers) is the worse case for a
   // client because every call waits for its timeout until the breaker opens.
   let resume = (): void => undefined;
-  let probe: { userId: string; postId: string } | undefined;
+  let probe: { userId: string; token: string; postId: string } | undefined;
   // Leave the stack as it was for the suites that follow: Redis answering and every process's
   // L2 breaker closed again (a half-open breaker closes on its next successful call, so drive
   // reads until the gauge says so).
@@ -21,7 +21,10 @@ describe('the cache Redis is down: slower, never down', () => {
         await Promise.all(
           Array.from({ length: 8 }, (_, i) =>
             i % 2 === 0
-              ? api.request('GET', `/api/users/${p.userId}`, {
+              ? // the owner's no-cache (anyone else's is a cached read): a source read and a
+                // write-through to L2 on every call
+                api.request('GET', `/api/users/${p.userId}`, {
+                  token: p.token,
                   headers: { 'cache-control': 'no-cache' },
                 })
               : api.request('GET', `/api/posts/${p.postId}`),
@@ -43,7 +46,7 @@ describe('the cache Redis is down: slower, never down', () => {
       body: { text: 'still readable' },
     });
     expect(created.status).toBe(201);
-    probe = { userId: me.id, postId: created.body.id };
+    probe = { userId: me.id, token: me.token, postId: created.body.id };
     // Readable first (replicas may lag behind the inserts), so a 404 below can only be the cache.
     await waitFor(
       async () => {
