@@ -1,4 +1,5 @@
 import type { L2BreakerOptions } from './breaker';
+import type { ValueSchema } from './entry-codec';
 import type { InvalidationBus } from './invalidation-bus';
 import type { L2Client } from './redis-remote-cache';
 import type { RemoteCache } from './remote-cache';
@@ -17,6 +18,13 @@ export interface CacheOptions<T> {
   l2?: L2Client;
   /** circuit breaker around L2: while open, reads go straight to the source without a timeout */
   l2Breaker?: Partial<L2BreakerOptions>;
+  /**
+   * What the values look like: an entry read from `l2` is checked against it before it is used
+   * or copied into L1, and one that fails reads as a miss (`EntryCodec`). Required through
+   * `CacheFactory.create`; without it only the envelope is checked. A `remote` checks with its
+   * own.
+   */
+  schema?: ValueSchema<T>;
   /** another remote layer behind the port instead of `l2` (tests pass an in-memory one) */
   remote?: RemoteCache<T>;
   bus?: InvalidationBus;

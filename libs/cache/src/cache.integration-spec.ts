@@ -1,6 +1,8 @@
 import { testTopology, waitFor } from '@murmur/testing';
 import { Redis } from 'ioredis';
+import { z } from 'zod';
 import { Cache } from './cache';
+import { cacheInvalidEntriesTotal } from './cache.metrics';
 import type { CacheOptions } from './cache-options';
 import { InvalidationBus } from './invalidation-bus';
 import { DEFAULT_MEMCACHED_CLUSTER, MemcachedCluster } from './memcached-cluster';
@@ -11,6 +13,8 @@ interface Item {
   v: string;
   ver: number;
 }
+
+const itemSchema: z.ZodType<Item> = z.object({ v: z.string(), ver: z.number() });
 
 type Backend = 'redis' | 'memcached';
 const topology = testTopology();
@@ -36,7 +40,7 @@ class Proc {
     }
   }
 
-  l2(name: string): Pick<CacheOptions<Item>, 'l2' | 'remote'> {
+  l2(name: string): Pick<CacheOptions<Item>, 'l2' | 'remote' | 'schema'> {
     const cluster = this.cluster;
     return cluster
       ? {
@@ -44,9 +48,10 @@ class Proc {
             name,
             cluster,
             tags: RedisTags.forEntriesElsewhere(this.redis, name),
+            schema: itemSchema,
           }),
         }
-      : { l2: this.redis };
+      : { l2: this.redis, schema: itemSchema };
   }
 
   /** The raw entry of `key` in L2 (null when absent). */
@@ -58,6 +63,18 @@ class Proc {
     }
     const items = await this.cluster.run(node, (c) => c.values(`get ${k}`));
     return items.get(k)?.value ?? null;
+  }
+
+  /** Write `raw` as the entry of `key` straight into L2, as anyone who reaches the store can. */
+  async poke(name: string, key: string, raw: string): Promise<void> {
+    const k = `cache:${name}:${key}`;
+    const node = this.cluster?.nodeFor(k);
+    if (!this.cluster || node === undefined) {
+      await this.redis.set(k, raw, 'EX', 60);
+      return;
+    }
+    const bytes = Buffer.byteLength(raw);
+    await this.cluster.run(node, (c) => c.line(`set ${k} 0 60 ${bytes}`, raw));
   }
 
   async close(): Promise<void> {
@@ -172,6 +189,54 @@ describe.each<Backend>(['redis', 'memcached'])(
       );
       await expect(redisA.exists(tagSet)).resolves.toBe(0);
       await expect(procA.peek(name, 't2')).resolves.toBeNull();
+    });
+
+    const invalidCount = async (reason: string): Promise<number> =>
+      (await cacheInvalidEntriesTotal.get()).values.find(
+        (v) => v.labels.cache === name && v.labels.reason === reason,
+      )?.value ?? 0;
+
+    it.each([
+      ['a wrong type in the value', 'shape', { v: { v: 42, ver: 1, isAdmin: true }, ver: 1 }],
+      ['a missing field', 'shape', { v: { ver: 1 }, ver: 1 }],
+      // A huge `ver` would make the version guard keep the poison for ever: it is deleted first.
+      ['a valid value under a bad envelope', 'shape', { v: { v: 'x', ver: 1 }, ver: 'lots' }],
+      ['a wrong type with a huge version', 'shape', { v: { v: 1, ver: 1 }, ver: 9e15 }],
+      ['malformed JSON', 'json', '{"v":'],
+    ])('reads %s in L2 as a miss: loads, replaces the entry, counts it', async (_, reason, bad) => {
+      const key = `poisoned-${reason}-${Math.random()}`;
+      await procA.poke(name, key, typeof bad === 'string' ? bad : JSON.stringify(bad));
+      const before = await invalidCount(reason);
+      let loads = 0;
+      const loader = (): Promise<Item> => Promise.resolve({ v: `real-${++loads}`, ver: 1 });
+      const fresh = make(procB, new InvalidationBus());
+      await expect(fresh.getOrSet(key, loader)).resolves.toEqual({ v: 'real-1', ver: 1 });
+      expect(loads).toBe(1);
+      expect(await invalidCount(reason)).toBe(before + 1);
+      const stored = JSON.parse((await procA.peek(name, key)) ?? 'null') as { v: unknown };
+      expect(stored.v).toEqual({ v: 'real-1', ver: 1 });
+      // The replaced entry is served to another process without a load.
+      const other = make(procA, new InvalidationBus());
+      await expect(other.getOrSet(key, loader)).resolves.toEqual({ v: 'real-1', ver: 1 });
+      expect(loads).toBe(1);
+    });
+
+    it('refuses a poisoned entry in a multi-get and loads only that key', async () => {
+      const [good, bad] = [`mg-good-${Math.random()}`, `mg-bad-${Math.random()}`];
+      await procA.poke(name, good, JSON.stringify({ v: { v: 'cached', ver: 1 }, ver: 1 }));
+      await procA.poke(name, bad, JSON.stringify({ v: { v: ['x'], ver: 1 }, ver: 1 }));
+      const asked: string[][] = [];
+      const fresh = make(procB, new InvalidationBus());
+      const found = await fresh.getMany([good, bad], (missing) => {
+        asked.push(missing);
+        return Promise.resolve(new Map(missing.map((k) => [k, { v: 'loaded', ver: 1 }])));
+      });
+      expect(asked).toEqual([[bad]]);
+      expect(found.get(good)).toEqual({ v: 'cached', ver: 1 });
+      expect(found.get(bad)).toEqual({ v: 'loaded', ver: 1 });
+      expect(JSON.parse((await procA.peek(name, bad)) ?? 'null')).toMatchObject({
+        v: { v: 'loaded', ver: 1 },
+      });
     });
 
     it('refreshes a hot key early in one process only; the other adopts the refreshed value', async () => {

@@ -78,3 +78,10 @@ export const cacheWarmedTotal = new Counter({
   labelNames: ['cache'] as const,
   registers: [metricsRegistry],
 });
+
+export const cacheInvalidEntriesTotal = new Counter({
+  name: 'murmur_cache_invalid_entries_total',
+  help: 'Entries read from L2 that were refused, by cache and reason: json (not JSON) or shape (not the envelope or the cache’s schema). Each is read as a miss (also counted there), deleted and replaced from the source; anything above 0 means something other than the services wrote to the cache store',
+  labelNames: ['cache', 'reason'] as const,
+  registers: [metricsRegistry],
+});

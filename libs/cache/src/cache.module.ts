@@ -16,7 +16,12 @@ import { DEFAULT_MEMCACHED_CLUSTER, MemcachedCluster } from './memcached-cluster
 import { MemcachedRemoteCache } from './memcached-remote-cache';
 import { RedisTags } from './redis-tags';
 
+/**
+ * A named cache. `schema` is required: whoever can write to the cache Redis or Memcached decides
+ * what a read finds there, so every entry read from L2 is checked against it (`EntryCodec`).
+ */
 export type NamedCacheOptions<T> = Pick<CacheOptions<T>, 'name' | 'versionOf'> &
+  Required<Pick<CacheOptions<T>, 'schema'>> &
   Partial<Pick<CacheOptions<T>, 'ttlSeconds' | 'negativeTtlSeconds'>>;
 
 /**
@@ -77,6 +82,7 @@ export class CacheFactory implements OnModuleInit, OnApplicationShutdown {
     return new Cache<T>({
       name: options.name,
       versionOf: options.versionOf,
+      schema: options.schema,
       ttlSeconds: options.ttlSeconds ?? this.config.CACHE_DEFAULT_TTL_SECONDS,
       negativeTtlSeconds: options.negativeTtlSeconds ?? 5,
       l1: {
@@ -91,6 +97,7 @@ export class CacheFactory implements OnModuleInit, OnApplicationShutdown {
           name: options.name,
           cluster,
           tags: RedisTags.forEntriesElsewhere(this.redis, options.name),
+          schema: options.schema,
         }),
       bus: this.bus,
     });

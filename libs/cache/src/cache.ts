@@ -31,7 +31,12 @@ export class Cache<T> {
     };
     this.remote =
       options.remote ??
-      (options.l2 && new RedisRemoteCache<T>(options.l2, { name, breaker: options.l2Breaker }));
+      (options.l2 &&
+        new RedisRemoteCache<T>(options.l2, {
+          name,
+          breaker: options.l2Breaker,
+          schema: options.schema,
+        }));
     if (this.remote) {
       const missed = new MissedWrites(this.remote, (keys) => this.announce(keys));
       this.remote.onRecovered(() => void missed.replay());

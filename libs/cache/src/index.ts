@@ -9,11 +9,13 @@
  * small parts (see `cache.ts`); L2 is reached through the `RemoteCache` port: `RedisRemoteCache`
  * (behind a circuit breaker), or `MemcachedRemoteCache` over a `MemcachedCluster`
  * (`CACHE_L2_BACKEND=memcached`: nodes marked down and skipped; its tags stay in Redis,
- * `RedisTags`).
+ * `RedisTags`). Entries read from L2 are checked against the cache's schema (`EntryCodec`): one
+ * that fails is a miss, deleted and replaced from the source.
  */
 export { Cache } from './cache';
 export type { CacheOptions } from './cache-options';
 export type { CacheClock, CacheEntry } from './cache-entry';
+export { EntryCodec, type InvalidReason, type ValueSchema } from './entry-codec';
 export { DEFAULT_L2_BREAKER, type L2BreakerOptions } from './breaker';
 export type { Reached, RemoteCache, RemoteTags } from './remote-cache';
 export {

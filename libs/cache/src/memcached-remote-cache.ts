@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { cacheL2BreakerOpen, cacheRequestsTotal } from './cache.metrics';
 import type { CacheEntry } from './cache-entry';
+import { EntryCodec, type ValueSchema } from './entry-codec';
 import type { MemcachedCluster } from './memcached-cluster';
 import type { MemcachedConnection } from './memcached-connection';
 import type { Reached, RemoteCache, RemoteTags, SetOutcome } from './remote-cache';
 
-export interface MemcachedRemoteCacheOptions {
+export interface MemcachedRemoteCacheOptions<T = unknown> {
   /** the cache's name: the namespace of its keys */
   name: string;
   /** the nodes, shared by every cache of the process */
@@ -19,6 +20,8 @@ export interface MemcachedRemoteCacheOptions {
   owner?: string;
   /** compare-and-set rounds before a contended write gives up and deletes the key */
   casAttempts?: number;
+  /** what the values must look like when read back (see `EntryCodec`); default: any value */
+  schema?: ValueSchema<T>;
 }
 
 /** Memcached's longest relative expiry; a larger exptime would be read as a Unix time. */
@@ -48,14 +51,18 @@ const GET_BATCH = 100;
  * - a node down: its calls fail fast (`MemcachedCluster` marks it down and skips it, its keys
  *   remap to the next node on the ring) and it rejoins empty. `open` holds only when every node
  *   is down.
+ * - entries read back are checked (`EntryCodec`): a refused one reads as absent and is deleted
+ *   (Memcached has no compare-and-delete: a value written in between may go too, a miss).
  */
 export class MemcachedRemoteCache<T> implements RemoteCache<T> {
   private readonly cluster: MemcachedCluster;
   private readonly owner: string;
   private readonly recovered: Array<() => void> = [];
+  private readonly codec: EntryCodec<T>;
 
-  constructor(private readonly options: MemcachedRemoteCacheOptions) {
+  constructor(private readonly options: MemcachedRemoteCacheOptions<T>) {
     const cache = options.name;
+    this.codec = new EntryCodec<T>(cache, options.schema);
     this.cluster = options.cluster;
     this.owner = options.owner ?? String(process.pid);
     cacheL2BreakerOpen.set({ cache }, 0);
@@ -79,7 +86,7 @@ export class MemcachedRemoteCache<T> implements RemoteCache<T> {
   async get(key: string): Promise<Reached<CacheEntry<T> | null>> {
     const k = this.entryKey(key);
     const items = await this.onNode(k, (c) => c.values(`get ${k}`));
-    return items && { ok: this.decodeOrNull(items.ok.get(k)?.value) };
+    return items && { ok: await this.readOrNull(key, items.ok.get(k)?.value) };
   }
 
   async getMany(keys: string[]): Promise<Reached<Array<CacheEntry<T> | null>>> {
@@ -106,12 +113,17 @@ export class MemcachedRemoteCache<T> implements RemoteCache<T> {
         }
       }),
     );
-    return reached === 0 ? undefined : { ok: mkeys.map((k) => this.decodeOrNull(found.get(k))) };
+    if (reached === 0) {
+      return undefined;
+    }
+    return {
+      ok: await Promise.all(keys.map((key, i) => this.readOrNull(key, found.get(mkeys[i])))),
+    };
   }
 
   async setIfNewer(key: string, entry: CacheEntry<T>, ttlSeconds: number): Promise<SetOutcome> {
     const k = this.entryKey(key);
-    const payload = JSON.stringify(entry);
+    const payload = this.codec.encode(entry);
     const exptime = expiry(ttlSeconds);
     const bytes = Buffer.byteLength(payload);
     const attempts = this.options.casAttempts ?? 8;
@@ -125,7 +137,8 @@ export class MemcachedRemoteCache<T> implements RemoteCache<T> {
           }
           continue; // another writer added it first: compare with theirs
         }
-        if ((this.decodeOrNull(current.value)?.ver ?? -Infinity) > entry.ver) {
+        // A refused entry counts as older than any: it is replaced.
+        if ((this.versionIn(current.value) ?? -Infinity) > entry.ver) {
           return 'kept'; // a newer version is cached: keep it (not an error)
         }
         const answer = await c.line(`cas ${k} 0 ${exptime} ${bytes} ${current.cas}`, payload);
@@ -137,7 +150,7 @@ export class MemcachedRemoteCache<T> implements RemoteCache<T> {
       // Lost every round: unless what won is at least as new, drop it (a miss is always safe;
       // an older version left in place would be served until its TTL).
       const last = (await c.values(`get ${k}`)).get(k);
-      const lastVer = this.decodeOrNull(last?.value)?.ver ?? Infinity;
+      const lastVer = last ? (this.versionIn(last.value) ?? -Infinity) : Infinity;
       if (lastVer < entry.ver) {
         await c.line(`delete ${k}`);
       }
@@ -198,7 +211,13 @@ export class MemcachedRemoteCache<T> implements RemoteCache<T> {
     if (!current) {
       return undefined;
     }
-    const entry = this.decodeOrNull(current.ok.get(k)?.value);
+    const raw = current.ok.get(k)?.value;
+    const entry = raw === undefined ? null : this.codec.read(key, raw);
+    if (entry === undefined) {
+      // A refused entry: no refresh now (the value held stays served); the next read misses.
+      await this.onNode(k, (c) => c.line(`delete ${k}`));
+      return { ok: 'busy' };
+    }
     if (entry && (entry.exp ?? 0) > heldExpiry) {
       return { ok: entry };
     }
@@ -247,8 +266,23 @@ export class MemcachedRemoteCache<T> implements RemoteCache<T> {
     return byNode;
   }
 
-  private decodeOrNull(raw: string | undefined): CacheEntry<T> | null {
-    return raw === undefined ? null : (JSON.parse(raw) as CacheEntry<T>);
+  /** The valid entry in `raw`, else null; a refused one is deleted. */
+  private async readOrNull(key: string, raw: string | undefined): Promise<CacheEntry<T> | null> {
+    if (raw === undefined) {
+      return null;
+    }
+    const entry = this.codec.read(key, raw);
+    if (!entry) {
+      const k = this.entryKey(key);
+      await this.onNode(k, (c) => c.line(`delete ${k}`));
+    }
+    return entry ?? null;
+  }
+
+  /** The version of a valid entry in `raw`; undefined when it is not one. */
+  private versionIn(raw: string): number | undefined {
+    const parsed = this.codec.parse(raw);
+    return 'entry' in parsed ? parsed.entry.ver : undefined;
   }
 
   private count(result: 'error' | 'bypass'): void {

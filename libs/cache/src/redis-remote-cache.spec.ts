@@ -1,6 +1,7 @@
 import type { CacheEntry } from './cache-entry';
 import { type L2Client, RedisRemoteCache } from './redis-remote-cache';
-import { REFRESH_LEASE, SET_IF_NEWER } from './redis-scripts';
+import { z } from 'zod';
+import { DELETE_IF_EQUAL, REFRESH_LEASE, SET_IF_NEWER } from './redis-scripts';
 
 type Value = { v: number };
 
@@ -62,6 +63,25 @@ describe(RedisRemoteCache.name, () => {
     await expect(sut.get('a')).resolves.toEqual({ ok: entry(1) });
     await expect(sut.get('b')).resolves.toEqual({ ok: null });
     await expect(sut.getMany(['b', 'a'])).resolves.toEqual({ ok: [null, entry(1)] });
+  });
+
+  it('reads a refused entry as absent and deletes it unless it was replaced meanwhile', async () => {
+    const forged = JSON.stringify({ v: { v: 'lots' }, ver: 9e15 });
+    redis.store.set('cache:test:a', JSON.stringify(entry(1)));
+    redis.store.set('cache:test:bad', forged);
+    const sut = new RedisRemoteCache<Value>(redis, {
+      name: 'test',
+      owner: 'me',
+      schema: z.object({ v: z.number() }),
+    });
+    await expect(sut.get('bad')).resolves.toEqual({ ok: null });
+    await expect(sut.getMany(['a', 'bad'])).resolves.toEqual({ ok: [entry(1), null] });
+    const deletes = { script: DELETE_IF_EQUAL, args: ['cache:test:bad', forged] };
+    expect(redis.scripts).toEqual([deletes, deletes]);
+    // A lease that finds a refused entry does not refresh now: the next read misses.
+    redis.answer = forged;
+    await expect(sut.lease('bad', 5_000, 300)).resolves.toEqual({ ok: 'busy' });
+    expect(redis.scripts.at(-1)).toEqual(deletes);
   });
 
   it('writes an entry with its version and its TTL in ms through the version guard', async () => {

@@ -1,8 +1,9 @@
 import { cacheL2BreakerOpen, cacheRequestsTotal } from './cache.metrics';
 import { createL2Breaker, type L2Breaker, type L2BreakerOptions } from './breaker';
 import type { CacheEntry } from './cache-entry';
+import { EntryCodec, type ValueSchema } from './entry-codec';
 import type { Reached, RemoteCache, SetOutcome } from './remote-cache';
-import { REFRESH_LEASE, SET_IF_NEWER } from './redis-scripts';
+import { DELETE_IF_EQUAL, REFRESH_LEASE, SET_IF_NEWER } from './redis-scripts';
 import { RedisTags } from './redis-tags';
 
 /** The Redis commands the adapter uses; ioredis's `Redis` satisfies it. */
@@ -13,12 +14,16 @@ export interface L2Client {
   del(...keys: string[]): Promise<number>;
 }
 
-export interface RedisRemoteCacheOptions {
+export interface RedisRemoteCacheOptions<T = unknown> {
   /** the cache's name: the namespace of its keys */
   name: string;
   breaker?: Partial<L2BreakerOptions>;
   /** who holds a refresh lease (for a human reading Redis); default the process id */
   owner?: string;
+  /** what the values must look like when read back (see `EntryCodec`); default: any value */
+  schema?: ValueSchema<T>;
+  /** default: one built from `name` and `schema` */
+  codec?: EntryCodec<T>;
 }
 
 /**
@@ -26,18 +31,22 @@ export interface RedisRemoteCacheOptions {
  * `cache-tag:<name>:<tag>`, their invalidation times `cache-tag-at:<name>:<tag>`, refresh leases
  * `cache-lease:<name>:<key>`), the entries' JSON, the Lua, and the circuit breaker every call goes
  * through: a dead or hung Redis costs a few failed calls, then none until a trial call succeeds.
+ * An entry read back that is not valid (`EntryCodec`) reads as absent and is deleted, unless it
+ * was replaced meanwhile: its `ver` could be anything, and the version guard would keep it.
  */
 export class RedisRemoteCache<T> implements RemoteCache<T> {
   private readonly breaker: L2Breaker;
   private readonly recovered: Array<() => void> = [];
   private readonly owner: string;
   private readonly tags: RedisTags;
+  private readonly codec: EntryCodec<T>;
 
   constructor(
     private readonly redis: L2Client,
-    private readonly options: RedisRemoteCacheOptions,
+    private readonly options: RedisRemoteCacheOptions<T>,
   ) {
     const cache = options.name;
+    this.codec = options.codec ?? new EntryCodec<T>(cache, options.schema);
     this.owner = options.owner ?? String(process.pid);
     this.tags = new RedisTags((op) => this.call(op), { name: cache, entries: 'redis' });
     this.breaker = createL2Breaker(cache, options.breaker);
@@ -59,12 +68,12 @@ export class RedisRemoteCache<T> implements RemoteCache<T> {
 
   async get(key: string): Promise<Reached<CacheEntry<T> | null>> {
     const raw = await this.call((redis) => redis.get(this.entryKey(key)));
-    return raw && { ok: this.decodeOrNull(raw.ok) };
+    return raw && { ok: await this.readOrNull(key, raw.ok) };
   }
 
   async getMany(keys: string[]): Promise<Reached<Array<CacheEntry<T> | null>>> {
     const raw = await this.call((redis) => redis.mget(...keys.map((k) => this.entryKey(k))));
-    return raw && { ok: keys.map((_, i) => this.decodeOrNull(raw.ok[i])) };
+    return raw && { ok: await Promise.all(keys.map((key, i) => this.readOrNull(key, raw.ok[i]))) };
   }
 
   async setIfNewer(key: string, entry: CacheEntry<T>, ttlSeconds: number): Promise<SetOutcome> {
@@ -73,7 +82,7 @@ export class RedisRemoteCache<T> implements RemoteCache<T> {
         SET_IF_NEWER,
         1,
         this.entryKey(key),
-        JSON.stringify(entry),
+        this.codec.encode(entry),
         String(entry.ver),
         String(Math.max(1, Math.round(ttlSeconds * 1000))),
       ),
@@ -125,7 +134,8 @@ export class RedisRemoteCache<T> implements RemoteCache<T> {
       return undefined;
     }
     if (typeof answer.ok === 'string') {
-      return { ok: this.decode(answer.ok) };
+      // A refused entry: no refresh now (the value held stays served); the next read misses.
+      return { ok: (await this.readOrNull(key, answer.ok)) ?? 'busy' };
     }
     return { ok: answer.ok === 1 ? 'won' : 'busy' };
   }
@@ -147,12 +157,19 @@ export class RedisRemoteCache<T> implements RemoteCache<T> {
     }
   }
 
-  private decode(raw: string): CacheEntry<T> {
-    return JSON.parse(raw) as CacheEntry<T>;
-  }
-
-  private decodeOrNull(raw: string | null | undefined): CacheEntry<T> | null {
-    return raw === null || raw === undefined ? null : this.decode(raw);
+  /** The valid entry in `raw`, else null; a refused one is deleted (if still the same). */
+  private async readOrNull(
+    key: string,
+    raw: string | null | undefined,
+  ): Promise<CacheEntry<T> | null> {
+    if (raw === null || raw === undefined) {
+      return null;
+    }
+    const entry = this.codec.read(key, raw);
+    if (!entry) {
+      await this.call((redis) => redis.eval(DELETE_IF_EQUAL, 1, this.entryKey(key), raw));
+    }
+    return entry ?? null;
   }
 
   private count(result: 'error' | 'bypass'): void {

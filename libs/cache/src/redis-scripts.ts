@@ -11,7 +11,8 @@ export const SET_IF_NEWER = `
 local current = redis.call('GET', KEYS[1])
 if current then
   local ok, decoded = pcall(cjson.decode, current)
-  if ok and decoded.ver and tonumber(decoded.ver) > tonumber(ARGV[2]) then return 0 end
+  local ver = ok and type(decoded) == 'table' and tonumber(decoded.ver)
+  if ver and ver > tonumber(ARGV[2]) then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return 1
@@ -61,8 +62,18 @@ export const REFRESH_LEASE = `
 local current = redis.call('GET', KEYS[1])
 if current then
   local ok, decoded = pcall(cjson.decode, current)
-  if ok and decoded.exp and tonumber(decoded.exp) > tonumber(ARGV[1]) then return current end
+  local exp = ok and type(decoded) == 'table' and tonumber(decoded.exp)
+  if exp and exp > tonumber(ARGV[1]) then return current end
 end
 if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
+`;
+
+/**
+ * Delete an entry only if it still holds what was read (KEYS[1]; ARGV[1] the payload read): a
+ * refused entry is removed without also removing a valid value written since.
+ */
+export const DELETE_IF_EQUAL = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 `;

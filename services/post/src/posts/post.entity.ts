@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 export interface PostRow {
   id: string;
   author_id: string;
@@ -13,6 +15,15 @@ export interface Post {
   likeCount: number;
   createdAt: string;
 }
+
+/** A cached post as read back from L2, checked before it is served (see `@murmur/cache`). */
+export const postSchema: z.ZodType<Post> = z.object({
+  id: z.string().regex(/^\d+$/),
+  authorId: z.string().regex(/^\d+$/),
+  text: z.string(),
+  likeCount: z.number().int().nonnegative(),
+  createdAt: z.iso.datetime(),
+});
 
 export function toPost(row: PostRow): Post {
   return {

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { z } from 'zod';
 import { type Cache, CacheFactory } from '@murmur/cache';
 import { isKnownShardId, parseId } from '@murmur/database';
 import { OUTBOX_RELAY, type OutboxRelay } from '@murmur/queue';
 import { LikesService } from '../likes/likes.service';
 import { AUTHOR_PAGE_MAX } from './dto/author-posts.query';
-import { type Post, toPost } from './post.entity';
+import { type Post, postSchema, toPost } from './post.entity';
 import { PostError, PostErrorCode } from './posts.errors';
 import { PostsRepository } from './posts.repository';
 
@@ -39,12 +40,14 @@ export class PostsService {
       ttlSeconds: 600,
       negativeTtlSeconds: 5,
       versionOf: () => 0,
+      schema: postSchema,
     });
     this.authorPages = caches.create<Post[]>({
       name: 'author-posts',
       ttlSeconds: 60,
       negativeTtlSeconds: 0,
       versionOf: () => 0,
+      schema: z.array(postSchema).max(FIRST_PAGE_ROWS),
     });
   }
 

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** A user as stored (main cluster, `users`). */
 export interface UserRow {
   id: string;
@@ -24,6 +26,23 @@ export interface Profile {
   /** updated_at in epoch ms */
   version: number;
 }
+
+/**
+ * A cached profile as read back from L2: anyone who can write to the cache store could put
+ * anything there, so each entry is checked against this before it is served (`@murmur/cache`).
+ */
+export const profileSchema: z.ZodType<Profile> = z.object({
+  id: z.string().regex(/^\d+$/),
+  // Types, not the sign-up rules: the table does not enforce those, and a row that predates a
+  // rule must still be cacheable.
+  username: z.string(),
+  displayName: z.string(),
+  bio: z.string(),
+  followerCount: z.number().int().nonnegative(),
+  followingCount: z.number().int().nonnegative(),
+  createdAt: z.iso.datetime(),
+  version: z.number().int().nonnegative(),
+});
 
 export function toProfile(row: UserRow): Profile {
   return {

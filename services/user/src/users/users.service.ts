@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { type Cache, CacheFactory, warmCache } from '@murmur/cache';
 import { ConsistencyContext } from '@murmur/database';
 import { PasswordHasher } from './password-hasher';
-import { type Profile, toProfile, type UserRow } from './user.entity';
+import { type Profile, profileSchema, toProfile, type UserRow } from './user.entity';
 import { UserError, UserErrorCode } from './users.errors';
 import { UniqueViolation, UsersRepository } from './users.repository';
 
@@ -24,6 +24,7 @@ export class UsersService implements OnApplicationBootstrap {
       ttlSeconds: 300,
       negativeTtlSeconds: 5,
       versionOf: (p) => p.version,
+      schema: profileSchema,
     });
   }
 
