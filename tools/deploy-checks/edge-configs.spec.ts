@@ -307,6 +307,11 @@ function renderChartFile(text: string, namespace: string): string {
   const rendered = text
     // gateway.tls.enabled is false by default: the TLS listener's lines go
     .replace(/\n\s*\{\{- if \.Values\.gateway\.tls\.enabled \}\}[\s\S]*?\{\{- end \}\}/, '')
+    // gateway.trustedProxies is empty by default: its block renders nothing
+    .replace(
+      /\n\s*\{\{- with \.Values\.gateway\.trustedProxies \}\}[\s\S]*?\{\{- end \}\}\s*\{\{- end \}\}/,
+      '',
+    )
     .replaceAll('{{ include "murmur.gateway.lb" . }}', lbDirective(gateway.loadBalancing) ?? '')
     .replace(
       '{{ ternary "on" "off" .Values.gateway.edgeCache.enabled }}',

@@ -79,7 +79,7 @@ export function kubernetesNginxConfig(
   namespace: string,
   clusterDomain = 'cluster.local',
   rateLimits: EdgeRateLimits = EDGE_RATE_LIMIT_DEFAULTS,
-  switches: Pick<EdgeConfig, 'lb' | 'edgeCache' | 'tls'> = {},
+  switches: Pick<EdgeConfig, 'lb' | 'edgeCache' | 'tls' | 'trustedProxies'> = {},
 ): string {
   return renderEdgeConfig({
     ...switches,
@@ -117,9 +117,22 @@ export const HELM_RATE_LIMITS: EdgeRateLimits = {
   },
 };
 
-/** …and the algorithm and the edge cache from `gateway.loadBalancing` and `gateway.edgeCache`. */
-export const HELM_EDGE_SWITCHES: Pick<EdgeConfig, 'lb' | 'edgeCache' | 'tls'> = {
+/**
+ * …and the algorithm, the edge cache and the proxies in front from `gateway.loadBalancing`,
+ * `gateway.edgeCache` and `gateway.trustedProxies`.
+ */
+export const HELM_EDGE_SWITCHES: Pick<EdgeConfig, 'lb' | 'edgeCache' | 'tls' | 'trustedProxies'> = {
   lb: '{{ include "murmur.gateway.lb" . }}',
+  // one set_real_ip_from line per entry of gateway.trustedProxies (none by default)
+  // (nothing at all when the list is empty: `{{-` eats the line's own newline and indent)
+  trustedProxies: [
+    '{{- with .Values.gateway.trustedProxies }}',
+    '  # Proxies in front of the edge (gateway.trustedProxies): from them, the client address is read from X-Forwarded-For.',
+    '  {{- range . }}',
+    '  set_real_ip_from {{ . }};',
+    '  {{- end }}',
+    '  {{- end }}',
+  ].join('\n') as `{{${string}}}`,
   edgeCache: '{{ ternary "on" "off" .Values.gateway.edgeCache.enabled }}',
   tls: { ...CONTAINER_TLS, when: '{{- if .Values.gateway.tls.enabled }}' },
 };

@@ -93,6 +93,7 @@ const VARIANTS: [string, RenderOptions][] = [
         'gateway.tls.enabled=true',
         'gateway.edgeCache.enabled=true',
         'gateway.loadBalancing=hash_user',
+        'gateway.trustedProxies={10.244.0.0/16}',
       ],
     },
   ],
@@ -330,7 +331,7 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
     expect(conf).not.toContain('cluster.local');
   });
 
-  it("sets every pool's algorithm from gateway.loadBalancing and includes the edge cache switch from gateway.edgeCache", () => {
+  it("sets every pool's algorithm from gateway.loadBalancing, the edge cache switch from gateway.edgeCache and the trusted proxies from gateway.trustedProxies", () => {
     const confOf = (set: string[]): string =>
       dataOf(find(render({ set }), 'ConfigMap', 'gateway-nginx'))['nginx.conf'];
     const pools = (conf: string): string[] => conf.split('upstream ').slice(1);
@@ -355,6 +356,11 @@ describeRendered('deploy/helm/murmur rendered (helm-render)', () => {
     expect(
       pools(confOf(['gateway.loadBalancing=ip_hash'])).every((p) => p.includes('    ip_hash;\n')),
     ).toBe(true);
+    // the proxies in front: none by default, one set_real_ip_from per gateway.trustedProxies entry
+    expect(byDefault).not.toContain('set_real_ip_from');
+    expect(confOf(['gateway.trustedProxies={10.244.0.0/16,192.0.2.1}'])).toContain(
+      '  set_real_ip_from 10.244.0.0/16;\n  set_real_ip_from 192.0.2.1;\n  include ',
+    );
     // the shared switch files ship in the chart's conf.d ConfigMap
     const confD = dataOf(find(render({}), 'ConfigMap', 'gateway-conf-d'));
     expect(Object.keys(confD)).toEqual(

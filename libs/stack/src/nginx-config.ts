@@ -405,7 +405,10 @@ export function renderEdgeConfig(edge: EdgeConfig): string {
     http.push(`  resolver ${edge.resolver} valid=5s ipv6=off;`);
   }
   const proxies = trustedProxyLines(edge.trustedProxies);
-  if (proxies.length > 0) {
+  if (typeof edge.trustedProxies === 'string') {
+    // a template renders its own comment and lines (or nothing)
+    http.push(`  ${edge.trustedProxies}`);
+  } else if (proxies.length > 0) {
     http.push(
       '  # Proxies in front of the edge: from them, the client address is read from X-Forwarded-For.',
       ...proxies.map((l) => `  ${l}`),
