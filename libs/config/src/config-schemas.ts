@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIpOrCidr } from './ip-range';
 import { z } from 'zod';
 
 /** The non-empty, trimmed items of a comma-separated value. */
@@ -114,18 +114,7 @@ export const httpConfigSchema = z.object({
    */
   TRUST_PROXY_ADDRESSES: csv.pipe(
     z
-      .array(
-        z.string().refine((v) => {
-          const [address, prefix, ...rest] = v.split('/');
-          const family = isIP(address);
-          const max = family === 4 ? 32 : 128;
-          return (
-            family !== 0 &&
-            rest.length === 0 &&
-            (prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= max))
-          );
-        }, 'must be an IP address or CIDR (10.244.0.0/16)'),
-      )
+      .array(z.string().refine(isIpOrCidr, 'must be an IP address or CIDR (10.244.0.0/16)'))
       .transform((list) => (list.length === 0 ? ['127.0.0.0/8', '::1/128'] : list)),
   ),
   /**

@@ -7,4 +7,5 @@
  */
 export * from './config-schemas';
 export * from './entry-point-config';
+export * from './ip-range';
 export * from './load-config';

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIpOrCidr } from '@murmur/config';
 import path from 'node:path';
 import {
   BROTLI_MODULE,
@@ -207,22 +207,9 @@ export function timeoutLines(timeouts: Partial<EdgeTimeouts>): string[] {
 }
 
 /** `set_real_ip_from` lines (http level) for the proxies in front of the edge. */
-export function trustedProxyLines(proxies: EdgeConfig['trustedProxies']): string[] {
-  if (proxies === undefined) {
-    return [];
-  }
-  if (typeof proxies === 'string') {
-    return [proxies];
-  }
+export function trustedProxyLines(proxies: readonly string[]): string[] {
   return proxies.map((range) => {
-    const [address, prefix, ...rest] = range.split('/');
-    const family = isIP(address);
-    const max = family === 4 ? 32 : 128;
-    if (
-      family === 0 ||
-      rest.length > 0 ||
-      (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= max))
-    ) {
+    if (!isIpOrCidr(range)) {
       throw new Error(
         `a trusted proxy must be an IP address or CIDR (10.244.0.0/16), got "${range}"`,
       );
@@ -404,14 +391,13 @@ export function renderEdgeConfig(edge: EdgeConfig): string {
   if (edge.resolver) {
     http.push(`  resolver ${edge.resolver} valid=5s ipv6=off;`);
   }
-  const proxies = trustedProxyLines(edge.trustedProxies);
   if (typeof edge.trustedProxies === 'string') {
     // a template renders its own comment and lines (or nothing)
     http.push(`  ${edge.trustedProxies}`);
-  } else if (proxies.length > 0) {
+  } else if (edge.trustedProxies?.length) {
     http.push(
       '  # Proxies in front of the edge: from them, the client address is read from X-Forwarded-For.',
-      ...proxies.map((l) => `  ${l}`),
+      ...trustedProxyLines(edge.trustedProxies).map((l) => `  ${l}`),
     );
   }
   const limits = renderRateLimits(edge.rateLimits ?? EDGE_RATE_LIMIT_DEFAULTS);
