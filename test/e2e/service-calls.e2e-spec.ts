@@ -47,6 +47,11 @@ describe('feed → post over gRPC', () => {
     }
     const read = () =>
       api.request<{ items: unknown[] }>('GET', '/api/feed', { token: reader.token });
+    // Fan-out is asynchronous (outbox, then the feed worker): wait until the timeline holds all
+    // three posts.
+    await waitFor(async () => ((await read()).body.items.length === 3 ? true : undefined), {
+      what: 'the three posts in the reader’s feed',
+    });
     // Both feed processes (least_conn alternates them) hydrate the page once …
     for (let i = 0; i < 4; i++) {
       expect((await read()).body.items).toHaveLength(3);
